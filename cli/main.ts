@@ -1,0 +1,238 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, describeConfig, loadBootstrapConfig, loadConfigWithOverrides, resolveConfig, CONFIG_KEYS, defaultYamlPath, type LoadedConfig } from '../config/load';
+import { ensureDatabase, runMigrations } from '../db/admin';
+import { openDatabase } from '../db/client';
+import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
+import { runRecordedFeedIngestion } from '../workers/main-job';
+import { createRedis } from '../workers/redis';
+import { startStack } from '../workers/stack';
+import { startDevServer } from '../workers/temporal-dev-server';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, unavailable: 4 } as const;
+
+class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }): Promise<number>;
+}
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+
+async function withDatabase<T>(url: string, fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
+  const handle = openDatabase(url, { max: 2, applicationName: 'kestrel-cli' });
+  try {
+    return await fn(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function loadFullConfig(): Promise<LoadedConfig> {
+  const boot = loadBootstrapConfig();
+  return withDatabase(boot.config.database.url, (h) => loadConfigWithOverrides(() => readConfigOverrides(h.db)));
+}
+
+const commands: Record<string, Command> = {
+  migrate: {
+    summary: 'create the database if missing and apply the committed migrations',
+    usage: 'kestrel migrate [--no-create]',
+    options: { 'no-create': { type: 'boolean' } },
+    async run({ values }) {
+      const { config } = loadBootstrapConfig();
+      if (!values['no-create'] && (await ensureDatabase(config.database.url))) out(`created database ${new URL(config.database.url).pathname.slice(1)}`);
+      await runMigrations(config.database.url);
+      out('migrations applied');
+      return EXIT.ok;
+    },
+  },
+
+  config: {
+    summary: 'show | validate | set <key> <json-or-text> | unset <key>  (database overrides)',
+    usage: 'kestrel config show [--json] [--no-db] | validate [--file F] | set <key> <value> [--reason R] | unset <key>',
+    options: { json: { type: 'boolean' }, 'no-db': { type: 'boolean' }, file: { type: 'string' }, reason: { type: 'string' } },
+    async run({ values, positionals }) {
+      const [sub, key, value] = positionals;
+      if (sub === 'validate') {
+        const yamlPath = typeof values.file === 'string' ? values.file : defaultYamlPath();
+        resolveConfig({ yamlPath, env: process.env });
+        out(`configuration valid${yamlPath ? ` (${yamlPath} + environment)` : ' (environment + defaults)'}`);
+        return EXIT.ok;
+      }
+      if (sub === 'show') {
+        const loaded = values['no-db'] ? loadBootstrapConfig() : await loadFullConfig();
+        const rows = describeConfig(loaded);
+        if (values.json) json(rows);
+        else for (const r of rows) out(`${r.key.padEnd(36)} ${r.value.padEnd(48)} ${r.source}`);
+        return EXIT.ok;
+      }
+      if (sub === 'set' || sub === 'unset') {
+        if (!key || (sub === 'set' && value === undefined)) throw new UsageError(`usage: kestrel config ${sub} <key>${sub === 'set' ? ' <value>' : ''}`);
+        if (!CONFIG_KEYS.includes(key)) throw new UsageError(`unknown configuration key ${JSON.stringify(key)}`);
+        const { config } = loadBootstrapConfig();
+        return withDatabase(config.database.url, async (h) => {
+          if (sub === 'unset') {
+            out((await deleteConfigOverride(h.db, key)) ? `override for ${key} removed` : `no override for ${key}`);
+            return EXIT.ok;
+          }
+          // Decimals are stored as strings; integers and booleans as JSON.
+          const parsedValue = /^-?\d+$/.test(value!) || value === 'true' || value === 'false' ? JSON.parse(value!) : value;
+          // Validate the whole config with the new value before writing anything.
+          resolveConfig({ yamlPath: defaultYamlPath(), env: process.env, dbOverrides: { ...(await readConfigOverrides(h.db)), [key]: parsedValue } });
+          await setConfigOverride(h.db, key, parsedValue, typeof values.reason === 'string' ? values.reason : undefined);
+          out(`override set: ${key} = ${JSON.stringify(parsedValue)}`);
+          return EXIT.ok;
+        });
+      }
+      throw new UsageError('usage: kestrel config show|validate|set|unset');
+    },
+  },
+
+  health: {
+    summary: 'check Postgres, Redis and Temporal',
+    usage: 'kestrel health [--json]',
+    options: { json: { type: 'boolean' } },
+    async run({ values }) {
+      const { config } = loadBootstrapConfig();
+      const check = async (name: string, fn: () => Promise<void>) => {
+        const started = Date.now();
+        try {
+          await fn();
+          return { name, ok: true, ms: Date.now() - started };
+        } catch (e) {
+          return { name, ok: false, ms: Date.now() - started, error: (e as Error).message };
+        }
+      };
+      const results = await Promise.all([
+        check('postgres', () => withDatabase(config.database.url, async (h) => void (await h.sql`select 1`))),
+        check('redis', async () => {
+          const redis = createRedis(config.redis.url, 'producer');
+          try {
+            await redis.ping();
+          } finally {
+            redis.disconnect();
+          }
+        }),
+        check('temporal', async () => {
+          const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
+          try {
+            await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+          } finally {
+            await connection.close();
+          }
+        }),
+      ]);
+      if (values.json) json(results);
+      else for (const r of results) out(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(9)} ${r.ms}ms${r.error ? `  ${r.error}` : ''}`);
+      return results.every((r) => r.ok) ? EXIT.ok : EXIT.unavailable;
+    },
+  },
+
+  up: {
+    summary: 'start the Temporal dev server (if needed) and the workers, run the main job, stay up until Ctrl-C',
+    usage: 'kestrel up [--temporal-bin PATH] [--markets N] [--no-job] [--exit-after-job]',
+    options: { 'temporal-bin': { type: 'string' }, markets: { type: 'string' }, 'no-job': { type: 'boolean' }, 'exit-after-job': { type: 'boolean' } },
+    async run({ values }) {
+      const marketLimit = values.markets === undefined ? undefined : Number(values.markets);
+      if (marketLimit !== undefined && (!Number.isInteger(marketLimit) || marketLimit < 1)) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
+      // Worker lifecycle chatter (bundling, state changes) hides the summary; warnings still show.
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      const boot = loadBootstrapConfig();
+      if (await ensureDatabase(boot.config.database.url)) out(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
+      await runMigrations(boot.config.database.url);
+      const { config } = await loadFullConfig();
+
+      const [host, port] = config.temporal.address.split(':');
+      const binary = typeof values['temporal-bin'] === 'string' ? values['temporal-bin'] : process.env.KESTREL_TEMPORAL_BIN;
+      const dataHome = path.join(process.env.KESTREL_CACHE_DIR ?? path.join(homedir(), '.cache', 'kestrel'));
+      const server = await startDevServer({ binary, ip: host ?? '127.0.0.1', port: Number(port ?? 7233), uiPort: config.temporal.uiPort, dbFile: path.join(dataHome, 'temporal-dev.sqlite'), namespace: config.temporal.namespace, log: out });
+      const stack = await startStack(config, { log: err });
+
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        out(`\n${signal}: stopping BullMQ workers, then the Temporal worker, then DB/Redis pools...`);
+        await stack.shutdown();
+        if (server.owned) await server.stop();
+        out('stopped cleanly');
+      };
+      const stopped = new Promise<void>((resolve) => {
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig).then(resolve));
+      });
+
+      out('');
+      out(`Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+      out(`Temporal gRPC: ${server.address}   task queue: ${config.temporal.taskQueue}`);
+      out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
+      out(`Redis queue:   ${config.redis.keyPrefix}:${config.ingest.queueName}`);
+      out('');
+      if (!values['no-job']) {
+        out('Main job: replaying the recorded Kalshi gold 15-minute feed (../shared/data/kalshi-gold15m-ws) through BullMQ → Temporal → Postgres');
+        const summary = await runRecordedFeedIngestion(stack, { marketLimit, progress: out });
+        out(`Done: ${summary.markets} markets, ${summary.messages} messages, ${summary.trades} trades in ${summary.batches} batch workflows; ${summary.inserted} rows inserted, ${summary.duplicates} already present, ${summary.failedJobs} failed jobs, ${summary.malformed} malformed lines, ${(summary.elapsedMs / 1000).toFixed(1)}s`);
+      }
+      out('');
+      out('Try:  npx kestrel health  |  npx kestrel config show  |  psql postgres://postgres@127.0.0.1:5432/kestrel -c "select market_ticker, count(*) from trade_prints group by 1"');
+      if (values['exit-after-job']) {
+        await stop('done');
+        return EXIT.ok;
+      }
+      out('Workers are running. Press Ctrl-C to stop.');
+      await stopped;
+      return EXIT.ok;
+    },
+  },
+};
+
+function printHelp(): void {
+  out('kestrel — durable trading engine for prediction markets\n');
+  out('Usage: kestrel <command> [options]\n');
+  for (const [name, c] of Object.entries(commands)) out(`  ${name.padEnd(10)} ${c.summary}`);
+  out('\nRun `kestrel <command> --help` for a command. Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 invalid config, 4 service unavailable.');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    printHelp();
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = commands[name];
+  if (!command) {
+    err(`kestrel: unknown command ${JSON.stringify(name)}. Run \`kestrel --help\`.`);
+    return EXIT.usage;
+  }
+  try {
+    const parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    if (parsed.values.help) {
+      out(`${command.usage}\n\n${command.summary}`);
+      return EXIT.ok;
+    }
+    return await command.run({ values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return EXIT.config;
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`kestrel ${name}: ${(e as Error).message}\nusage: ${command.usage}`);
+      return EXIT.usage;
+    }
+    if ((e as { code?: string }).code === 'ECONNREFUSED') {
+      err(`kestrel ${name}: service unavailable: ${(e as Error).message}`);
+      return EXIT.unavailable;
+    }
+    err(`kestrel ${name}: ${(e as Error).stack ?? String(e)}`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { fractionDecimal, nonNegativeDecimal } from '../domain/decimal';
+
+const durationMs = z.number().int().positive();
+
+/**
+ * The full Kestrel configuration. Every price/size/fraction is a Decimal (parsed from a string);
+ * every duration is in milliseconds so tests can shrink them (no time-skipping in the dev server).
+ */
+export const configSchema = z.object({
+  environment: z.enum(['development', 'test', 'production']).prefault('development'),
+  database: z
+    .object({
+      url: z.string().url().prefault('postgres://postgres@127.0.0.1:5432/kestrel'),
+      poolMax: z.number().int().min(1).max(100).prefault(10),
+    })
+    .prefault({}),
+  redis: z
+    .object({
+      url: z.string().regex(/^rediss?:\/\//, { message: 'expected redis://host:port' }).prefault('redis://127.0.0.1:6379'),
+      keyPrefix: z.string().min(1).prefault('kestrel'),
+    })
+    .prefault({}),
+  temporal: z
+    .object({
+      address: z.string().min(1).prefault('127.0.0.1:7233'),
+      namespace: z.string().min(1).prefault('default'),
+      taskQueue: z.string().min(1).prefault('kestrel'),
+      uiPort: z.number().int().min(1).max(65535).prefault(8233),
+      shutdownGraceMs: durationMs.prefault(10_000),
+    })
+    .prefault({}),
+  ingest: z
+    .object({
+      queueName: z.string().min(1).prefault('kestrel-ingest'),
+      batchSize: z.number().int().min(1).max(10_000).prefault(500),
+      concurrency: z.number().int().min(1).max(64).prefault(4),
+      jobAttempts: z.number().int().min(1).max(100).prefault(5),
+    })
+    .prefault({}),
+  risk: z
+    .object({
+      capital: nonNegativeDecimal('risk.capital').prefault('10000'),
+      maxPositionFraction: fractionDecimal('risk.maxPositionFraction').prefault('0.10'),
+      maxTotalExposureFraction: fractionDecimal('risk.maxTotalExposureFraction').prefault('0.30'),
+      maxConcurrentPositions: z.number().int().min(0).prefault(5),
+      dailyLossLimitFraction: fractionDecimal('risk.dailyLossLimitFraction').prefault('0.05'),
+      maxConsecutiveLosses: z.number().int().min(1).prefault(5),
+      staleDataMs: durationMs.prefault(15_000),
+    })
+    .prefault({}),
+  fees: z
+    .object({
+      kalshiTakerRate: nonNegativeDecimal('fees.kalshiTakerRate').prefault('0.07'),
+      kalshiMakerRate: nonNegativeDecimal('fees.kalshiMakerRate').prefault('0.0175'),
+    })
+    .prefault({}),
+  replay: z
+    .object({
+      dataDir: z.string().min(1).prefault('../shared/data/kalshi-gold15m-ws'),
+    })
+    .prefault({}),
+});
+
+export type KestrelConfig = z.output<typeof configSchema>;
+export type KestrelConfigInput = z.input<typeof configSchema>;
+
+/** Keys that cannot come from the database override table (they are needed to reach the database). */
+export const BOOTSTRAP_KEYS = ['database.url', 'database.poolMax', 'environment'] as const;

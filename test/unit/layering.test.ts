@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ESLint } from 'eslint';
+
+// The layer bans are lint rules; these tests prove the rules fire (and do not fire) where intended.
+const ROOT = path.resolve(__dirname, '..', '..');
+const eslint = new ESLint({ cwd: ROOT });
+
+async function lintAs(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
+}
+
+describe('layering lint rules', function () {
+  this.timeout(60_000);
+
+  it('domain/ may not import I/O modules, other layers, or read the wall clock', async () => {
+    const messages = await lintAs(
+      'domain/__lint_probe__.ts',
+      `import { readFileSync } from 'node:fs';\nimport { Redis } from 'ioredis';\nimport { createActivities } from '../activities';\nexport const t = Date.now() + Math.random() + new Date().getTime();\nexport { readFileSync, Redis, createActivities };\n`,
+    );
+    assert.ok(messages.some((m) => m.includes("'node:fs'") || m.includes('no I/O modules')), messages.join('\n'));
+    assert.ok(messages.filter((m) => m.includes('no-restricted-imports')).length >= 3, messages.join('\n'));
+    assert.ok(messages.some((m) => m.includes('Date.now')), messages.join('\n'));
+    assert.ok(messages.some((m) => m.includes('Math.random')), messages.join('\n'));
+    assert.ok(messages.some((m) => m.startsWith('no-restricted-syntax')), messages.join('\n'));
+  });
+
+  it('workflows/ may import activities as types only', async () => {
+    const typeOnly = await lintAs('workflows/__lint_probe__.ts', `import type { Activities } from '../activities';\nexport type A = Activities;\n`);
+    assert.deepEqual(typeOnly.filter((m) => m.includes('no-restricted-imports')), []);
+    const valueImport = await lintAs('workflows/__lint_probe__.ts', `import { createActivities } from '../activities';\nexport const c = createActivities;\n`);
+    assert.ok(valueImport.some((m) => m.includes('import activities as types only')), valueImport.join('\n'));
+    const io = await lintAs('workflows/__lint_probe__.ts', `import postgres from 'postgres';\nimport { Client } from '@temporalio/client';\nexport { postgres, Client };\n`);
+    assert.equal(io.filter((m) => m.includes('no-restricted-imports')).length, 2, io.join('\n'));
+  });
+
+  it('floating promises are errors everywhere', async () => {
+    const messages = await lintAs('workers/__lint_probe__.ts', `async function f(): Promise<void> {}\nexport function g(): void { f(); }\n`);
+    assert.ok(messages.some((m) => m.startsWith('@typescript-eslint/no-floating-promises')), messages.join('\n'));
+  });
+});

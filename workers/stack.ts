@@ -1,0 +1,82 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Queue, Worker as BullWorker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createActivities } from '../activities';
+import type { KestrelConfig } from '../config/schema';
+import { openDatabase, type DatabaseHandle } from '../db/client';
+import { createIngestQueue, type IngestTradesJobData, type IngestTradesJobResult } from './ingest-queue';
+import { createIngestWorker } from './ingest-worker';
+import { createRedis } from './redis';
+import { createTemporalWorker } from './temporal-worker';
+
+export interface Stack {
+  config: KestrelConfig;
+  database: DatabaseHandle;
+  temporal: Client;
+  ingestQueue: Queue<IngestTradesJobData, IngestTradesJobResult>;
+  ingestWorker: BullWorker<IngestTradesJobData, IngestTradesJobResult>;
+  /** Resolves when the Temporal worker stops (rejects if it crashes). */
+  temporalWorkerDone: Promise<void>;
+  /** Stops everything in order: BullMQ workers, Temporal worker, then DB and Redis pools. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+export interface StackOptions {
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  log?: (line: string) => void;
+}
+
+export async function startStack(config: KestrelConfig, opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? (() => {});
+  const database = openDatabase(config.database.url, { max: config.database.poolMax, applicationName: 'kestrel-workers' });
+  const workerRedis = createRedis(config.redis.url, 'worker');
+  const producerRedis = createRedis(config.redis.url, 'producer');
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+
+  const temporalWorker = await createTemporalWorker({
+    connection: nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({ db: database.db }),
+    workflowBundle: opts.workflowBundle,
+    shutdownGraceTime: config.temporal.shutdownGraceMs,
+  });
+  const temporalWorkerDone = temporalWorker.run();
+
+  const ingestQueue = createIngestQueue(config.ingest.queueName, producerRedis, config.redis.keyPrefix);
+  const ingestWorker = createIngestWorker({
+    queueName: config.ingest.queueName,
+    prefix: config.redis.keyPrefix,
+    connection: workerRedis,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    concurrency: config.ingest.concurrency,
+  });
+  ingestWorker.on('failed', (job, err) => log(`ingest job ${job?.id ?? '?'} failed: ${err.message}`));
+  ingestWorker.on('error', (err) => log(`ingest worker error: ${err.message}`));
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      // 1. Stop taking jobs; in-flight jobs finish (they wait on their workflows).
+      await ingestWorker.close();
+      await ingestQueue.close();
+      // 2. Temporal worker: finish in-flight tasks, then stop polling.
+      if (temporalWorker.getState() === 'RUNNING') temporalWorker.shutdown();
+      await temporalWorkerDone.catch(() => {});
+      await nativeConnection.close();
+      await clientConnection.close();
+      // 3. Pools last: nothing above can need them any more.
+      await database.close();
+      await Promise.allSettled([quit(workerRedis), quit(producerRedis)]);
+    })());
+
+  return { config, database, temporal, ingestQueue, ingestWorker, temporalWorkerDone, shutdown };
+}
+
+async function quit(redis: Redis): Promise<void> {
+  if (redis.status !== 'end') await redis.quit();
+}

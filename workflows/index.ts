@@ -1,0 +1,2 @@
+// Entry point for the Temporal worker's workflow bundle: every workflow type is exported here.
+export { ingestTradeBatchWorkflow } from './ingest';
