@@ -64,14 +64,17 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       // 1. Stop taking jobs; in-flight jobs finish (they wait on their workflows).
       await ingestWorker.close();
       await ingestQueue.close();
+      log('shutdown: bullmq workers closed');
       // 2. Temporal worker: finish in-flight tasks, then stop polling.
       if (temporalWorker.getState() === 'RUNNING') temporalWorker.shutdown();
       await temporalWorkerDone.catch(() => {});
       await nativeConnection.close();
       await clientConnection.close();
+      log('shutdown: temporal worker stopped');
       // 3. Pools last: nothing above can need them any more.
       await database.close();
       await Promise.allSettled([quit(workerRedis), quit(producerRedis)]);
+      log('shutdown: database and redis pools closed');
     })());
 
   return { config, database, temporal, ingestQueue, ingestWorker, temporalWorkerDone, shutdown };

@@ -1,6 +1,6 @@
 CREATE TABLE "config_overrides" (
 	"key" text PRIMARY KEY NOT NULL,
-	"value" jsonb NOT NULL,
+	"value_json" text NOT NULL,
 	"reason" text,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );

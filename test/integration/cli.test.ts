@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { EXIT, main } from '../../cli/main';
+import { getHarness, type Harness } from '../support/harness';
+
+/** Runs the CLI in-process with a given environment, capturing what it prints. */
+async function kestrel(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const saved = { ...process.env };
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const origOut = process.stdout.write.bind(process.stdout);
+  const origErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => (stdout.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+  for (const key of Object.keys(process.env)) if (key.startsWith('KESTREL__')) delete process.env[key];
+  Object.assign(process.env, env);
+  try {
+    const code = await main(args);
+    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+  } finally {
+    process.stdout.write = origOut;
+    process.stderr.write = origErr;
+    process.env = saved;
+  }
+}
+
+describe('kestrel CLI', function () {
+  this.timeout(60_000);
+  let harness: Harness;
+  let env: Record<string, string>;
+  before(async () => {
+    harness = await getHarness();
+    env = { DATABASE_URL: harness.databaseUrl, REDIS_URL: harness.redisUrl, TEMPORAL_ADDRESS: harness.temporalAddress };
+  });
+
+  it('rejects unknown commands and options with exit code 2', async () => {
+    assert.equal((await kestrel(['frobnicate'], env)).code, EXIT.usage);
+    const bad = await kestrel(['health', '--nope'], env);
+    assert.equal(bad.code, EXIT.usage);
+    assert.match(bad.stderr, /usage: kestrel health/);
+    assert.equal((await kestrel(['up', '--markets', 'zero'], env)).code, EXIT.usage);
+  });
+
+  it('prints help for every command', async () => {
+    const help = await kestrel(['--help'], env);
+    assert.equal(help.code, EXIT.ok);
+    for (const name of ['migrate', 'config', 'health', 'up']) {
+      assert.match(help.stdout, new RegExp(`\\b${name}\\b`));
+      assert.equal((await kestrel([name, '--help'], env)).code, EXIT.ok);
+    }
+  });
+
+  it('config validate names the bad key and exits 3', async () => {
+    const result = await kestrel(['config', 'validate'], { ...env, KESTREL__RISK__MAX_POSITION_FRACTION: 'ten percent' });
+    assert.equal(result.code, EXIT.config);
+    assert.match(result.stderr, /risk\.maxPositionFraction/);
+    assert.match(result.stderr, /env:KESTREL__RISK__MAX_POSITION_FRACTION/);
+  });
+
+  it('config set validates before writing; show reports the database as source', async () => {
+    const rejected = await kestrel(['config', 'set', 'risk.capital', 'abc'], env);
+    assert.equal(rejected.code, EXIT.config);
+    const unknown = await kestrel(['config', 'set', 'risk.captial', '1'], env);
+    assert.equal(unknown.code, EXIT.usage);
+
+    let shown = JSON.parse((await kestrel(['config', 'show', '--json'], env)).stdout) as { key: string; value: string; source: string }[];
+    assert.equal(shown.find((r) => r.key === 'risk.capital')!.source, 'yaml:' + require.resolve('../../config/kestrel.yaml'));
+
+    const set = await kestrel(['config', 'set', 'risk.capital', '25000.50', '--reason', 'test'], env);
+    assert.equal(set.code, EXIT.ok, set.stderr);
+    const afterSet = await kestrel(['config', 'show', '--json'], { ...env, KESTREL__RISK__CAPITAL: '1' });
+    assert.equal(afterSet.code, EXIT.ok, afterSet.stderr);
+    shown = JSON.parse(afterSet.stdout) as typeof shown;
+    const capital = shown.find((r) => r.key === 'risk.capital')!;
+    assert.deepEqual(capital, { key: 'risk.capital', value: '25000.5', source: 'db:config_overrides' });
+
+    assert.equal((await kestrel(['config', 'unset', 'risk.capital'], env)).code, EXIT.ok);
+    shown = JSON.parse((await kestrel(['config', 'show', '--json'], { ...env, KESTREL__RISK__CAPITAL: '1' })).stdout) as typeof shown;
+    assert.equal(shown.find((r) => r.key === 'risk.capital')!.source, 'env:KESTREL__RISK__CAPITAL');
+  });
+
+  it('health reports each service and exits 4 when one is down', async () => {
+    const ok = await kestrel(['health', '--json'], env);
+    assert.equal(ok.code, EXIT.ok, ok.stdout + ok.stderr);
+    assert.deepEqual((JSON.parse(ok.stdout) as { name: string; ok: boolean }[]).map((r) => [r.name, r.ok]), [['postgres', true], ['redis', true], ['temporal', true]]);
+    const down = await kestrel(['health', '--json'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(down.code, EXIT.unavailable);
+    assert.equal((JSON.parse(down.stdout) as { name: string; ok: boolean }[]).find((r) => r.name === 'temporal')!.ok, false);
+  });
+});
