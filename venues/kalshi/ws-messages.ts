@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { decimalString } from '../../domain/decimal';
+import { priceUnits, sizeUnits } from '../../domain/fixed-point';
+import type { Level } from '../../domain/market-data/order-book';
 import type { TradePrint } from '../../domain/market-data/trade';
 
 // Pure parsers for Kalshi WebSocket messages (fixed-point era: *_dollars / *_fp strings).
@@ -43,4 +45,66 @@ export function parseKalshiTrade(msg: unknown): ParseResult<TradePrint> {
       exchangeTsMs: tsMs,
     },
   };
+}
+
+const levelSchema = z.tuple([decimalString, decimalString]);
+
+export const kalshiSnapshotMsgSchema = z.object({
+  market_ticker: z.string().min(1),
+  market_id: z.string().optional(),
+  yes_dollars_fp: z.array(levelSchema).optional(),
+  no_dollars_fp: z.array(levelSchema).optional(),
+});
+
+export const kalshiDeltaMsgSchema = z.object({
+  market_ticker: z.string().min(1),
+  market_id: z.string().optional(),
+  price_dollars: decimalString,
+  delta_fp: decimalString,
+  side: z.enum(['yes', 'no']),
+  ts_ms: z.number().int().nonnegative().optional(),
+});
+
+export const kalshiTickerMsgSchema = z.object({
+  market_ticker: z.string().min(1),
+  price_dollars: decimalString.optional(),
+  yes_bid_dollars: decimalString.optional(),
+  yes_ask_dollars: decimalString.optional(),
+  volume_fp: decimalString.optional(),
+  open_interest_fp: decimalString.optional(),
+  ts: z.number().int().optional(),
+  ts_ms: z.number().int().optional(),
+});
+
+/** Book events in exact integer units (see domain/fixed-point). */
+export type KalshiBookEvent =
+  | { kind: 'snapshot'; marketTicker: string; yes: Level[]; no: Level[] }
+  | { kind: 'delta'; marketTicker: string; side: 'yes' | 'no'; price: number; delta: number; tsMs?: number };
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
+function toLevels(levels: [string, string][] | undefined): Level[] {
+  return (levels ?? []).map(([price, size]) => ({ price: priceUnits(price), size: sizeUnits(size) }));
+}
+
+export function parseKalshiBookMessage(type: string, msg: unknown): ParseResult<KalshiBookEvent> {
+  try {
+    if (type === 'orderbook_snapshot') {
+      const parsed = kalshiSnapshotMsgSchema.safeParse(msg);
+      if (!parsed.success) return { ok: false, error: issues(parsed.error) };
+      return { ok: true, value: { kind: 'snapshot', marketTicker: parsed.data.market_ticker, yes: toLevels(parsed.data.yes_dollars_fp), no: toLevels(parsed.data.no_dollars_fp) } };
+    }
+    if (type === 'orderbook_delta') {
+      const parsed = kalshiDeltaMsgSchema.safeParse(msg);
+      if (!parsed.success) return { ok: false, error: issues(parsed.error) };
+      const m = parsed.data;
+      return { ok: true, value: { kind: 'delta', marketTicker: m.market_ticker, side: m.side, price: priceUnits(m.price_dollars), delta: sizeUnits(m.delta_fp), tsMs: m.ts_ms } };
+    }
+    return { ok: false, error: `not a book message: ${type}` };
+  } catch (err) {
+    // Fixed-point conversion refuses prices finer than 1e-4 or sizes finer than 1e-2.
+    return { ok: false, error: (err as Error).message };
+  }
 }

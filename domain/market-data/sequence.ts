@@ -1,0 +1,38 @@
+/**
+ * Per-subscription sequence checking. Kalshi numbers messages per `sid`; on a live connection a gap
+ * means lost messages and the books of that subscription must be resynced.
+ *
+ * A recording that kept one market out of a series-wide subscription has gaps by construction (the
+ * other markets' messages were filtered out). `expectFilteredGaps` keeps the check on — duplicates
+ * and regressions are still errors — but reports forward jumps as `filtered` instead of `gap`.
+ */
+export type SeqVerdict = 'first' | 'next' | 'gap' | 'filtered' | 'duplicate' | 'regression';
+
+export class SequenceTracker {
+  private readonly lastBySid = new Map<number, number>();
+  readonly counts: Record<SeqVerdict, number> = { first: 0, next: 0, gap: 0, filtered: 0, duplicate: 0, regression: 0 };
+
+  constructor(private readonly opts: { expectFilteredGaps: boolean }) {}
+
+  observe(sid: number, seq: number): SeqVerdict {
+    const last = this.lastBySid.get(sid);
+    let verdict: SeqVerdict;
+    if (last === undefined) verdict = 'first';
+    else if (seq === last + 1) verdict = 'next';
+    else if (seq > last + 1) verdict = this.opts.expectFilteredGaps ? 'filtered' : 'gap';
+    else verdict = seq === last ? 'duplicate' : 'regression';
+    if (verdict !== 'duplicate' && verdict !== 'regression') this.lastBySid.set(sid, seq);
+    this.counts[verdict]++;
+    return verdict;
+  }
+
+  /** After a resync (new snapshot / resubscribe) numbering restarts for that sid. */
+  reset(sid: number): void {
+    this.lastBySid.delete(sid);
+  }
+
+  /** A new connection: every subscription numbers from scratch. */
+  resetAll(): void {
+    this.lastBySid.clear();
+  }
+}

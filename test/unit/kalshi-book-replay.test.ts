@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseKalshiBookMessage } from '../../venues/kalshi/ws-messages';
+import { listRecordedMarkets, readRecording, recordedFiles } from '../../venues/replay/gold-feed';
+import { KalshiBookReplayer } from '../../venues/replay/kalshi-book-replay';
+
+const SHARED = path.resolve(__dirname, '..', '..', '..', 'shared');
+const GOLD = path.join(SHARED, 'data', 'kalshi-gold15m-ws');
+
+describe('Kalshi book messages', () => {
+  const samples = JSON.parse(readFileSync(path.join(SHARED, 'specs', 'kalshi', 'ws-samples-fp-only.json'), 'utf8')) as { channel_messages: Record<string, { type: string; msg: unknown }> };
+
+  it('parses the official fixed-point snapshot and delta examples', () => {
+    const snap = parseKalshiBookMessage('orderbook_snapshot', samples.channel_messages.orderbook_snapshot!.msg);
+    assert.deepEqual(snap, { ok: true, value: { kind: 'snapshot', marketTicker: 'FED-23DEC-T3.00', yes: [{ price: 800, size: 30000 }, { price: 2200, size: 33300 }], no: [{ price: 5400, size: 2000 }, { price: 5600, size: 14600 }] } });
+    const delta = parseKalshiBookMessage('orderbook_delta', samples.channel_messages.orderbook_delta!.msg);
+    assert.deepEqual(delta, { ok: true, value: { kind: 'delta', marketTicker: 'FED-23DEC-T3.00', side: 'yes', price: 9600, delta: -5400, tsMs: 1669149841000 } });
+  });
+
+  it('reports malformed book messages with a reason', () => {
+    const cases: [string, unknown, RegExp][] = [
+      ['orderbook_delta', { market_ticker: 'M', price_dollars: '0.5', delta_fp: '1', side: 'maybe' }, /side/],
+      ['orderbook_delta', { market_ticker: 'M', price_dollars: '0.50001', delta_fp: '1', side: 'yes' }, /more than 4 decimals/],
+      ['orderbook_snapshot', { market_ticker: 'M', yes_dollars_fp: [['0.5']] }, /yes_dollars_fp/],
+      ['ticker', {}, /not a book message/],
+    ];
+    for (const [type, msg, pattern] of cases) {
+      const parsed = parseKalshiBookMessage(type, msg);
+      assert.equal(parsed.ok, false);
+      assert.match(parsed.ok ? '' : parsed.error, pattern);
+    }
+  });
+});
+
+describe('replaying recorded gold markets into books', function () {
+  this.timeout(120_000);
+
+  it('every trade agrees with the rebuilt book, with no refused deltas (first 3 markets)', async () => {
+    const replayer = new KalshiBookReplayer({ expectFilteredGaps: true });
+    for (const market of listRecordedMarkets(GOLD).slice(0, 3)) {
+      for (const file of recordedFiles(GOLD, market)) {
+        replayer.beginStream();
+        for await (const rec of readRecording(file)) replayer.apply(rec);
+      }
+    }
+    const stats = replayer.stats();
+    assert.ok(stats.trades > 2000, `trades: ${stats.trades}`);
+    assert.equal(stats.malformed, 0);
+    assert.equal(stats.refusedDeltas, 0);
+    assert.equal(stats.tradeChecks.outside, 0, replayer.disagreements.join('\n'));
+    assert.equal(stats.tradeChecks.noQuote, 0);
+    assert.equal(stats.tradeChecks.atTop + stats.tradeChecks.deeper, stats.trades);
+    // The recording holds one market of a series-wide subscription: jumps are expected, never regressions.
+    assert.ok(stats.seq.filtered > 0);
+    assert.equal(stats.seq.gap, 0);
+    assert.equal(stats.seq.regression + stats.seq.duplicate, 0);
+  });
+
+  it('a corrupted line is counted with its raw text and does not disturb the book', async () => {
+    const bad: string[] = [];
+    const replayer = new KalshiBookReplayer({ expectFilteredGaps: true }, (m) => bad.push(m.error));
+    const file = recordedFiles(GOLD, 'KXGOLD15M-26AUG050000-00')[0]!;
+    let n = 0;
+    for await (const rec of readRecording(file)) {
+      if (++n === 50) {
+        // Inject a malformed delta in the middle of the real stream.
+        replayer.apply({ ...rec, event: { type: 'orderbook_delta', sid: 99, seq: 1, msg: { market_ticker: 'KXGOLD15M-26AUG050000-00', price_dollars: 'abc', delta_fp: '1', side: 'yes' } } });
+      }
+      replayer.apply(rec);
+    }
+    assert.equal(replayer.stats().malformed, 1);
+    assert.match(bad[0]!, /price_dollars/);
+    assert.equal(replayer.stats().tradeChecks.outside, 0);
+    assert.equal(replayer.book('KXGOLD15M-26AUG050000-00').stale, false);
+  });
+});

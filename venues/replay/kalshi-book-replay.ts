@@ -1,0 +1,142 @@
+import { BinaryOrderBook, type TopOfBook } from '../../domain/market-data/order-book';
+import { SequenceTracker } from '../../domain/market-data/sequence';
+import { priceText, priceUnits } from '../../domain/fixed-point';
+import { parseKalshiBookMessage, parseKalshiTrade } from '../kalshi/ws-messages';
+import type { MalformedLine, RecordedMessage } from './gold-feed';
+
+export interface TradeCheckCounts {
+  /** Trade at exactly the best opposite price the book showed before the sweep. */
+  atTop: number;
+  /** Trade deeper in the book (a sweep through several levels). */
+  deeper: number;
+  /** Trade at a price the book did not offer: a book/feed disagreement. */
+  outside: number;
+  /** Trade with no opposite side in the book. */
+  noQuote: number;
+}
+
+export interface BookReplayStats {
+  messages: number;
+  snapshots: number;
+  deltas: number;
+  trades: number;
+  other: number;
+  malformed: number;
+  refusedDeltas: number;
+  tradeChecks: TradeCheckCounts;
+  seq: SequenceTracker['counts'];
+}
+
+/** Best prices the book showed during one exchange millisecond (before and after each delta). */
+interface MsWindow {
+  ms: number;
+  /** Lowest YES ask and highest YES bid seen in the window, in price units. */
+  bestAsk?: number;
+  bestBid?: number;
+}
+
+/**
+ * Rebuilds L2 books from recorded Kalshi messages and checks every trade against the book.
+ *
+ * Kalshi sends the deltas a trade causes before the trade itself, stamped with the same exchange
+ * millisecond; an order can even rest and be taken within that millisecond. So a trade is compared
+ * with the best quotes the book showed at any point of its millisecond up to the trade.
+ */
+export class KalshiBookReplayer {
+  readonly books = new Map<string, BinaryOrderBook>();
+  readonly sequence: SequenceTracker;
+  readonly tradeChecks: TradeCheckCounts = { atTop: 0, deeper: 0, outside: 0, noQuote: 0 };
+  readonly disagreements: string[] = [];
+  private readonly counts = { messages: 0, snapshots: 0, deltas: 0, trades: 0, other: 0, malformed: 0, refusedDeltas: 0 };
+  private readonly windows = new Map<string, MsWindow>();
+
+  constructor(
+    opts: { expectFilteredGaps: boolean },
+    private readonly onMalformed: (bad: MalformedLine) => void = () => {},
+  ) {
+    this.sequence = new SequenceTracker(opts);
+  }
+
+  book(marketTicker: string): BinaryOrderBook {
+    let book = this.books.get(marketTicker);
+    if (!book) this.books.set(marketTicker, (book = new BinaryOrderBook(marketTicker)));
+    return book;
+  }
+
+  private malformed(rec: RecordedMessage, error: string): void {
+    this.counts.malformed++;
+    this.onMalformed({ lineNo: rec.lineNo, raw: JSON.stringify(rec.event), error });
+  }
+
+  /**
+   * A new recording file is a new connection: sequence numbering and books start over (the file's
+   * first snapshot re-bases the books).
+   */
+  beginStream(): void {
+    this.sequence.resetAll();
+    for (const book of this.books.values()) book.markStale('new stream, waiting for its snapshot');
+  }
+
+  apply(rec: RecordedMessage): void {
+    this.counts.messages++;
+    const { type, sid, seq, msg } = rec.event;
+    if (sid !== undefined && seq !== undefined) {
+      const verdict = this.sequence.observe(sid, seq);
+      if (verdict === 'gap') for (const book of this.books.values()) book.markStale(`seq gap on sid ${sid}`);
+    }
+    if (type === 'orderbook_snapshot' || type === 'orderbook_delta') {
+      const parsed = parseKalshiBookMessage(type, msg);
+      if (!parsed.ok) return this.malformed(rec, parsed.error);
+      const ev = parsed.value;
+      const book = this.book(ev.marketTicker);
+      if (ev.kind === 'snapshot') {
+        this.counts.snapshots++;
+        book.applySnapshot(ev.yes, ev.no, rec.recvMs);
+        return;
+      }
+      this.counts.deltas++;
+      const tsMs = ev.tsMs ?? rec.recvMs;
+      let window = this.windows.get(ev.marketTicker);
+      if (!window || window.ms !== tsMs) {
+        window = { ms: tsMs };
+        widen(window, book.top());
+        this.windows.set(ev.marketTicker, window);
+      }
+      if (!book.applyDelta(ev.side, ev.price, ev.delta, tsMs).ok) this.counts.refusedDeltas++;
+      widen(window, book.top());
+      return;
+    }
+    if (type === 'trade') {
+      const parsed = parseKalshiTrade(msg);
+      if (!parsed.ok) return this.malformed(rec, parsed.error);
+      this.counts.trades++;
+      const trade = parsed.value;
+      const book = this.book(trade.marketTicker);
+      if (book.stale) return;
+      const window = this.windows.get(trade.marketTicker);
+      const seen: MsWindow = window && window.ms === trade.exchangeTsMs ? window : widen({ ms: trade.exchangeTsMs }, book.top());
+      const price = priceUnits(trade.yesPrice);
+      // A YES taker lifts YES asks (price >= best ask); a NO taker hits YES bids (price <= best bid).
+      const quote = trade.takerSide === 'yes' ? seen.bestAsk : seen.bestBid;
+      if (quote === undefined) this.tradeChecks.noQuote++;
+      else if (price === quote) this.tradeChecks.atTop++;
+      else if (trade.takerSide === 'yes' ? price > quote : price < quote) this.tradeChecks.deeper++;
+      else {
+        this.tradeChecks.outside++;
+        if (this.disagreements.length < 20) this.disagreements.push(`${trade.marketTicker} trade ${trade.tradeId} ${trade.takerSide}@${trade.yesPrice} vs book ${priceText(quote)} (line ${rec.lineNo})`);
+      }
+      return;
+    }
+    this.counts.other++;
+  }
+
+  stats(): BookReplayStats {
+    return { ...this.counts, tradeChecks: { ...this.tradeChecks }, seq: { ...this.sequence.counts } };
+  }
+}
+
+function widen(window: MsWindow, top: TopOfBook): MsWindow {
+  if (top.yesAsk && (window.bestAsk === undefined || top.yesAsk.price < window.bestAsk)) window.bestAsk = top.yesAsk.price;
+  if (top.yesBid && (window.bestBid === undefined || top.yesBid.price > window.bestBid)) window.bestBid = top.yesBid.price;
+  return window;
+}
