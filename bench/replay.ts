@@ -11,10 +11,8 @@ export async function benchReplay(opts: { dataDir: string; markets?: number; log
   const started = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
   for (const [i, market] of markets.entries()) {
-    for (const file of recordedFiles(opts.dataDir, market)) {
-      replayer.beginStream();
-      for await (const rec of readRecording(file)) replayer.apply(rec);
-    }
+    replayer.beginStream();
+    for (const file of recordedFiles(opts.dataDir, market)) for await (const rec of readRecording(file)) replayer.apply(rec);
     opts.log(`[${i + 1}/${markets.length}] ${market}: ${replayer.stats().messages} messages so far`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -30,6 +28,7 @@ export async function benchReplay(opts: { dataDir: string; markets?: number; log
     trades: stats.trades,
     malformed: stats.malformed,
     refusedDeltas: stats.refusedDeltas,
+    reconnects: stats.reconnects,
     tradesAtTop: stats.tradeChecks.atTop,
     tradesDeeper: stats.tradeChecks.deeper,
     tradesOutsideBook: stats.tradeChecks.outside,

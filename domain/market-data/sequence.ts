@@ -31,6 +31,10 @@ export class SequenceTracker {
     this.lastBySid.delete(sid);
   }
 
+  last(sid: number): number | undefined {
+    return this.lastBySid.get(sid);
+  }
+
   /** A new connection: every subscription numbers from scratch. */
   resetAll(): void {
     this.lastBySid.clear();

@@ -39,10 +39,8 @@ describe('replaying recorded gold markets into books', function () {
   it('every trade agrees with the rebuilt book, with no refused deltas (first 3 markets)', async () => {
     const replayer = new KalshiBookReplayer({ expectFilteredGaps: true });
     for (const market of listRecordedMarkets(GOLD).slice(0, 3)) {
-      for (const file of recordedFiles(GOLD, market)) {
-        replayer.beginStream();
-        for await (const rec of readRecording(file)) replayer.apply(rec);
-      }
+      replayer.beginStream();
+      for (const file of recordedFiles(GOLD, market)) for await (const rec of readRecording(file)) replayer.apply(rec);
     }
     const stats = replayer.stats();
     assert.ok(stats.trades > 2000, `trades: ${stats.trades}`);

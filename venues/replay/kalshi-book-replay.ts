@@ -23,9 +23,12 @@ export interface BookReplayStats {
   other: number;
   malformed: number;
   refusedDeltas: number;
+  reconnects: number;
   tradeChecks: TradeCheckCounts;
   seq: SequenceTracker['counts'];
 }
+
+const RECENT_WINDOWS = 256;
 
 /** Best prices the book showed during one exchange millisecond (before and after each delta). */
 interface MsWindow {
@@ -47,8 +50,9 @@ export class KalshiBookReplayer {
   readonly sequence: SequenceTracker;
   readonly tradeChecks: TradeCheckCounts = { atTop: 0, deeper: 0, outside: 0, noQuote: 0 };
   readonly disagreements: string[] = [];
-  private readonly counts = { messages: 0, snapshots: 0, deltas: 0, trades: 0, other: 0, malformed: 0, refusedDeltas: 0 };
-  private readonly windows = new Map<string, MsWindow>();
+  private readonly counts = { messages: 0, snapshots: 0, deltas: 0, trades: 0, other: 0, malformed: 0, refusedDeltas: 0, reconnects: 0 };
+  /** Per market, the recent exchange-ms windows: trades can arrive after deltas of later ms. */
+  private readonly windows = new Map<string, Map<number, MsWindow>>();
 
   constructor(
     opts: { expectFilteredGaps: boolean },
@@ -69,8 +73,8 @@ export class KalshiBookReplayer {
   }
 
   /**
-   * A new recording file is a new connection: sequence numbering and books start over (the file's
-   * first snapshot re-bases the books).
+   * A new recorded stream (one market's capture; its files split by UTC date are one stream):
+   * sequence numbering and books start over, and its first snapshot re-bases the books.
    */
   beginStream(): void {
     this.sequence.resetAll();
@@ -81,6 +85,13 @@ export class KalshiBookReplayer {
     this.counts.messages++;
     const { type, sid, seq, msg } = rec.event;
     if (sid !== undefined && seq !== undefined) {
+      // A snapshot numbered below what this sid already reached is a new connection (the recorder
+      // reconnected and resubscribed): numbering restarts on every sid, not a regression.
+      const last = this.sequence.last(sid);
+      if (type === 'orderbook_snapshot' && last !== undefined && seq <= last) {
+        this.sequence.resetAll();
+        this.counts.reconnects++;
+      }
       const verdict = this.sequence.observe(sid, seq);
       if (verdict === 'gap') for (const book of this.books.values()) book.markStale(`seq gap on sid ${sid}`);
     }
@@ -96,11 +107,13 @@ export class KalshiBookReplayer {
       }
       this.counts.deltas++;
       const tsMs = ev.tsMs ?? rec.recvMs;
-      let window = this.windows.get(ev.marketTicker);
-      if (!window || window.ms !== tsMs) {
-        window = { ms: tsMs };
-        widen(window, book.top());
-        this.windows.set(ev.marketTicker, window);
+      let recent = this.windows.get(ev.marketTicker);
+      if (!recent) this.windows.set(ev.marketTicker, (recent = new Map()));
+      let window = recent.get(tsMs);
+      if (!window) {
+        window = widen({ ms: tsMs }, book.top());
+        recent.set(tsMs, window);
+        if (recent.size > RECENT_WINDOWS) recent.delete(recent.keys().next().value!);
       }
       if (!book.applyDelta(ev.side, ev.price, ev.delta, tsMs).ok) this.counts.refusedDeltas++;
       widen(window, book.top());
@@ -113,8 +126,7 @@ export class KalshiBookReplayer {
       const trade = parsed.value;
       const book = this.book(trade.marketTicker);
       if (book.stale) return;
-      const window = this.windows.get(trade.marketTicker);
-      const seen: MsWindow = window && window.ms === trade.exchangeTsMs ? window : widen({ ms: trade.exchangeTsMs }, book.top());
+      const seen = this.windows.get(trade.marketTicker)?.get(trade.exchangeTsMs) ?? widen({ ms: trade.exchangeTsMs }, book.top());
       const price = priceUnits(trade.yesPrice);
       // A YES taker lifts YES asks (price >= best ask); a NO taker hits YES bids (price <= best bid).
       const quote = trade.takerSide === 'yes' ? seen.bestAsk : seen.bestBid;
