@@ -1,0 +1,270 @@
+import { z } from 'zod';
+import type { Clock } from '../../domain/clock';
+import { decimalString } from '../../domain/decimal';
+import {
+  AuthenticationError,
+  BadRequest,
+  DuplicateOrder,
+  ExchangeNotAvailable,
+  InsufficientFunds,
+  InvalidOrder,
+  NetworkError,
+  OrderNotFound,
+  PermissionDenied,
+  RateLimitExceeded,
+  VenueError,
+} from '../../domain/errors';
+import { TokenBucket } from '../../domain/rate-limit/token-bucket';
+import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
+
+/** Kalshi's default endpoint cost (tokens per request) when GET /account/endpoint_costs lists no other. */
+export const DEFAULT_ENDPOINT_COST = 10;
+
+export interface BucketLimit {
+  refillPerSecond: number;
+  capacity: number;
+}
+
+export interface KalshiRestOptions {
+  /** e.g. https://external-api.kalshi.com/trade-api/v2 */
+  baseUrl: string;
+  credentials?: KalshiCredentials;
+  clock: Clock;
+  limits: { read: BucketLimit; write: BucketLimit };
+  /** Non-default costs keyed by `METHOD /path-template`, e.g. `POST /portfolio/events/orders`. */
+  endpointCosts?: Record<string, number>;
+  maxRetries?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  requestTimeoutMs?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+const errorBodySchema = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), details: z.string().optional() }).passthrough() }).passthrough();
+
+/** Maps an HTTP failure to the error hierarchy (ccxt-style); the class decides retryability. */
+export function kalshiErrorFor(status: number, body: unknown, context: string, retryAfterMs?: number): VenueError {
+  const parsed = errorBodySchema.safeParse(body);
+  const code = parsed.success ? (parsed.data.error.code ?? '') : '';
+  const detail = parsed.success ? [parsed.data.error.code, parsed.data.error.message, parsed.data.error.details].filter(Boolean).join(': ') : typeof body === 'string' ? body.slice(0, 300) : '';
+  const message = `${context}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
+  if (status === 429) return new RateLimitExceeded(message, retryAfterMs);
+  if (status === 401) return new AuthenticationError(message);
+  if (status === 403) return new PermissionDenied(message);
+  if (status === 404) return /order/.test(context) ? new OrderNotFound(message) : new BadRequest(message);
+  if (status === 409) return new DuplicateOrder(message);
+  if (status === 400 || status === 422) {
+    if (/insufficient/i.test(code + detail)) return new InsufficientFunds(message);
+    return /order/.test(context) ? new InvalidOrder(message) : new BadRequest(message);
+  }
+  if (status >= 500) return new ExchangeNotAvailable(message);
+  return new VenueError(message);
+}
+
+/**
+ * Kalshi Trade API v2 REST client: signed requests, client-side token buckets (read/write, with
+ * endpoint costs), exponential backoff on 429 / 5xx / network errors, cursor pagination, and zod
+ * parsing of every response.
+ */
+export class KalshiRestClient {
+  private readonly buckets: { read: TokenBucket; write: TokenBucket };
+  private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly basePath: string;
+
+  constructor(private readonly opts: KalshiRestOptions) {
+    this.buckets = {
+      read: new TokenBucket(opts.limits.read.capacity, opts.limits.read.refillPerSecond),
+      write: new TokenBucket(opts.limits.write.capacity, opts.limits.write.refillPerSecond),
+    };
+    this.fetchImpl = opts.fetch ?? fetch;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.basePath = new URL(opts.baseUrl).pathname.replace(/\/$/, '');
+  }
+
+  private costOf(method: string, pathTemplate: string): number {
+    return this.opts.endpointCosts?.[`${method} ${pathTemplate}`] ?? DEFAULT_ENDPOINT_COST;
+  }
+
+  private async takeTokens(bucket: TokenBucket, cost: number): Promise<void> {
+    for (;;) {
+      const taken = bucket.tryTake(cost, this.opts.clock.nowMs());
+      if (taken.ok) return;
+      await this.sleep(taken.waitMs);
+    }
+  }
+
+  /**
+   * One API call. `pathTemplate` names the endpoint for costs and error context
+   * (e.g. `/markets/{ticker}/orderbook`); `path` is the concrete path.
+   */
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pathTemplate: string, path: string, schema: z.ZodType<T>, opts: { query?: Query; body?: unknown; auth?: boolean } = {}): Promise<T> {
+    const url = new URL(this.opts.baseUrl.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const bucket = method === 'GET' ? this.buckets.read : this.buckets.write;
+    const cost = this.costOf(method, pathTemplate);
+    const context = `${method} ${pathTemplate}`;
+    const maxRetries = this.opts.maxRetries ?? 5;
+    const backoff = this.opts.backoff ?? { initialMs: 250, maxMs: 8000 };
+
+    for (let attempt = 0; ; attempt++) {
+      await this.takeTokens(bucket, cost);
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      if (opts.auth ?? true) {
+        if (!this.opts.credentials) throw new AuthenticationError(`${context} needs Kalshi credentials (KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH)`);
+        Object.assign(headers, kalshiAuthHeaders(this.opts.credentials, this.opts.clock.nowMs(), method, this.basePath + path));
+      }
+      let error: VenueError;
+      try {
+        const response = await this.fetchImpl(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000),
+        });
+        const text = await response.text();
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          /* keep the text for the error message */
+        }
+        if (response.ok) {
+          const parsed = schema.safeParse(body);
+          if (!parsed.success) throw new BadRequest(`${context}: unexpected response shape: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+          return parsed.data;
+        }
+        const retryAfter = Number(response.headers.get('retry-after'));
+        error = kalshiErrorFor(response.status, body, context, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+        if (response.status === 429) bucket.drain(this.opts.clock.nowMs());
+      } catch (err) {
+        if (err instanceof VenueError) throw err;
+        error = new NetworkError(`${context}: ${(err as Error).message}`);
+      }
+      if (!error.retryable || attempt >= maxRetries) throw error;
+      const exponential = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt);
+      await this.sleep(Math.max(exponential, error instanceof RateLimitExceeded ? (error.retryAfterMs ?? 0) : 0));
+    }
+  }
+
+  /** Walks a cursor-paginated list endpoint, yielding items page by page. */
+  async *paginate<T>(pathTemplate: string, path: string, itemsKey: string, itemSchema: z.ZodType<T>, query: Query = {}, opts: { auth?: boolean; maxPages?: number } = {}): AsyncGenerator<T> {
+    const page = z.object({ cursor: z.string().nullish(), [itemsKey]: z.array(itemSchema).nullish() });
+    let cursor: string | undefined;
+    for (let n = 0; n < (opts.maxPages ?? Infinity); n++) {
+      const result = (await this.request('GET', pathTemplate, path, page, { query: { ...query, cursor }, auth: opts.auth })) as { cursor?: string | null } & Record<string, T[] | null | undefined>;
+      for (const item of result[itemsKey] ?? []) yield item;
+      cursor = result.cursor || undefined;
+      if (!cursor) return;
+    }
+  }
+
+  // --- market data (public) ---
+  markets(query: Query = {}) {
+    return this.paginate('/markets', '/markets', 'markets', kalshiMarketSchema, { limit: 1000, ...query }, { auth: false });
+  }
+  events(query: Query = {}) {
+    return this.paginate('/events', '/events', 'events', kalshiEventSchema, { limit: 200, ...query }, { auth: false });
+  }
+  series(query: Query = {}) {
+    return this.request('GET', '/series', '/series', z.object({ series: z.array(kalshiSeriesSchema).nullish() }), { query, auth: false });
+  }
+  trades(query: Query = {}) {
+    return this.paginate('/markets/trades', '/markets/trades', 'trades', kalshiRestTradeSchema, { limit: 1000, ...query }, { auth: false });
+  }
+  orderbook(ticker: string, depth?: number) {
+    return this.request('GET', '/markets/{ticker}/orderbook', `/markets/${encodeURIComponent(ticker)}/orderbook`, orderbookResponseSchema, { query: { depth }, auth: false });
+  }
+
+  // --- portfolio (signed) ---
+  balance() {
+    return this.request('GET', '/portfolio/balance', '/portfolio/balance', z.object({ balance: z.number(), portfolio_value: z.number().optional() }).passthrough());
+  }
+  positions(query: Query = {}) {
+    return this.paginate('/portfolio/positions', '/portfolio/positions', 'market_positions', z.object({ ticker: z.string() }).passthrough(), query);
+  }
+  fills(query: Query = {}) {
+    return this.paginate('/portfolio/fills', '/portfolio/fills', 'fills', z.object({ ticker: z.string().optional(), trade_id: z.string().optional() }).passthrough(), query);
+  }
+  async accountLimits() {
+    const limits = await this.request('GET', '/account/limits', '/account/limits', accountLimitsSchema);
+    this.buckets.read.reconfigure(limits.read.bucket_capacity, limits.read.refill_rate);
+    this.buckets.write.reconfigure(limits.write.bucket_capacity, limits.write.refill_rate);
+    return limits;
+  }
+
+  // --- V2 orders (signed) ---
+  async createOrder(order: CreateOrderV2) {
+    return this.request('POST', '/portfolio/events/orders', '/portfolio/events/orders', createOrderV2ResponseSchema, { body: validOrder(order) });
+  }
+  async batchCreateOrders(orders: CreateOrderV2[]) {
+    return this.request('POST', '/portfolio/events/orders/batched', '/portfolio/events/orders/batched', z.unknown(), { body: { orders: orders.map(validOrder) } });
+  }
+  cancelOrder(orderId: string) {
+    return this.request('DELETE', '/portfolio/events/orders/{order_id}', `/portfolio/events/orders/${encodeURIComponent(orderId)}`, z.object({ order_id: z.string(), reduced_by: decimalString }).passthrough());
+  }
+  amendOrder(orderId: string, amend: { ticker: string; side: 'bid' | 'ask'; price: string; count: string; client_order_id?: string; updated_client_order_id?: string }) {
+    return this.request('POST', '/portfolio/events/orders/{order_id}/amend', `/portfolio/events/orders/${encodeURIComponent(orderId)}/amend`, z.unknown(), { body: amend });
+  }
+  async decreaseOrder(orderId: string, reduceBy: string) {
+    return this.request('POST', '/portfolio/events/orders/{order_id}/decrease', `/portfolio/events/orders/${encodeURIComponent(orderId)}/decrease`, z.unknown(), { body: { reduce_by: decimalString.parse(reduceBy) } });
+  }
+}
+
+// Response schemas: the fields Kalshi documents as fixed-point strings are validated as decimals;
+// everything else passes through so new fields never break parsing.
+export const kalshiMarketSchema = z
+  .object({
+    ticker: z.string(),
+    event_ticker: z.string(),
+    status: z.string(),
+    close_time: z.string().optional(),
+    yes_bid_dollars: decimalString.optional(),
+    yes_ask_dollars: decimalString.optional(),
+    last_price_dollars: decimalString.optional(),
+    volume_fp: decimalString.optional(),
+    open_interest_fp: decimalString.optional(),
+    result: z.string().optional(),
+  })
+  .passthrough();
+export const kalshiEventSchema = z.object({ event_ticker: z.string(), series_ticker: z.string().optional(), title: z.string().optional() }).passthrough();
+export const kalshiSeriesSchema = z.object({ ticker: z.string(), title: z.string().optional() }).passthrough();
+export const kalshiRestTradeSchema = z
+  .object({ trade_id: z.string(), ticker: z.string(), yes_price_dollars: decimalString, count_fp: decimalString.optional(), count: z.number().optional(), taker_side: z.enum(['yes', 'no']), created_time: z.string() })
+  .passthrough();
+const levelFp = z.tuple([decimalString, decimalString]);
+export const orderbookResponseSchema = z
+  .object({ orderbook_fp: z.object({ yes_dollars: z.array(levelFp).nullish(), no_dollars: z.array(levelFp).nullish() }).optional() })
+  .passthrough();
+const accountLimitsSchema = z.object({
+  usage_tier: z.string(),
+  read: z.object({ refill_rate: z.number().positive(), bucket_capacity: z.number().positive() }),
+  write: z.object({ refill_rate: z.number().positive(), bucket_capacity: z.number().positive() }),
+});
+
+export const createOrderV2Schema = z.object({
+  ticker: z.string().min(1),
+  client_order_id: z.string().min(1),
+  side: z.enum(['bid', 'ask']),
+  count: decimalString,
+  price: decimalString,
+  time_in_force: z.enum(['good_till_canceled', 'immediate_or_cancel', 'fill_or_kill']),
+  self_trade_prevention_type: z.enum(['taker_at_cross', 'maker']).default('taker_at_cross'),
+  post_only: z.boolean().optional(),
+  reduce_only: z.boolean().optional(),
+  expiration_time: z.number().int().optional(),
+});
+export type CreateOrderV2 = z.input<typeof createOrderV2Schema>;
+
+/** Orders are checked before they leave: a bad order is an InvalidOrder (non-retryable), never a request. */
+function validOrder(order: CreateOrderV2): z.output<typeof createOrderV2Schema> {
+  const parsed = createOrderV2Schema.safeParse(order);
+  if (!parsed.success) throw new InvalidOrder(`invalid order: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+export const createOrderV2ResponseSchema = z
+  .object({ order_id: z.string(), client_order_id: z.string().optional(), fill_count: decimalString, remaining_count: decimalString, average_fill_price: decimalString.optional(), average_fee_paid: decimalString.optional(), ts_ms: z.number().int() })
+  .passthrough();
