@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import { priceText, sizeText } from '../domain/fixed-point';
+import { NO_PRICE, type PricePoint } from '../domain/market-data/price-history';
+import type { Database } from './client';
+import { marketSnapshots, priceHistory } from './schema';
+
+const priceOrNull = (units: number) => (units === NO_PRICE ? null : priceText(units));
+
+/** Upserts sampled history points (one per market and millisecond); a redelivered batch adds no rows. */
+export async function insertPricePoints(db: Database, source: string, points: readonly { market: string; point: PricePoint }[]): Promise<number> {
+  let inserted = 0;
+  // Postgres caps parameters per statement; 7 columns × 5000 rows stays well under 65k.
+  for (let i = 0; i < points.length; i += 5000) {
+    const rows = points.slice(i, i + 5000).map(({ market, point }) => ({
+      marketTicker: market,
+      ts: new Date(point.ts),
+      source,
+      yesBid: priceOrNull(point.bid),
+      yesAsk: priceOrNull(point.ask),
+      lastPrice: priceOrNull(point.last),
+      cumulativeVolume: sizeText(point.volume),
+    }));
+    // A redelivered batch rewrites identical values; a millisecond split across two batches keeps the later state.
+    const result = await db
+      .insert(priceHistory)
+      .values(rows)
+      .onConflictDoUpdate({
+        target: [priceHistory.marketTicker, priceHistory.ts, priceHistory.source],
+        set: { yesBid: sql`excluded.yes_bid`, yesAsk: sql`excluded.yes_ask`, lastPrice: sql`excluded.last_price`, cumulativeVolume: sql`excluded.cumulative_volume` },
+      })
+      .returning({ ts: priceHistory.ts });
+    inserted += result.length;
+  }
+  return inserted;
+}
+
+/** Rolls raw history up into price_history_daily for the given UTC day (re-runnable). */
+export async function aggregateDailyHistory(db: Database, dayIso: string): Promise<number> {
+  const result = await db.execute(sql`
+    insert into price_history_daily (market_ticker, day, source, open_mid, high_mid, low_mid, close_mid, last_price, volume, points)
+    select market_ticker, ${dayIso}::date, source,
+      (array_agg((yes_bid + yes_ask) / 2 order by ts) filter (where yes_bid is not null and yes_ask is not null))[1],
+      max((yes_bid + yes_ask) / 2), min((yes_bid + yes_ask) / 2),
+      (array_agg((yes_bid + yes_ask) / 2 order by ts desc) filter (where yes_bid is not null and yes_ask is not null))[1],
+      (array_agg(last_price order by ts desc) filter (where last_price is not null))[1],
+      max(cumulative_volume) - min(cumulative_volume),
+      count(*)
+    from price_history
+    where ts >= ${dayIso}::date and ts < ${dayIso}::date + 1
+    group by market_ticker, source
+    on conflict (market_ticker, day, source) do update set
+      open_mid = excluded.open_mid, high_mid = excluded.high_mid, low_mid = excluded.low_mid, close_mid = excluded.close_mid,
+      last_price = excluded.last_price, volume = excluded.volume, points = excluded.points`);
+  return result.count ?? 0;
+}
+
+/** Deletes raw history older than `retainDays` before `nowMs` (daily aggregates are kept). */
+export async function applyHistoryRetention(db: Database, nowMs: number, retainDays: number): Promise<number> {
+  const cutoff = new Date(nowMs - retainDays * 86_400_000);
+  const deleted = await db.delete(priceHistory).where(lt(priceHistory.ts, cutoff)).returning({ ts: priceHistory.ts });
+  return deleted.length;
+}
+
+export interface MarketMetadata {
+  venue: string;
+  marketTicker: string;
+  eventTicker?: string;
+  status: string;
+  attributes: Record<string, unknown>;
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * SCD-2 upsert: unchanged metadata is a no-op; a change expires the current row and inserts a new
+ * current one, atomically. Returns what happened.
+ */
+export async function upsertMarketSnapshot(db: Database, meta: MarketMetadata, observedAtMs: number): Promise<'inserted' | 'unchanged' | 'versioned'> {
+  const hash = createHash('sha256').update(stableJson({ status: meta.status, eventTicker: meta.eventTicker ?? null, attributes: meta.attributes })).digest('hex');
+  const at = new Date(observedAtMs);
+  return db.transaction(async (tx) => {
+    const current = await tx
+      .select({ id: marketSnapshots.id, hash: marketSnapshots.attributesHash })
+      .from(marketSnapshots)
+      .where(and(eq(marketSnapshots.venue, meta.venue), eq(marketSnapshots.marketTicker, meta.marketTicker), eq(marketSnapshots.rowCurrentInd, true)))
+      .for('update');
+    if (current[0]?.hash === hash) return 'unchanged';
+    if (current[0]) await tx.update(marketSnapshots).set({ rowCurrentInd: false, expirationTs: at }).where(eq(marketSnapshots.id, current[0].id));
+    await tx.insert(marketSnapshots).values({
+      venue: meta.venue,
+      marketTicker: meta.marketTicker,
+      eventTicker: meta.eventTicker ?? null,
+      status: meta.status,
+      attributes: sql`${JSON.stringify(meta.attributes)}::jsonb`,
+      attributesHash: hash,
+      effectiveTs: at,
+    });
+    return current[0] ? 'versioned' : 'inserted';
+  });
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { decimalString } from '../decimal';
+import { priceUnits, sizeUnits } from '../fixed-point';
+import type { BookSide, Level } from './order-book';
+
+/**
+ * Venue-neutral market events in wire form (what crosses BullMQ): prices and sizes are decimal
+ * strings. `seq` is the event's position in its source stream, used for idempotent redelivery.
+ */
+const levelWire = z.tuple([decimalString, decimalString]);
+const base = { m: z.string().min(1), ts: z.number().int().nonnegative() };
+
+export const marketEventSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('snapshot'), ...base, yes: z.array(levelWire), no: z.array(levelWire) }),
+  z.object({ t: z.literal('delta'), ...base, side: z.enum(['yes', 'no']), price: decimalString, delta: decimalString }),
+  z.object({ t: z.literal('trade'), ...base, id: z.string().min(1), yesPrice: decimalString, count: decimalString, takerSide: z.enum(['yes', 'no']) }),
+]);
+export type MarketEvent = z.infer<typeof marketEventSchema>;
+
+export const marketEventBatchSchema = z.object({
+  source: z.string().min(1).max(100),
+  partition: z.number().int().nonnegative(),
+  /** Strictly increasing per (source, partition): a batch at or below the checkpoint was applied already. */
+  batchSeq: z.number().int().nonnegative(),
+  events: z.array(marketEventSchema).min(1).max(50_000),
+});
+export type MarketEventBatch = z.infer<typeof marketEventBatchSchema>;
+
+/** Events in exact integer units, ready for the book. */
+export type UnitEvent =
+  | { t: 'snapshot'; m: string; ts: number; yes: Level[]; no: Level[] }
+  | { t: 'delta'; m: string; ts: number; side: BookSide; price: number; delta: number }
+  | { t: 'trade'; m: string; ts: number; id: string; price: number; count: number; takerSide: BookSide };
+
+export function toUnits(e: MarketEvent): UnitEvent {
+  switch (e.t) {
+    case 'snapshot': {
+      const levels = (ls: [string, string][]) => ls.map(([p, s]) => ({ price: priceUnits(p), size: sizeUnits(s) }));
+      return { t: 'snapshot', m: e.m, ts: e.ts, yes: levels(e.yes), no: levels(e.no) };
+    }
+    case 'delta':
+      return { t: 'delta', m: e.m, ts: e.ts, side: e.side, price: priceUnits(e.price), delta: sizeUnits(e.delta) };
+    case 'trade':
+      return { t: 'trade', m: e.m, ts: e.ts, id: e.id, price: priceUnits(e.yesPrice), count: sizeUnits(e.count), takerSide: e.takerSide };
+  }
+}

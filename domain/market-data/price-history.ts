@@ -1,0 +1,76 @@
+/**
+ * Bounded per-market price history in typed arrays: one point is 28 bytes (timestamp, bid, ask,
+ * last price, cumulative volume), so 500 markets × 1000 points is 14 MB, with no per-point
+ * objects for the garbage collector.
+ */
+export interface PricePoint {
+  ts: number;
+  /** Prices in 1e-4 dollars; -1 when the side is empty. */
+  bid: number;
+  ask: number;
+  last: number;
+  /** Cumulative traded size in 1e-2 contracts. */
+  volume: number;
+}
+
+export const NO_PRICE = -1;
+
+export class PriceRing {
+  private readonly ts: Float64Array;
+  private readonly volume: Float64Array;
+  private readonly prices: Int32Array; // bid, ask, last interleaved
+  private start = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`ring capacity must be a positive integer, got ${capacity}`);
+    this.ts = new Float64Array(capacity);
+    this.volume = new Float64Array(capacity);
+    this.prices = new Int32Array(capacity * 3);
+  }
+
+  push(p: PricePoint): void {
+    const i = (this.start + this.count) % this.capacity;
+    this.ts[i] = p.ts;
+    this.volume[i] = p.volume;
+    this.prices[i * 3] = p.bid;
+    this.prices[i * 3 + 1] = p.ask;
+    this.prices[i * 3 + 2] = p.last;
+    if (this.count < this.capacity) this.count++;
+    else this.start = (this.start + 1) % this.capacity;
+  }
+
+  /** Overwrites the newest point (several events in one millisecond make one point). */
+  replaceLatest(p: PricePoint): void {
+    if (this.count === 0) return this.push(p);
+    const i = (this.start + this.count - 1) % this.capacity;
+    this.ts[i] = p.ts;
+    this.volume[i] = p.volume;
+    this.prices[i * 3] = p.bid;
+    this.prices[i * 3 + 1] = p.ask;
+    this.prices[i * 3 + 2] = p.last;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** The k-th oldest point still held (0 = oldest). */
+  at(k: number): PricePoint {
+    if (k < 0 || k >= this.count) throw new RangeError(`index ${k} outside 0..${this.count - 1}`);
+    const i = (this.start + k) % this.capacity;
+    return { ts: this.ts[i]!, bid: this.prices[i * 3]!, ask: this.prices[i * 3 + 1]!, last: this.prices[i * 3 + 2]!, volume: this.volume[i]! };
+  }
+
+  latest(): PricePoint | undefined {
+    return this.count === 0 ? undefined : this.at(this.count - 1);
+  }
+
+  toArray(): PricePoint[] {
+    return Array.from({ length: this.count }, (_, k) => this.at(k));
+  }
+
+  get byteLength(): number {
+    return this.ts.byteLength + this.volume.byteLength + this.prices.byteLength;
+  }
+}

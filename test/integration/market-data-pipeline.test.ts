@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { QueueEvents } from 'bullmq';
+import { eq, sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { openDatabase, type DatabaseHandle } from '../../db/client';
+import { aggregateDailyHistory, applyHistoryRetention, upsertMarketSnapshot } from '../../db/market-data-repo';
+import { marketSnapshots, priceHistory, priceHistoryDaily } from '../../db/schema';
+import { priceText } from '../../domain/fixed-point';
+import { BookStore } from '../../domain/market-data/book-store';
+import type { MarketEventBatch } from '../../domain/market-data/events';
+import { readRecording, recordedFiles } from '../../venues/replay/gold-feed';
+import { KalshiBookReplayer } from '../../venues/replay/kalshi-book-replay';
+import { replayKalshiRecording } from '../../venues/replay/replay-source';
+import { createBookWorker, topOfBookKey, type BookWorkerResult } from '../../workers/market-data/book-worker';
+import { partitionOf, partitionQueueName } from '../../workers/market-data/partitions';
+import { MarketDataPublisher } from '../../workers/market-data/publisher';
+import { createRedis } from '../../workers/redis';
+import { getHarness, SHARED_DATA_DIR, uniqueName } from '../support/harness';
+
+const GOLD = path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws');
+const MARKETS = ['KXGOLD15M-26AUG050000-00', 'KXGOLD15M-26AUG050800-00'];
+const PARTITIONS = 2;
+
+describe('market data: replay → BullMQ partitions → books, history, top of book (real Redis/Postgres)', function () {
+  this.timeout(180_000);
+  let database: DatabaseHandle;
+  let redis: Redis;
+  let workerConn: Redis;
+  const prefix = uniqueName('kestrel-md');
+  const queueBase = 'md';
+  const source = uniqueName('replay');
+  let workers: ReturnType<typeof createBookWorker>[] = [];
+  let store: BookStore;
+  let publisher: MarketDataPublisher;
+
+  before(async () => {
+    const harness = await getHarness();
+    database = openDatabase(harness.databaseUrl, { max: 4 });
+    redis = createRedis(harness.redisUrl, 'producer');
+    workerConn = createRedis(harness.redisUrl, 'worker');
+    store = new BookStore({ historyCapacity: 5000, sampleMs: 1000 });
+    workers = Array.from({ length: PARTITIONS }, (_, partition) => createBookWorker({ connection: workerConn, redis, prefix, queueBase, partition, db: database.db, store }));
+    publisher = new MarketDataPublisher({ connection: redis, prefix, queueBase, partitions: PARTITIONS, source, batchSize: 2000, maxDelayMs: 50, attempts: 3 });
+  });
+  after(async () => {
+    for (const w of workers) {
+      w.closing.abort();
+      await w.worker.close();
+    }
+    await publisher?.close();
+    await database?.close();
+    redis?.disconnect();
+    workerConn?.disconnect();
+  });
+
+  it('rebuilds the same books as a direct replay and persists sampled history', async () => {
+    const stats = await replayKalshiRecording({ dataDir: GOLD, markets: MARKETS, pace: { kind: 'fast' }, emit: (e) => publisher.publish(e) });
+    await publisher.flush();
+    assert.equal(stats.malformed, 0);
+    assert.ok(publisher.published.batches > 10, `batches: ${publisher.published.batches}`);
+    assert.equal(publisher.published.events, stats.events);
+
+    // Wait for every partition queue to drain.
+    for (let i = 0; ; i++) {
+      const counts = await Promise.all(publisher.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'failed')));
+      if (counts.every((c) => !c.waiting && !c.active && !c.delayed)) {
+        assert.ok(counts.every((c) => !c.failed), JSON.stringify(counts));
+        break;
+      }
+      assert.ok(i < 1200, 'queues did not drain');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // Reference: the same recordings replayed directly, in process.
+    const reference = new KalshiBookReplayer({ expectFilteredGaps: true });
+    for (const market of MARKETS) {
+      reference.beginStream();
+      for (const file of recordedFiles(GOLD, market)) for await (const rec of readRecording(file)) reference.apply(rec);
+    }
+    for (const market of MARKETS) {
+      const expected = reference.book(market);
+      const actual = store.state(market).book;
+      assert.deepEqual(actual.levels('yes'), expected.levels('yes'), `${market} yes ladder`);
+      assert.deepEqual(actual.levels('no'), expected.levels('no'), `${market} no ladder`);
+      const top = await redis.hgetall(topOfBookKey(prefix, market));
+      const refTop = expected.top();
+      assert.equal(top.yesBid, refTop.yesBid ? priceText(refTop.yesBid.price) : '');
+      assert.equal(top.yesAsk, refTop.yesAsk ? priceText(refTop.yesAsk.price) : '');
+      assert.equal(top.stale, '');
+    }
+
+    const ringPoints = MARKETS.reduce((n, m) => n + store.state(m).history.length, 0);
+    const [row] = await database.db.select({ n: sql<string>`count(*)` }).from(priceHistory).where(eq(priceHistory.source, source));
+    assert.ok(MARKETS.every((m) => store.state(m).history.length < 5000), 'rings did not wrap, so they hold every point');
+    assert.equal(Number(row!.n), ringPoints, 'every sampled point persisted exactly once');
+  });
+
+  it('skips a redelivered batch (at or below the partition checkpoint) without touching the books', async () => {
+    const p = partitionOf(MARKETS[0]!, PARTITIONS);
+    const queue = publisher.queues[p]!;
+    const [done] = await queue.getJobs(['completed'], 0, 0);
+    assert.ok(done, 'a completed batch exists');
+    const before = store.state(MARKETS[0]!).book.levels('yes');
+    const events = new QueueEvents(partitionQueueName(queueBase, p), { connection: { url: (await getHarness()).redisUrl }, prefix });
+    await events.waitUntilReady();
+    try {
+      const again = await queue.add('market-events', done.data, { jobId: uniqueName('redelivery') });
+      const result = (await again.waitUntilFinished(events, 30_000)) as BookWorkerResult;
+      assert.equal(result.skipped, true);
+    } finally {
+      await events.close();
+    }
+    assert.deepEqual(store.state(MARKETS[0]!).book.levels('yes'), before);
+  });
+
+  it('fails a malformed batch once, keeping its data, and keeps processing the partition', async () => {
+    const queue = publisher.queues[0]!;
+    const bad = { source, partition: 0, batchSeq: 1_000_000, events: [{ t: 'delta', m: 'X', ts: 1, side: 'up', price: '0.5', delta: '1' }] } as unknown as MarketEventBatch;
+    const job = await queue.add('market-events', bad, { jobId: uniqueName('bad'), attempts: 5 });
+    for (let i = 0; !(await job.isFailed()); i++) {
+      assert.ok(i < 100, 'malformed job was not failed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const failed = (await queue.getJob(job.id!))!;
+    assert.equal(failed.attemptsMade, 1);
+    assert.match(failed.failedReason, /malformed market-event batch/);
+    assert.deepEqual(failed.data, bad);
+  });
+
+  it('rolls history up by day and applies retention', async () => {
+    const day = new Date(1785901540000).toISOString().slice(0, 10);
+    await aggregateDailyHistory(database.db, day);
+    const rows = await database.db.select().from(priceHistoryDaily).where(eq(priceHistoryDaily.source, source));
+    const first = rows.find((r) => r.marketTicker === MARKETS[0]);
+    assert.ok(first, 'daily row for the first market');
+    assert.ok(first.points > 0);
+    assert.ok(Number(first.lowMid) <= Number(first.highMid));
+    const deleted = await applyHistoryRetention(database.db, Date.parse('2026-09-01T00:00:00Z'), 7);
+    assert.ok(deleted > 0);
+    const [left] = await database.db.select({ n: sql<string>`count(*)` }).from(priceHistory).where(eq(priceHistory.source, source));
+    assert.equal(Number(left!.n), 0);
+    assert.equal((await database.db.select().from(priceHistoryDaily).where(eq(priceHistoryDaily.source, source))).length, rows.length, 'aggregates survive retention');
+  });
+
+  it('keeps SCD-2 market snapshots: unchanged is a no-op, a change versions the row', async () => {
+    const meta = { venue: 'kalshi', marketTicker: 'SCD-TEST', eventTicker: 'SCD', status: 'active', attributes: { floor_strike: 4128.56, title: 'Gold up?' } };
+    assert.equal(await upsertMarketSnapshot(database.db, meta, 1_000), 'inserted');
+    assert.equal(await upsertMarketSnapshot(database.db, { ...meta, attributes: { title: 'Gold up?', floor_strike: 4128.56 } }, 2_000), 'unchanged');
+    assert.equal(await upsertMarketSnapshot(database.db, { ...meta, status: 'finalized', attributes: { ...meta.attributes, result: 'no' } }, 3_000), 'versioned');
+    const rows = await database.db.select().from(marketSnapshots).where(eq(marketSnapshots.marketTicker, 'SCD-TEST')).orderBy(marketSnapshots.effectiveTs);
+    assert.equal(rows.length, 2);
+    assert.deepEqual([rows[0]!.rowCurrentInd, rows[0]!.expirationTs?.getTime()], [false, 3_000]);
+    assert.deepEqual([rows[1]!.rowCurrentInd, rows[1]!.expirationTs, rows[1]!.status], [true, null, 'finalized']);
+    assert.deepEqual(rows[1]!.attributes, { floor_strike: 4128.56, title: 'Gold up?', result: 'no' });
+    const [json] = await database.db.execute<{ result: string }>(sql`select attributes->>'result' as result from market_snapshots where market_ticker = 'SCD-TEST' and row_current_ind`);
+    assert.equal(json!.result, 'no', 'attributes are real jsonb, queryable by key');
+  });
+});
