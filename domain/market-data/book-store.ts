@@ -66,7 +66,10 @@ export class BookStore {
         // Same millisecond as the newest point: it becomes the state at the end of that millisecond.
         s.history.replaceLatest(point);
         if (s.pointIndex >= 0) outcome.points[s.pointIndex] = { market: e.m, point };
-        else (s.pointIndex = outcome.points.length), outcome.points.push({ market: e.m, point });
+        else {
+          s.pointIndex = outcome.points.length;
+          outcome.points.push({ market: e.m, point });
+        }
       } else if (sample || e.ts - s.lastPointTs >= this.opts.sampleMs) {
         s.history.push(point);
         s.lastPointTs = e.ts;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Database } from '../../db/client';
 import { insertPricePoints } from '../../db/market-data-repo';
 import { priceText, sizeText } from '../../domain/fixed-point';
-import { BookStore } from '../../domain/market-data/book-store';
+import { type BookStore } from '../../domain/market-data/book-store';
 import { marketEventBatchSchema, toUnits, type MarketEventBatch, type UnitEvent } from '../../domain/market-data/events';
 import type { TopOfBook } from '../../domain/market-data/order-book';
 import type { PricePoint } from '../../domain/market-data/price-history';
