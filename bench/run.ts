@@ -1,10 +1,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchIngest } from './ingest';
 import { benchReplay } from './replay';
 
 // `npm run bench -- <name> [--markets N]`: progress on stderr, figures as one JSON object on the last line of stdout.
+const GOLD = path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-gold15m-ws');
+const log = (l: string) => process.stderr.write(`${l}\n`);
 const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<string, unknown>>> = {
-  replay: ({ markets }) => benchReplay({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-gold15m-ws'), markets, log: (l) => process.stderr.write(`${l}\n`) }),
+  replay: ({ markets }) => benchReplay({ dataDir: GOLD, markets, log }),
+  ingest: ({ markets }) => benchIngest({ dataDir: GOLD, markets, log }),
 };
 
 async function main(): Promise<number> {

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, ensureDatabase, runMigrations } from '../db/admin';
+import { openDatabase } from '../db/client';
+import { BookStore } from '../domain/market-data/book-store';
+import type { MarketEvent } from '../domain/market-data/events';
+import { NO_PRICE } from '../domain/market-data/price-history';
+import { listRecordedMarkets } from '../venues/replay/gold-feed';
+import { replayKalshiRecording } from '../venues/replay/replay-source';
+import { checkpointKey, createBookWorker } from '../workers/market-data/book-worker';
+import { MarketDataPublisher } from '../workers/market-data/publisher';
+import { createRedis } from '../workers/redis';
+
+/**
+ * End-to-end ingestion throughput: recorded gold-feed events → publisher (batches) → BullMQ
+ * partition queues → book workers → books + sampled history in Postgres + top of book in Redis.
+ * Measured in the same run as a raw Redis pipeline of the same events (the floor any Redis-based
+ * ingestion pays), printed as a ratio. Also: memory of 500 markets × 1000 history points.
+ */
+export async function benchIngest(opts: { dataDir: string; markets?: number; log: (line: string) => void }): Promise<Record<string, unknown>> {
+  const adminUrl = process.env.KESTREL_TEST_ADMIN_DB_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/kestrel_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const maintenanceDb = new URL(adminUrl).pathname.slice(1);
+
+  // History memory: 500 markets × 1000 points.
+  global.gc?.();
+  const before = process.memoryUsage();
+  const big = new BookStore({ historyCapacity: 1000, sampleMs: 0 });
+  for (let m = 0; m < 500; m++) {
+    const state = big.state(`M${m}`);
+    for (let i = 0; i < 1000; i++) state.history.push({ ts: i, bid: 4000, ask: 4100, last: NO_PRICE, volume: i });
+  }
+  global.gc?.();
+  const after = process.memoryUsage();
+
+  const events: MarketEvent[] = [];
+  const markets = listRecordedMarkets(opts.dataDir).slice(0, opts.markets ?? 4);
+  await replayKalshiRecording({ dataDir: opts.dataDir, markets, pace: { kind: 'fast' }, emit: async (e) => void events.push(e) });
+  opts.log(`loaded ${events.length} events from ${markets.length} markets`);
+
+  const redis = createRedis(redisUrl, 'producer');
+  const workerConn = createRedis(redisUrl, 'worker');
+  const prefix = `kestrel-bench-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const batchSize = 2000;
+
+  // Baseline: the same events, serialised the same way, pushed with raw pipelines in the same batch size.
+  const baselineKey = `${prefix}:baseline`;
+  let started = process.hrtime.bigint();
+  for (let i = 0; i < events.length; i += batchSize) {
+    const pipeline = redis.pipeline();
+    pipeline.rpush(baselineKey, JSON.stringify(events.slice(i, i + batchSize)));
+    await pipeline.exec();
+  }
+  const baselineSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await redis.del(baselineKey);
+
+  await ensureDatabase(dbUrl.toString(), maintenanceDb);
+  const database = openDatabase(dbUrl.toString(), { max: 8 });
+  const partitions = 4;
+  const store = new BookStore({ historyCapacity: 1000, sampleMs: 1000 });
+  const source = 'bench';
+  try {
+    await runMigrations(dbUrl.toString());
+    const workers = Array.from({ length: partitions }, (_, partition) => createBookWorker({ connection: workerConn, redis, prefix, queueBase: 'md', partition, db: database.db, store }));
+    const publisher = new MarketDataPublisher({ connection: redis, prefix, queueBase: 'md', partitions, source, batchSize, maxDelayMs: 20, attempts: 3 });
+    started = process.hrtime.bigint();
+    for (const e of events) await publisher.publish(e);
+    await publisher.flush();
+    const lastSeq = publisher.queues.map(() => -1);
+    for (const q of publisher.queues) {
+      const jobs = await q.getJobs(['waiting', 'active', 'completed', 'delayed'], 0, -1);
+      for (const j of jobs) lastSeq[j.data.partition] = Math.max(lastSeq[j.data.partition]!, j.data.batchSeq);
+    }
+    // Done when every partition's checkpoint reaches its last batch.
+    for (;;) {
+      const ckpts = await Promise.all(lastSeq.map((_, p) => redis.get(checkpointKey(prefix, source, p))));
+      if (ckpts.every((c, p) => Number(c ?? -1) >= lastSeq[p]!)) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const pipelineSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const w of workers) await w.worker.close();
+    await publisher.close();
+
+    return {
+      bench: 'ingest',
+      events: events.length,
+      partitions,
+      batchSize,
+      pipelineEventsPerSecond: Math.round(events.length / pipelineSeconds),
+      rawRedisPipelineEventsPerSecond: Math.round(events.length / baselineSeconds),
+      ratioToRawRedis: Number((baselineSeconds / pipelineSeconds).toFixed(3)),
+      pipelineSeconds: Number(pipelineSeconds.toFixed(2)),
+      historyPointsPersisted: Number((await database.sql`select count(*)::int as n from price_history`)[0]!.n),
+      history500x1000TypedArrayMb: Number((big.historyBytes() / 2 ** 20).toFixed(1)),
+      history500x1000HeapDeltaMb: Number(((after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20).toFixed(1)),
+    };
+  } finally {
+    await database.close();
+    await dropDatabase(dbUrl.toString(), maintenanceDb);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    workerConn.disconnect();
+  }
+}
