@@ -47,8 +47,8 @@ export class BookStore {
       let sample = false;
       if (e.t === 'snapshot') {
         s.book.applySnapshot(e.yes, e.no, e.ts);
-      } else if (e.t === 'delta') {
-        const result = s.book.applyDelta(e.side, e.price, e.delta, e.ts);
+      } else if (e.t === 'delta' || e.t === 'level') {
+        const result = e.t === 'delta' ? s.book.applyDelta(e.side, e.price, e.delta, e.ts) : s.book.setLevel(e.side, e.price, e.size, e.ts);
         if (!result.ok) {
           outcome.refused.push({ market: e.m, reason: result.reason });
           continue;

@@ -13,6 +13,8 @@ const base = { m: z.string().min(1), ts: z.number().int().nonnegative() };
 export const marketEventSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('snapshot'), ...base, yes: z.array(levelWire), no: z.array(levelWire) }),
   z.object({ t: z.literal('delta'), ...base, side: z.enum(['yes', 'no']), price: decimalString, delta: decimalString }),
+  /** Absolute size at a level (venues such as Polymarket send levels, not deltas). */
+  z.object({ t: z.literal('level'), ...base, side: z.enum(['yes', 'no']), price: decimalString, size: decimalString }),
   z.object({ t: z.literal('trade'), ...base, id: z.string().min(1), yesPrice: decimalString, count: decimalString, takerSide: z.enum(['yes', 'no']) }),
 ]);
 export type MarketEvent = z.infer<typeof marketEventSchema>;
@@ -30,6 +32,7 @@ export type MarketEventBatch = z.infer<typeof marketEventBatchSchema>;
 export type UnitEvent =
   | { t: 'snapshot'; m: string; ts: number; yes: Level[]; no: Level[] }
   | { t: 'delta'; m: string; ts: number; side: BookSide; price: number; delta: number }
+  | { t: 'level'; m: string; ts: number; side: BookSide; price: number; size: number }
   | { t: 'trade'; m: string; ts: number; id: string; price: number; count: number; takerSide: BookSide };
 
 export function toUnits(e: MarketEvent): UnitEvent {
@@ -40,6 +43,8 @@ export function toUnits(e: MarketEvent): UnitEvent {
     }
     case 'delta':
       return { t: 'delta', m: e.m, ts: e.ts, side: e.side, price: priceUnits(e.price), delta: sizeUnits(e.delta) };
+    case 'level':
+      return { t: 'level', m: e.m, ts: e.ts, side: e.side, price: priceUnits(e.price), size: sizeUnits(e.size) };
     case 'trade':
       return { t: 'trade', m: e.m, ts: e.ts, id: e.id, price: priceUnits(e.yesPrice), count: sizeUnits(e.count), takerSide: e.takerSide };
   }

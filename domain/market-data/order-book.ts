@@ -98,6 +98,16 @@ export class BinaryOrderBook {
     return { ok: true };
   }
 
+  /** Sets a level's absolute size (0 removes it). */
+  setLevel(side: BookSide, price: number, size: number, tsMs: number): DeltaResult {
+    if (this.staleReason !== undefined) return { ok: false, reason: `book is stale (${this.staleReason})` };
+    if (price <= 0 || price >= ONE_DOLLAR) return this.markStale(`level price ${priceText(price)} outside (0, 1)`);
+    if (size < 0) return this.markStale(`negative level size ${sizeText(size)} at ${side} ${priceText(price)}`);
+    this.ladders[side].set(price, size);
+    this.lastUpdateMs = tsMs;
+    return { ok: true };
+  }
+
   markStale(reason: string): DeltaResult {
     this.staleReason = reason;
     return { ok: false, reason };

@@ -8,13 +8,13 @@ import {
   ExchangeNotAvailable,
   InsufficientFunds,
   InvalidOrder,
-  NetworkError,
   OrderNotFound,
   PermissionDenied,
   RateLimitExceeded,
   VenueError,
 } from '../../domain/errors';
 import { TokenBucket } from '../../domain/rate-limit/token-bucket';
+import { defaultSleep, requestJson, withQuery, type HttpDeps, type Query } from '../http';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
 
 /** Kalshi's default endpoint cost (tokens per request) when GET /account/endpoint_costs lists no other. */
@@ -39,8 +39,6 @@ export interface KalshiRestOptions {
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
 }
-
-type Query = Record<string, string | number | boolean | undefined>;
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), details: z.string().optional() }).passthrough() }).passthrough();
 
@@ -70,8 +68,7 @@ export function kalshiErrorFor(status: number, body: unknown, context: string, r
  */
 export class KalshiRestClient {
   private readonly buckets: { read: TokenBucket; write: TokenBucket };
-  private readonly fetchImpl: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly http: HttpDeps;
   private readonly basePath: string;
 
   constructor(private readonly opts: KalshiRestOptions) {
@@ -79,8 +76,13 @@ export class KalshiRestClient {
       read: new TokenBucket(opts.limits.read.capacity, opts.limits.read.refillPerSecond),
       write: new TokenBucket(opts.limits.write.capacity, opts.limits.write.refillPerSecond),
     };
-    this.fetchImpl = opts.fetch ?? fetch;
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.http = {
+      clock: opts.clock,
+      fetch: opts.fetch ?? fetch,
+      sleep: opts.sleep ?? defaultSleep,
+      retry: { maxRetries: opts.maxRetries ?? 5, backoff: opts.backoff ?? { initialMs: 250, maxMs: 8000 } },
+      requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+    };
     this.basePath = new URL(opts.baseUrl).pathname.replace(/\/$/, '');
   }
 
@@ -88,66 +90,25 @@ export class KalshiRestClient {
     return this.opts.endpointCosts?.[`${method} ${pathTemplate}`] ?? DEFAULT_ENDPOINT_COST;
   }
 
-  private async takeTokens(bucket: TokenBucket, cost: number): Promise<void> {
-    for (;;) {
-      const taken = bucket.tryTake(cost, this.opts.clock.nowMs());
-      if (taken.ok) return;
-      await this.sleep(taken.waitMs);
-    }
-  }
-
   /**
    * One API call. `pathTemplate` names the endpoint for costs and error context
    * (e.g. `/markets/{ticker}/orderbook`); `path` is the concrete path.
    */
   async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pathTemplate: string, path: string, schema: z.ZodType<T>, opts: { query?: Query; body?: unknown; auth?: boolean } = {}): Promise<T> {
-    const url = new URL(this.opts.baseUrl.replace(/\/$/, '') + path);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const bucket = method === 'GET' ? this.buckets.read : this.buckets.write;
-    const cost = this.costOf(method, pathTemplate);
     const context = `${method} ${pathTemplate}`;
-    const maxRetries = this.opts.maxRetries ?? 5;
-    const backoff = this.opts.backoff ?? { initialMs: 250, maxMs: 8000 };
-
-    for (let attempt = 0; ; attempt++) {
-      await this.takeTokens(bucket, cost);
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      if (opts.auth ?? true) {
-        if (!this.opts.credentials) throw new AuthenticationError(`${context} needs Kalshi credentials (KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH)`);
-        Object.assign(headers, kalshiAuthHeaders(this.opts.credentials, this.opts.clock.nowMs(), method, this.basePath + path));
-      }
-      let error: VenueError;
-      try {
-        const response = await this.fetchImpl(url, {
-          method,
-          headers,
-          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-          signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000),
-        });
-        const text = await response.text();
-        let body: unknown = text;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          /* keep the text for the error message */
-        }
-        if (response.ok) {
-          const parsed = schema.safeParse(body);
-          if (!parsed.success) throw new BadRequest(`${context}: unexpected response shape: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-          return parsed.data;
-        }
-        const retryAfter = Number(response.headers.get('retry-after'));
-        error = kalshiErrorFor(response.status, body, context, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
-        if (response.status === 429) bucket.drain(this.opts.clock.nowMs());
-      } catch (err) {
-        if (err instanceof VenueError) throw err;
-        error = new NetworkError(`${context}: ${(err as Error).message}`);
-      }
-      if (!error.retryable || attempt >= maxRetries) throw error;
-      const exponential = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt);
-      await this.sleep(Math.max(exponential, error instanceof RateLimitExceeded ? (error.retryAfterMs ?? 0) : 0));
-    }
+    const signed = opts.auth ?? true;
+    const credentials = this.opts.credentials;
+    if (signed && !credentials) throw new AuthenticationError(`${context} needs Kalshi credentials (KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH)`);
+    return requestJson(this.http, {
+      method,
+      url: withQuery(this.opts.baseUrl, path, opts.query),
+      headers: signed ? () => kalshiAuthHeaders(credentials!, this.opts.clock.nowMs(), method, this.basePath + path) : undefined,
+      body: opts.body,
+      schema,
+      context,
+      bucket: { bucket: method === 'GET' ? this.buckets.read : this.buckets.write, cost: this.costOf(method, pathTemplate) },
+      errorFor: kalshiErrorFor,
+    });
   }
 
   /** Walks a cursor-paginated list endpoint, yielding items page by page. */
