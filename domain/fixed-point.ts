@@ -10,16 +10,16 @@ export const PRICE_SCALE = 10 ** PRICE_DECIMALS;
 /** $1.00 in price units: a YES price p and a NO price (1 − p) add up to this. */
 export const ONE_DOLLAR = PRICE_SCALE;
 
-const FIXED_TEXT = /^([-+]?)(\d+)(?:\.(\d*))?$/;
+const FIXED_TEXT = /^([-+]?)(\d*)(?:\.(\d*))?$/;
 
 /** "0.6800" → 6800 (decimals = 4). Throws if the text has more precision than `decimals` allows. */
 export function textToUnits(text: string, decimals: number): number {
   const m = FIXED_TEXT.exec(text);
-  if (!m) throw new Error(`not a fixed-point number: ${JSON.stringify(text)}`);
+  if (!m || !/\d/.test(text)) throw new Error(`not a fixed-point number: ${JSON.stringify(text)}`);
   const [, sign, whole, fraction = ''] = m;
   const trimmed = fraction.replace(/0+$/, '');
   if (trimmed.length > decimals) throw new Error(`${JSON.stringify(text)} has more than ${decimals} decimals`);
-  const units = Number(whole) * 10 ** decimals + (trimmed ? Number(trimmed.padEnd(decimals, '0')) : 0);
+  const units = Number(whole || '0') * 10 ** decimals + (trimmed ? Number(trimmed.padEnd(decimals, '0')) : 0);
   if (!Number.isSafeInteger(units)) throw new Error(`${JSON.stringify(text)} is out of range`);
   return sign === '-' ? -units : units;
 }

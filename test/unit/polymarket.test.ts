@@ -45,6 +45,16 @@ describe('Polymarket market channel parser', () => {
     assert.ok(tick.ok && tick.value.kind === 'tick_size' && tick.value.tickSize === '0.01');
   });
 
+  it('parses the docs examples (".48" prices, best_ask "1", empty best_bid)', () => {
+    const samples = JSON.parse(readFileSync(path.join(SHARED, 'specs', 'polymarket', 'ws-subscribe-samples.json'), 'utf8')) as { book_example: unknown; price_change_example: { price_changes: Record<string, unknown>[] } };
+    const sync = new PolymarketBookSync(new BookStore({ historyCapacity: 10, sampleMs: 0 }), { requestResync: () => assert.fail('no resync expected') });
+    sync.handle(samples.book_example);
+    const asset = '65818619657568813474341868652308942079804919287380422192892211131408793125422';
+    assert.deepEqual(sync.store.state(asset).book.top(), { yesBid: { price: 5000, size: 1500 }, yesAsk: { price: 5200, size: 2500 } });
+    const change = parsePolymarketMessage({ ...samples.price_change_example, price_changes: [{ ...samples.price_change_example.price_changes[0], best_bid: '' }] });
+    assert.ok(change.ok, change.ok ? '' : change.error);
+  });
+
   it('parses every recorded book and trade sample', () => {
     for (const msg of [...jsonl('polymarket_book.jsonl'), ...jsonl('polymarket_trade.jsonl')]) {
       const parsed = parsePolymarketMessage(msg);

@@ -26,8 +26,9 @@ const priceChange = z.object({
   price: decimalString,
   side: z.enum(['BUY', 'SELL']),
   size: decimalString,
-  best_bid: decimalString.optional(),
-  best_ask: decimalString.optional(),
+  // The venue sends "" when a side is empty.
+  best_bid: z.preprocess((v) => (v === '' ? undefined : v), decimalString.optional()),
+  best_ask: z.preprocess((v) => (v === '' ? undefined : v), decimalString.optional()),
 });
 export const polymarketPriceChangeSchema = z.object({ event_type: z.literal('price_change'), market: z.string().optional(), price_changes: z.array(priceChange), timestamp: msTimestamp });
 
