@@ -174,12 +174,14 @@ const commands: Record<string, Command> = {
       out(`Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
       out(`Temporal gRPC: ${server.address}   task queue: ${config.temporal.taskQueue}`);
       out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
-      out(`Redis queue:   ${config.redis.keyPrefix}:${config.ingest.queueName}`);
+      out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}`);
       out('');
       if (!values['no-job']) {
-        out('Main job: replaying the recorded Kalshi gold 15-minute feed (../shared/data/kalshi-gold15m-ws) through BullMQ → Temporal → Postgres');
+        out('Main job: replaying the recorded Kalshi gold 15-minute feed (../shared/data/kalshi-gold15m-ws): book events through BullMQ partitions into L2 books + price history, trade prints through BullMQ → Temporal workflows → Postgres');
         const summary = await runRecordedFeedIngestion(stack, { marketLimit, progress: out });
-        out(`Done: ${summary.markets} markets, ${summary.messages} messages, ${summary.trades} trades in ${summary.batches} batch workflows; ${summary.inserted} rows inserted, ${summary.duplicates} already present, ${summary.failedJobs} failed jobs, ${summary.malformed} malformed lines, ${(summary.elapsedMs / 1000).toFixed(1)}s`);
+        out(`Done in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${summary.markets} markets, ${summary.messages} recorded messages.`);
+        out(`  books:  ${summary.bookEvents} events in ${summary.bookBatches} BullMQ batches → L2 books, price_history, top of book in Redis`);
+        out(`  trades: ${summary.trades} prints in ${summary.batches} Temporal workflows; trade_prints rows ${summary.rowsBefore} → ${summary.rowsAfter}; ${summary.failedJobs} failed jobs, ${summary.malformed} malformed lines`);
       }
       out('');
       out('Try:  npx kestrel health  |  npx kestrel config show  |  psql postgres://postgres@127.0.0.1:5432/kestrel -c "select market_ticker, count(*) from trade_prints group by 1"');

@@ -55,6 +55,25 @@ export const configSchema = z.object({
       kalshiMakerRate: nonNegativeDecimal('fees.kalshiMakerRate').prefault('0.0175'),
     })
     .prefault({}),
+  marketData: z
+    .object({
+      queueBase: z.string().min(1).prefault('kestrel-md'),
+      partitions: z.number().int().min(1).max(64).prefault(4),
+      batchSize: z.number().int().min(1).max(50_000).prefault(2000),
+      maxBatchDelayMs: durationMs.prefault(50),
+      historyCapacity: z.number().int().min(10).max(1_000_000).prefault(1000),
+      historySampleMs: z.number().int().min(0).prefault(1000),
+      historyRetentionDays: z.number().int().min(1).prefault(30),
+    })
+    .prefault({}),
+  venues: z
+    .object({
+      kalshiRestUrl: z.string().url().prefault('https://external-api.kalshi.com/trade-api/v2'),
+      kalshiWsUrl: z.string().regex(/^wss?:\/\//).prefault('wss://external-api-ws.kalshi.com/trade-api/ws/v2'),
+      polymarketRestUrl: z.string().url().prefault('https://clob.polymarket.com'),
+      polymarketWsUrl: z.string().regex(/^wss?:\/\//).prefault('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
+    })
+    .prefault({}),
   replay: z
     .object({
       dataDir: z.string().min(1).prefault('../shared/data/kalshi-gold15m-ws'),

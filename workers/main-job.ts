@@ -1,5 +1,8 @@
 import { QueueEvents } from 'bullmq';
+import { priceText } from '../domain/fixed-point';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
+import { replayKalshiRecording } from '../venues/replay/replay-source';
+import { checkpointKey } from './market-data/book-worker';
 import { replayTradesIntoQueue } from './replay-trades';
 import type { Stack } from './stack';
 
@@ -8,11 +11,24 @@ export interface MainJobSummary {
   messages: number;
   trades: number;
   batches: number;
-  inserted: number;
-  duplicates: number;
+  /** trade_prints rows for these markets before and after the run (a re-run adds none). */
+  rowsBefore: number;
+  rowsAfter: number;
   failedJobs: number;
   malformed: number;
+  bookEvents: number;
+  bookBatches: number;
+  refusedDeltas: number;
   elapsedMs: number;
+}
+
+/** Waits until every partition checkpoint of `source` reaches the last batch published. */
+async function waitForCheckpoints(stack: Stack, source: string, lastSeqs: number[]): Promise<void> {
+  for (;;) {
+    const ckpts = await Promise.all(lastSeqs.map((_, p) => stack.redis.get(checkpointKey(stack.config.redis.keyPrefix, source, p))));
+    if (ckpts.every((c, p) => Number(c ?? -1) >= lastSeqs[p]!)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
@@ -25,23 +41,36 @@ export async function runRecordedFeedIngestion(stack: Stack, opts: { marketLimit
   const markets = listRecordedMarkets(config.replay.dataDir).slice(0, opts.marketLimit ?? Infinity);
   const events = new QueueEvents(config.ingest.queueName, { connection: { url: config.redis.url }, prefix: config.redis.keyPrefix });
   await events.waitUntilReady();
-  const summary: MainJobSummary = { markets: markets.length, messages: 0, trades: 0, batches: 0, inserted: 0, duplicates: 0, failedJobs: 0, malformed: 0, elapsedMs: 0 };
+  const summary: MainJobSummary = { markets: markets.length, messages: 0, trades: 0, batches: 0, rowsBefore: 0, rowsAfter: 0, failedJobs: 0, malformed: 0, bookEvents: 0, bookBatches: 0, refusedDeltas: 0, elapsedMs: 0 };
+  const countRows = async () => Number((await stack.database.sql`select count(*)::int as n from trade_prints where market_ticker = any(${markets})`)[0]!.n);
+  summary.rowsBefore = await countRows();
+  // Each run is its own stream: books start from the recording's snapshots.
+  const source = `replay-gold-${started}`;
+  const publisher = stack.createPublisher(source);
   try {
     for (const [i, marketTicker] of markets.entries()) {
+      const bookReplay = await replayKalshiRecording({ dataDir: config.replay.dataDir, markets: [marketTicker], pace: { kind: 'fast' }, emit: (e) => publisher.publish(e) });
+      await publisher.flush();
+      summary.bookEvents += bookReplay.events;
+      summary.malformed += bookReplay.malformed;
       const replay = await replayTradesIntoQueue({ dataDir: config.replay.dataDir, marketTicker, batchSize: config.ingest.batchSize, attempts: config.ingest.jobAttempts, queue: stack.ingestQueue });
       const outcomes = await Promise.allSettled(replay.jobIds.map(async (id) => (await stack.ingestQueue.getJob(id))!.waitUntilFinished(events, 5 * 60_000)));
-      for (const outcome of outcomes) {
-        if (outcome.status === 'fulfilled') {
-          summary.inserted += outcome.value.inserted;
-          summary.duplicates += outcome.value.duplicates;
-        } else summary.failedJobs++;
-      }
+      summary.failedJobs += outcomes.filter((o) => o.status === 'rejected').length;
       summary.messages += replay.messages;
       summary.trades += replay.trades;
       summary.batches += replay.batches;
       summary.malformed += replay.malformed.length;
-      opts.progress?.(`[${i + 1}/${markets.length}] ${marketTicker}: ${replay.messages} messages, ${replay.trades} trades in ${replay.batches} batches`);
+      // At close the venue empties the book, so show the last two-sided quote the history holds.
+      const history = stack.books.markets.get(marketTicker)?.history;
+      const lastQuote = history?.toArray().reverse().find((p) => p.bid >= 0 && p.ask >= 0);
+      const quote = lastQuote ? `last quote ${priceText(lastQuote.bid)} / ${priceText(lastQuote.ask)}, ${history!.length} history points` : 'no two-sided quote yet (book batches still in flight)';
+      opts.progress?.(`[${i + 1}/${markets.length}] ${marketTicker}: ${replay.messages} messages, ${bookReplay.events} book/trade events, ${replay.trades} trades in ${replay.batches} workflow batches; ${quote}`);
     }
+    const lastSeqs = publisher.queues.map(() => -1);
+    for (const q of publisher.queues) for (const j of await q.getJobs(['waiting', 'active', 'completed', 'delayed'], 0, -1)) if (j.data.source === source) lastSeqs[j.data.partition] = Math.max(lastSeqs[j.data.partition]!, j.data.batchSeq);
+    await waitForCheckpoints(stack, source, lastSeqs);
+    summary.bookBatches = publisher.published.batches;
+    summary.rowsAfter = await countRows();
   } finally {
     await events.close();
   }

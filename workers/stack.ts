@@ -8,6 +8,9 @@ import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createIngestQueue, type IngestTradesJobData, type IngestTradesJobResult } from './ingest-queue';
 import { createIngestWorker } from './ingest-worker';
 import { createRedis } from './redis';
+import { BookStore } from '../domain/market-data/book-store';
+import { createBookWorker } from './market-data/book-worker';
+import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
 
 export interface Stack {
@@ -16,6 +19,12 @@ export interface Stack {
   temporal: Client;
   ingestQueue: Queue<IngestTradesJobData, IngestTradesJobResult>;
   ingestWorker: BullWorker<IngestTradesJobData, IngestTradesJobResult>;
+  /** Books and price histories of every market-data partition this process consumes. */
+  books: BookStore;
+  /** Publishes market events into the partition queues (source names one stream). */
+  createPublisher(source: string): MarketDataPublisher;
+  /** Redis for plain commands (top of book, checkpoints). */
+  redis: Redis;
   /** Resolves when the Temporal worker stops (rejects if it crashes). */
   temporalWorkerDone: Promise<void>;
   /** Stops everything in order: BullMQ workers, Temporal worker, then DB and Redis pools. Idempotent. */
@@ -56,13 +65,28 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     concurrency: config.ingest.concurrency,
   });
   ingestWorker.on('failed', (job, err) => log(`ingest job ${job?.id ?? '?'} failed: ${err.message}`));
+
+  const md = config.marketData;
+  const books = new BookStore({ historyCapacity: md.historyCapacity, sampleMs: md.historySampleMs });
+  const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
+    createBookWorker({ connection: workerRedis, redis: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partition, db: database.db, store: books, log }),
+  );
+  for (const { worker } of bookWorkers) worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
+  const publishers: MarketDataPublisher[] = [];
+  const createPublisher = (source: string) => {
+    const publisher = new MarketDataPublisher({ connection: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partitions: md.partitions, source, batchSize: md.batchSize, maxDelayMs: md.maxBatchDelayMs, attempts: config.ingest.jobAttempts });
+    publishers.push(publisher);
+    return publisher;
+  };
   ingestWorker.on('error', (err) => log(`ingest worker error: ${err.message}`));
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
       // 1. Stop taking jobs; in-flight jobs finish (they wait on their workflows).
-      await ingestWorker.close();
+      await Promise.all(publishers.map((p) => p.close()));
+      for (const w of bookWorkers) w.closing.abort();
+      await Promise.all([ingestWorker.close(), ...bookWorkers.map((w) => w.worker.close())]);
       await ingestQueue.close();
       log('shutdown: bullmq workers closed');
       // 2. Temporal worker: finish in-flight tasks, then stop polling.
@@ -77,7 +101,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       log('shutdown: database and redis pools closed');
     })());
 
-  return { config, database, temporal, ingestQueue, ingestWorker, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {
