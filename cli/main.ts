@@ -181,6 +181,7 @@ const commands: Record<string, Command> = {
         const summary = await runRecordedFeedIngestion(stack, { marketLimit, progress: out });
         out(`Done in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${summary.markets} markets, ${summary.messages} recorded messages.`);
         out(`  books:  ${summary.bookEvents} events in ${summary.bookBatches} BullMQ batches → L2 books, price_history, top of book in Redis`);
+        out(`  market_snapshots (SCD-2): ${summary.snapshotVersions.inserted} inserted, ${summary.snapshotVersions.versioned} versioned, ${summary.snapshotVersions.unchanged} unchanged`);
         out(`  trades: ${summary.trades} prints in ${summary.batches} Temporal workflows; trade_prints rows ${summary.rowsBefore} → ${summary.rowsAfter}; ${summary.failedJobs} failed jobs, ${summary.malformed} malformed lines`);
       }
       out('');

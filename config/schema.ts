@@ -64,6 +64,8 @@ export const configSchema = z.object({
       historyCapacity: z.number().int().min(10).max(1_000_000).prefault(1000),
       historySampleMs: z.number().int().min(0).prefault(1000),
       historyRetentionDays: z.number().int().min(1).prefault(30),
+      /** How often the daily roll-up and retention job runs. */
+      maintenanceEveryMs: durationMs.prefault(3_600_000),
     })
     .prefault({}),
   venues: z

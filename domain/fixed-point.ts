@@ -1,11 +1,12 @@
 import { Dec } from './decimal';
 
 /**
- * Exact integer units for hot paths: prices in 1e-4 dollars, sizes in 1e-2 contracts. Parsing is
+ * Exact integer units for hot paths: prices in 1e-4 dollars, sizes in 1e-6 contracts. Parsing is
  * done on the text, so no value ever passes through a binary float.
  */
 export const PRICE_DECIMALS = 4;
-export const SIZE_DECIMALS = 2;
+// Kalshi sizes carry 2 decimals, Polymarket share amounts 6; one unit size serves both.
+export const SIZE_DECIMALS = 6;
 export const PRICE_SCALE = 10 ** PRICE_DECIMALS;
 /** $1.00 in price units: a YES price p and a NO price (1 − p) add up to this. */
 export const ONE_DOLLAR = PRICE_SCALE;

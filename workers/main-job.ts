@@ -1,7 +1,9 @@
 import { QueueEvents } from 'bullmq';
 import { priceText } from '../domain/fixed-point';
-import { listRecordedMarkets } from '../venues/replay/gold-feed';
+import { listRecordedMarkets, type MalformedLine } from '../venues/replay/gold-feed';
 import { replayKalshiRecording } from '../venues/replay/replay-source';
+import { upsertMarketSnapshot } from '../db/market-data-repo';
+import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { checkpointKey } from './market-data/book-worker';
 import { replayTradesIntoQueue } from './replay-trades';
 import type { Stack } from './stack';
@@ -19,6 +21,8 @@ export interface MainJobSummary {
   bookEvents: number;
   bookBatches: number;
   refusedDeltas: number;
+  /** SCD-2 market_snapshots outcomes for the recorded metadata. */
+  snapshotVersions: Record<'inserted' | 'unchanged' | 'versioned', number>;
   elapsedMs: number;
 }
 
@@ -41,7 +45,9 @@ export async function runRecordedFeedIngestion(stack: Stack, opts: { marketLimit
   const markets = listRecordedMarkets(config.replay.dataDir).slice(0, opts.marketLimit ?? Infinity);
   const events = new QueueEvents(config.ingest.queueName, { connection: { url: config.redis.url }, prefix: config.redis.keyPrefix });
   await events.waitUntilReady();
-  const summary: MainJobSummary = { markets: markets.length, messages: 0, trades: 0, batches: 0, rowsBefore: 0, rowsAfter: 0, failedJobs: 0, malformed: 0, bookEvents: 0, bookBatches: 0, refusedDeltas: 0, elapsedMs: 0 };
+  const summary: MainJobSummary = { markets: markets.length, messages: 0, trades: 0, batches: 0, rowsBefore: 0, rowsAfter: 0, failedJobs: 0, malformed: 0, bookEvents: 0, bookBatches: 0, refusedDeltas: 0, snapshotVersions: { inserted: 0, unchanged: 0, versioned: 0 }, elapsedMs: 0 };
+  // Malformed input is kept visible with its raw payload (truncated), never silently dropped.
+  const logMalformed = (bad: MalformedLine) => opts.progress?.(`malformed line ${bad.lineNo}: ${bad.error} :: ${bad.raw.slice(0, 500)}`);
   const countRows = async () => Number((await stack.database.sql`select count(*)::int as n from trade_prints where market_ticker = any(${markets})`)[0]!.n);
   summary.rowsBefore = await countRows();
   // Each run is its own stream: books start from the recording's snapshots.
@@ -49,7 +55,9 @@ export async function runRecordedFeedIngestion(stack: Stack, opts: { marketLimit
   const publisher = stack.createPublisher(source);
   try {
     for (const [i, marketTicker] of markets.entries()) {
-      const bookReplay = await replayKalshiRecording({ dataDir: config.replay.dataDir, markets: [marketTicker], pace: { kind: 'fast' }, emit: (e) => publisher.publish(e) });
+      const metadata = readGoldMarketMetadata(config.replay.dataDir, marketTicker);
+      if (metadata) summary.snapshotVersions[await upsertMarketSnapshot(stack.database.db, metadata.meta, metadata.observedAtMs)]++;
+      const bookReplay = await replayKalshiRecording({ dataDir: config.replay.dataDir, markets: [marketTicker], pace: { kind: 'fast' }, emit: (e) => publisher.publish(e), onMalformed: logMalformed });
       await publisher.flush();
       summary.bookEvents += bookReplay.events;
       summary.malformed += bookReplay.malformed;
@@ -59,7 +67,6 @@ export async function runRecordedFeedIngestion(stack: Stack, opts: { marketLimit
       summary.messages += replay.messages;
       summary.trades += replay.trades;
       summary.batches += replay.batches;
-      summary.malformed += replay.malformed.length;
       // At close the venue empties the book, so show the last two-sided quote the history holds.
       const history = stack.books.markets.get(marketTicker)?.history;
       const lastQuote = history?.toArray().reverse().find((p) => p.bid >= 0 && p.ask >= 0);

@@ -10,6 +10,7 @@ import { createIngestWorker } from './ingest-worker';
 import { createRedis } from './redis';
 import { BookStore } from '../domain/market-data/book-store';
 import { createBookWorker } from './market-data/book-worker';
+import { startHistoryMaintenance } from './market-data/maintenance';
 import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
 
@@ -72,6 +73,16 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     createBookWorker({ connection: workerRedis, redis: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partition, db: database.db, store: books, log }),
   );
   for (const { worker } of bookWorkers) worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
+  const maintenance = await startHistoryMaintenance({
+    connection: producerRedis,
+    workerConnection: workerRedis,
+    prefix: config.redis.keyPrefix,
+    db: database.db,
+    clock: { nowMs: () => Date.now() },
+    everyMs: md.maintenanceEveryMs,
+    retentionDays: md.historyRetentionDays,
+    log,
+  });
   const publishers: MarketDataPublisher[] = [];
   const createPublisher = (source: string) => {
     const publisher = new MarketDataPublisher({ connection: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partitions: md.partitions, source, batchSize: md.batchSize, maxDelayMs: md.maxBatchDelayMs, attempts: config.ingest.jobAttempts });
@@ -86,8 +97,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       // 1. Stop taking jobs; in-flight jobs finish (they wait on their workflows).
       await Promise.all(publishers.map((p) => p.close()));
       for (const w of bookWorkers) w.closing.abort();
-      await Promise.all([ingestWorker.close(), ...bookWorkers.map((w) => w.worker.close())]);
-      await ingestQueue.close();
+      await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
+      await Promise.all([ingestQueue.close(), maintenance.queue.close()]);
       log('shutdown: bullmq workers closed');
       // 2. Temporal worker: finish in-flight tasks, then stop polling.
       if (temporalWorker.getState() === 'RUNNING') temporalWorker.shutdown();

@@ -9,7 +9,7 @@ export const tradePrints = pgTable(
     tradeId: text('trade_id').notNull(),
     marketTicker: text('market_ticker').notNull(),
     yesPrice: numeric('yes_price', { precision: 12, scale: 4 }).notNull(),
-    count: numeric('count', { precision: 18, scale: 2 }).notNull(),
+    count: numeric('count', { precision: 24, scale: 6 }).notNull(),
     takerSide: text('taker_side').notNull(),
     exchangeTs: timestamp('exchange_ts', { withTimezone: true, precision: 3 }).notNull(),
     /** Which ingestion batch (and so which Temporal workflow) wrote the row. */
@@ -29,7 +29,7 @@ export const priceHistory = pgTable(
     yesBid: numeric('yes_bid', { precision: 12, scale: 4 }),
     yesAsk: numeric('yes_ask', { precision: 12, scale: 4 }),
     lastPrice: numeric('last_price', { precision: 12, scale: 4 }),
-    cumulativeVolume: numeric('cumulative_volume', { precision: 20, scale: 2 }).notNull(),
+    cumulativeVolume: numeric('cumulative_volume', { precision: 24, scale: 6 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.marketTicker, t.ts, t.source] }), index('price_history_ts_idx').on(t.ts)],
 );
@@ -46,7 +46,7 @@ export const priceHistoryDaily = pgTable(
     lowMid: numeric('low_mid', { precision: 12, scale: 4 }),
     closeMid: numeric('close_mid', { precision: 12, scale: 4 }),
     lastPrice: numeric('last_price', { precision: 12, scale: 4 }),
-    volume: numeric('volume', { precision: 20, scale: 2 }).notNull(),
+    volume: numeric('volume', { precision: 24, scale: 6 }).notNull(),
     points: integer('points').notNull(),
   },
   (t) => [primaryKey({ columns: [t.marketTicker, t.day, t.source] })],

@@ -6,7 +6,7 @@ export type BookSide = 'yes' | 'no';
 export interface Level {
   /** Price in 1e-4 dollars. */
   price: number;
-  /** Size in 1e-2 contracts. */
+  /** Size in 1e-6 contracts. */
   size: number;
 }
 

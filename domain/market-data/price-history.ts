@@ -9,7 +9,7 @@ export interface PricePoint {
   bid: number;
   ask: number;
   last: number;
-  /** Cumulative traded size in 1e-2 contracts. */
+  /** Cumulative traded size in 1e-6 contracts. */
   volume: number;
 }
 

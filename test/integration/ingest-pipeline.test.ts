@@ -54,7 +54,7 @@ describe('BullMQ → Temporal → Postgres ingestion (real services)', function 
     const rows = await stack.database.db.select().from(tradePrints).where(eq(tradePrints.tradeId, 'f195de40-6a3f-418b-1a7e-9d89fee559c0'));
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.yesPrice, '0.6800');
-    assert.equal(rows[0]!.count, '46.02');
+    assert.equal(rows[0]!.count, '46.020000', 'sizes are stored at 6 decimals (Polymarket share precision)');
     assert.equal(rows[0]!.exchangeTs.getTime(), 1785901540722);
   });
 

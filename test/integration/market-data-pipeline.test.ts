@@ -11,8 +11,10 @@ import { BookStore } from '../../domain/market-data/book-store';
 import type { MarketEventBatch } from '../../domain/market-data/events';
 import { readRecording, recordedFiles } from '../../venues/replay/gold-feed';
 import { KalshiBookReplayer } from '../../venues/replay/kalshi-book-replay';
+import { readGoldMarketMetadata } from '../../venues/replay/gold-metadata';
 import { replayKalshiRecording } from '../../venues/replay/replay-source';
 import { createBookWorker, topOfBookKey, type BookWorkerResult } from '../../workers/market-data/book-worker';
+import { startHistoryMaintenance } from '../../workers/market-data/maintenance';
 import { partitionOf, partitionQueueName } from '../../workers/market-data/partitions';
 import { MarketDataPublisher } from '../../workers/market-data/publisher';
 import { createRedis } from '../../workers/redis';
@@ -143,6 +145,25 @@ describe('market data: replay → BullMQ partitions → books, history, top of b
     assert.equal((await database.db.select().from(priceHistoryDaily).where(eq(priceHistoryDaily.source, source))).length, rows.length, 'aggregates survive retention');
   });
 
+  it('schedules history maintenance with BullMQ; each run covers yesterday and today (UTC)', async () => {
+    const harness = await getHarness();
+    const conn = createRedis(harness.redisUrl, 'worker');
+    // The clock sits right after the recorded day, so the roll-up covers it and nothing is old enough to prune.
+    const { queue, worker } = await startHistoryMaintenance({ connection: redis, workerConnection: conn, prefix, db: database.db, clock: { nowMs: () => Date.parse('2026-08-06T01:00:00Z') }, everyMs: 200, retentionDays: 3650, log: () => {} });
+    try {
+      for (let i = 0; (await queue.getJobCounts('completed')).completed === 0; i++) {
+        assert.ok(i < 100, 'maintenance never ran');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const [job] = await queue.getJobs(['completed'], 0, 0);
+      assert.deepEqual(job!.returnvalue.days, ['2026-08-05', '2026-08-06']);
+    } finally {
+      await worker.close();
+      await queue.close();
+      conn.disconnect();
+    }
+  });
+
   it('keeps SCD-2 market snapshots: unchanged is a no-op, a change versions the row', async () => {
     const meta = { venue: 'kalshi', marketTicker: 'SCD-TEST', eventTicker: 'SCD', status: 'active', attributes: { floor_strike: 4128.56, title: 'Gold up?' } };
     assert.equal(await upsertMarketSnapshot(database.db, meta, 1_000), 'inserted');
@@ -153,6 +174,11 @@ describe('market data: replay → BullMQ partitions → books, history, top of b
     assert.deepEqual([rows[0]!.rowCurrentInd, rows[0]!.expirationTs?.getTime()], [false, 3_000]);
     assert.deepEqual([rows[1]!.rowCurrentInd, rows[1]!.expirationTs, rows[1]!.status], [true, null, 'finalized']);
     assert.deepEqual(rows[1]!.attributes, { floor_strike: 4128.56, title: 'Gold up?', result: 'no' });
+    const gold = readGoldMarketMetadata(GOLD, 'KXGOLD15M-26AUG050000-00')!;
+    assert.equal(gold.meta.status, 'finalized');
+    assert.equal(gold.meta.attributes.result, 'no');
+    assert.equal(await upsertMarketSnapshot(database.db, gold.meta, gold.observedAtMs), 'inserted');
+    assert.equal(await upsertMarketSnapshot(database.db, gold.meta, gold.observedAtMs + 1), 'unchanged');
     const [json] = await database.db.execute<{ result: string }>(sql`select attributes->>'result' as result from market_snapshots where market_ticker = 'SCD-TEST' and row_current_ind`);
     assert.equal(json!.result, 'no', 'attributes are real jsonb, queryable by key');
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseKalshiBookMessage } from '../../venues/kalshi/ws-messages';
+import { parseKalshiBookMessage, parseKalshiChannelMessage } from '../../venues/kalshi/ws-messages';
 import { listRecordedMarkets, readRecording, recordedFiles } from '../../venues/replay/gold-feed';
 import { KalshiBookReplayer } from '../../venues/replay/kalshi-book-replay';
 
@@ -13,9 +13,22 @@ describe('Kalshi book messages', () => {
 
   it('parses the official fixed-point snapshot and delta examples', () => {
     const snap = parseKalshiBookMessage('orderbook_snapshot', samples.channel_messages.orderbook_snapshot!.msg);
-    assert.deepEqual(snap, { ok: true, value: { kind: 'snapshot', marketTicker: 'FED-23DEC-T3.00', yes: [{ price: 800, size: 30000 }, { price: 2200, size: 33300 }], no: [{ price: 5400, size: 2000 }, { price: 5600, size: 14600 }] } });
+    assert.deepEqual(snap, { ok: true, value: { kind: 'snapshot', marketTicker: 'FED-23DEC-T3.00', yes: [{ price: 800, size: 300_000_000 }, { price: 2200, size: 333_000_000 }], no: [{ price: 5400, size: 20_000_000 }, { price: 5600, size: 146_000_000 }] } });
     const delta = parseKalshiBookMessage('orderbook_delta', samples.channel_messages.orderbook_delta!.msg);
-    assert.deepEqual(delta, { ok: true, value: { kind: 'delta', marketTicker: 'FED-23DEC-T3.00', side: 'yes', price: 9600, delta: -5400, tsMs: 1669149841000 } });
+    assert.deepEqual(delta, { ok: true, value: { kind: 'delta', marketTicker: 'FED-23DEC-T3.00', side: 'yes', price: 9600, delta: -54_000_000, tsMs: 1669149841000 } });
+  });
+
+  it('parses every official channel example (ticker, fill, lifecycle, …) into a typed message or an explicit `other`', () => {
+    const typed: string[] = [];
+    for (const [name, frame] of Object.entries(samples.channel_messages)) {
+      if (frame.type.startsWith('orderbook') || frame.type === 'trade') continue;
+      const parsed = parseKalshiChannelMessage(frame.type, frame.msg);
+      assert.ok(parsed.ok, `${name}: ${parsed.ok ? '' : parsed.error}`);
+      typed.push(parsed.value.type);
+    }
+    assert.deepEqual(typed.filter((t) => t !== 'other').sort(), ['fill', 'market_lifecycle_v2', 'market_lifecycle_v2', 'market_lifecycle_v2', 'ticker']);
+    const badFill = parseKalshiChannelMessage('fill', { ...(samples.channel_messages.fill!.msg as object), count_fp: 278 });
+    assert.equal(badFill.ok, false);
   });
 
   it('reports malformed book messages with a reason', () => {

@@ -7,15 +7,16 @@ describe('fixed-point units', () => {
   it('converts text exactly, both ways', () => {
     assert.equal(priceUnits('0.6800'), 6800);
     assert.equal(priceUnits('0.68'), 6800);
-    assert.equal(sizeUnits('46.02'), 4602);
-    assert.equal(sizeUnits('-3.07'), -307);
+    assert.equal(sizeUnits('46.02'), 46_020_000);
+    assert.equal(sizeUnits('11.276594'), 11_276_594, 'Polymarket share amounts have 6 decimals');
+    assert.equal(sizeUnits('-3.07'), -3_070_000);
     assert.equal(priceText(6800), '0.6800');
-    assert.equal(sizeText(-307), '-3.07');
-    assert.equal(sizeText(5), '0.05');
+    assert.equal(sizeText(-3_070_000), '-3.070000');
+    assert.equal(sizeText(5), '0.000005');
   });
   it('refuses extra precision and garbage instead of rounding', () => {
     assert.throws(() => priceUnits('0.12345'), /more than 4 decimals/);
-    assert.throws(() => sizeUnits('1.001'), /more than 2 decimals/);
+    assert.throws(() => sizeUnits('1.0000001'), /more than 6 decimals/);
     assert.throws(() => textToUnits('1e3', 2), /not a fixed-point number/);
     assert.equal(priceUnits('0.12340'), 1234, 'trailing zeros are not extra precision');
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { BookStore } from '../../domain/market-data/book-store';
 import { PolymarketBookSync } from '../../venues/polymarket/book-sync';
 import { parsePolymarketMessage } from '../../venues/polymarket/messages';
 import { PolymarketRestClient } from '../../venues/polymarket/rest-client';
+import { replayPolymarketJsonl } from '../../venues/replay/polymarket-samples';
 
 const SHARED = path.resolve(__dirname, '..', '..', '..', 'shared');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(path.join(SHARED, 'specs', 'polymarket', 'fixtures', name), 'utf8'));
@@ -50,7 +52,7 @@ describe('Polymarket market channel parser', () => {
     const sync = new PolymarketBookSync(new BookStore({ historyCapacity: 10, sampleMs: 0 }), { requestResync: () => assert.fail('no resync expected') });
     sync.handle(samples.book_example);
     const asset = '65818619657568813474341868652308942079804919287380422192892211131408793125422';
-    assert.deepEqual(sync.store.state(asset).book.top(), { yesBid: { price: 5000, size: 1500 }, yesAsk: { price: 5200, size: 2500 } });
+    assert.deepEqual(sync.store.state(asset).book.top(), { yesBid: { price: 5000, size: 15_000_000 }, yesAsk: { price: 5200, size: 25_000_000 } });
     const change = parsePolymarketMessage({ ...samples.price_change_example, price_changes: [{ ...samples.price_change_example.price_changes[0], best_bid: '' }] });
     assert.ok(change.ok, change.ok ? '' : change.error);
   });
@@ -93,6 +95,22 @@ describe('PolymarketBookSync', () => {
     assert.ok(sync.store.state(asset).book.stale);
     sync.handle({ event_type: 'book', asset_id: asset, bids: [{ price: '0.40', size: '10' }], asks: [{ price: '0.44', size: '2' }], timestamp: '1003' });
     assert.equal(sync.store.state(asset).book.stale, false, 'a book message re-bases it');
+  });
+});
+
+describe('replaying recorded Polymarket samples', () => {
+  it('plays the book and trade samples into books, reporting bad lines', () => {
+    const sync = new PolymarketBookSync(new BookStore({ historyCapacity: 100, sampleMs: 0 }), { requestResync: () => {} });
+    const dir = path.join(SHARED, 'data', 'polymarket-ws-samples');
+    const delivered = replayPolymarketJsonl(path.join(dir, 'polymarket_book.jsonl'), (m) => sync.handle(m)) + replayPolymarketJsonl(path.join(dir, 'polymarket_trade.jsonl'), (m) => sync.handle(m));
+    assert.equal(delivered, 20);
+    assert.equal(sync.counters.malformed, 0);
+    assert.ok(sync.store.markets.size >= 10);
+    const bad: string[] = [];
+    const tmp = path.join(tmpdir(), `pm-${process.pid}.jsonl`);
+    writeFileSync(tmp, '{"event_type":"book"\n\n');
+    assert.equal(replayPolymarketJsonl(tmp, () => assert.fail('nothing valid to deliver'), (b) => bad.push(b.error)), 0);
+    assert.match(bad[0]!, /invalid JSON/);
   });
 });
 

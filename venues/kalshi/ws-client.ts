@@ -3,6 +3,7 @@ import type { Clock } from '../../domain/clock';
 import type { MarketEvent } from '../../domain/market-data/events';
 import { SequenceTracker } from '../../domain/market-data/sequence';
 import { kalshiToMarketEvent } from './market-events';
+import { parseKalshiChannelMessage, type KalshiChannelMessage } from './ws-messages';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
 
 export interface KalshiWsOptions {
@@ -11,8 +12,8 @@ export interface KalshiWsOptions {
   credentials?: KalshiCredentials;
   clock: Clock;
   onEvent: (event: MarketEvent) => void;
-  /** Channels other than book/trade (ticker, fill, market_lifecycle_v2, …), already JSON-parsed. */
-  onOther?: (type: string, msg: unknown, sid: number | undefined) => void;
+  /** Channels other than book/trade: ticker, fill, market_lifecycle_v2 typed; the rest as `other`. */
+  onOther?: (message: KalshiChannelMessage, sid: number | undefined) => void;
   /** Books of these markets can no longer be trusted until their resync snapshot arrives. */
   onStale?: (marketTickers: string[], reason: string) => void;
   onMalformed?: (raw: string, error: string) => void;
@@ -240,8 +241,14 @@ export class KalshiWsClient {
       if (verdict === 'duplicate') return;
     }
     const event = kalshiToMarketEvent(type, frame.msg, this.opts.clock.nowMs());
-    if (event === undefined) this.opts.onOther?.(type, frame.msg, sid);
-    else if (!event.ok) {
+    if (event === undefined) {
+      const other = parseKalshiChannelMessage(type, frame.msg);
+      if (other.ok) this.opts.onOther?.(other.value, sid);
+      else {
+        this.counters.malformed++;
+        this.opts.onMalformed?.(raw, other.error);
+      }
+    } else if (!event.ok) {
       this.counters.malformed++;
       this.opts.onMalformed?.(raw, event.error);
     } else this.opts.onEvent(event.value);

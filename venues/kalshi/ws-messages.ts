@@ -108,3 +108,46 @@ export function parseKalshiBookMessage(type: string, msg: unknown): ParseResult<
     return { ok: false, error: (err as Error).message };
   }
 }
+
+export const kalshiFillMsgSchema = z.object({
+  trade_id: z.string().min(1),
+  order_id: z.string().min(1),
+  client_order_id: z.string().optional(),
+  market_ticker: z.string().min(1),
+  is_taker: z.boolean(),
+  side: z.enum(['yes', 'no']),
+  action: z.enum(['buy', 'sell']),
+  yes_price_dollars: decimalString,
+  count_fp: decimalString,
+  fee_cost: decimalString.optional(),
+  post_position_fp: decimalString.optional(),
+  ts: z.number().int().optional(),
+  ts_ms: z.number().int().optional(),
+});
+
+export const kalshiLifecycleMsgSchema = z
+  .object({
+    market_ticker: z.string().min(1),
+    event_type: z.string().min(1),
+    open_ts: z.number().int().optional(),
+    close_ts: z.number().int().optional(),
+    result: z.string().optional(),
+    price_level_structure: z.string().optional(),
+    additional_metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .passthrough();
+
+/** Channels besides book and trades, typed. Unknown types pass through as `other`. */
+export type KalshiChannelMessage =
+  | { type: 'ticker'; msg: z.infer<typeof kalshiTickerMsgSchema> }
+  | { type: 'fill'; msg: z.infer<typeof kalshiFillMsgSchema> }
+  | { type: 'market_lifecycle_v2'; msg: z.infer<typeof kalshiLifecycleMsgSchema> }
+  | { type: 'other'; channel: string; msg: unknown };
+
+export function parseKalshiChannelMessage(type: string, msg: unknown): ParseResult<KalshiChannelMessage> {
+  const schemas = { ticker: kalshiTickerMsgSchema, fill: kalshiFillMsgSchema, market_lifecycle_v2: kalshiLifecycleMsgSchema } as const;
+  if (!(type in schemas)) return { ok: true, value: { type: 'other', channel: type, msg } };
+  const parsed = schemas[type as keyof typeof schemas].safeParse(msg);
+  if (!parsed.success) return { ok: false, error: issues(parsed.error) };
+  return { ok: true, value: { type, msg: parsed.data } as KalshiChannelMessage };
+}
