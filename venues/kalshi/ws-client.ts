@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { closeSocket } from '../ws';
 import type { Clock } from '../../domain/clock';
 import type { MarketEvent } from '../../domain/market-data/events';
 import { SequenceTracker } from '../../domain/market-data/sequence';
@@ -257,11 +258,7 @@ export class KalshiWsClient {
   async close(): Promise<void> {
     this.closedByUser = true;
     clearTimeout(this.heartbeat);
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      ws.close(1000);
-    });
+    await closeSocket(this.ws);
   }
+
 }

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { closeSocket } from '../ws';
 import type { MarketEvent } from '../../domain/market-data/events';
 import type { MarketDataClient, VenueCapabilities } from '../../domain/ports';
 import { parsePolymarketMessage } from './messages';
@@ -110,11 +111,6 @@ export class PolymarketMarketDataClient implements MarketDataClient {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.ping);
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((r) => {
-      ws.once('close', () => r());
-      ws.close(1000);
-    });
+    await closeSocket(this.ws);
   }
 }
