@@ -1,0 +1,210 @@
+import { Dec } from '../decimal';
+import { kalshiFee } from '../fees';
+import { ONE_DOLLAR, priceDecimal, sizeDecimal } from '../fixed-point';
+import type { BinaryOrderBook, BookSide } from '../market-data/order-book';
+
+/**
+ * The paper exchange's matching engine, over real recorded books (pure, integer units):
+ * IOC / FOK / GTC limit orders on either outcome, partial fills, liquidity our own fills consumed,
+ * queue position for resting orders (they join the back of their level; volume traded at that
+ * level must clear what was ahead first), and the Kalshi fee per fill (taker or maker).
+ */
+export type Outcome = 'yes' | 'no';
+export type Action = 'buy' | 'sell';
+export type SimTimeInForce = 'gtc' | 'ioc' | 'fok';
+
+export interface SimOrderRequest {
+  clientOrderId: string;
+  market: string;
+  outcome: Outcome;
+  action: Action;
+  /** Limit in the held outcome's price, 1e-4 $. */
+  limitPrice: number;
+  /** Contracts, 1e-6 units. */
+  size: number;
+  tif: SimTimeInForce;
+}
+
+export interface SimFill {
+  clientOrderId: string;
+  price: number;
+  size: number;
+  liquidity: 'taker' | 'maker';
+  fee: Dec;
+  tsMs: number;
+}
+
+export type SimOrderStatus = 'resting' | 'filled' | 'canceled' | 'rejected';
+
+export interface SimOrderState {
+  request: SimOrderRequest;
+  status: SimOrderStatus;
+  filled: number;
+  fills: SimFill[];
+  /** Resting orders only: contracts ahead of us at our level. */
+  queueAhead: number;
+  rejectReason?: string;
+  createdMs: number;
+}
+
+export interface FeeSchedule {
+  takerRate: Dec;
+  makerRate: Dec;
+  seriesMultiplier?: Dec;
+}
+
+/** Which bid ladder an order trades against / rests on, and at what ladder price. */
+function takesFrom(order: SimOrderRequest): BookSide {
+  // Buying an outcome lifts the other outcome's bids (its asks); selling hits the outcome's own bids.
+  return order.action === 'buy' ? (order.outcome === 'yes' ? 'no' : 'yes') : order.outcome;
+}
+function restsOn(order: SimOrderRequest): { side: BookSide; price: number } {
+  // A resting buy is a bid on its outcome; a resting sell is a bid on the other outcome at 1 − p.
+  return order.action === 'buy' ? { side: order.outcome, price: order.limitPrice } : { side: order.outcome === 'yes' ? 'no' : 'yes', price: ONE_DOLLAR - order.limitPrice };
+}
+/** Price of a ladder level expressed in the order's outcome price. */
+function outcomePrice(order: SimOrderRequest, ladderPrice: number): number {
+  return order.action === 'buy' ? ONE_DOLLAR - ladderPrice : ladderPrice;
+}
+function acceptable(order: SimOrderRequest, price: number): boolean {
+  return order.action === 'buy' ? price <= order.limitPrice : price >= order.limitPrice;
+}
+
+export class SimMatchingEngine {
+  readonly orders = new Map<string, SimOrderState>();
+  /** Our own fills consume recorded liquidity until the venue changes that level. */
+  private readonly consumed = new Map<string, { consumed: number; recordedSize: number }>();
+
+  constructor(private readonly fees: FeeSchedule) {}
+
+  private available(market: string, side: BookSide, price: number, recorded: number): number {
+    const c = this.consumed.get(`${market}|${side}|${price}`);
+    return c && c.recordedSize === recorded ? Math.max(0, recorded - c.consumed) : recorded;
+  }
+
+  private consume(market: string, side: BookSide, price: number, recorded: number, size: number): void {
+    const key = `${market}|${side}|${price}`;
+    const c = this.consumed.get(key);
+    const prior = c && c.recordedSize === recorded ? c.consumed : 0;
+    this.consumed.set(key, { consumed: prior + size, recordedSize: recorded });
+  }
+
+  private fee(price: number, size: number, liquidity: 'taker' | 'maker'): Dec {
+    return kalshiFee({ contracts: sizeDecimal(size), price: priceDecimal(price), rate: liquidity === 'taker' ? this.fees.takerRate : this.fees.makerRate, seriesMultiplier: this.fees.seriesMultiplier });
+  }
+
+  private addFill(state: SimOrderState, price: number, size: number, liquidity: 'taker' | 'maker', tsMs: number): SimFill {
+    const fill: SimFill = { clientOrderId: state.request.clientOrderId, price, size, liquidity, fee: this.fee(price, size, liquidity), tsMs };
+    state.fills.push(fill);
+    state.filled += size;
+    if (state.filled >= state.request.size) state.status = 'filled';
+    return fill;
+  }
+
+  /** Submits an order. A client order id seen before returns the existing order: no duplicate. */
+  submit(request: SimOrderRequest, book: BinaryOrderBook, nowMs: number): SimOrderState {
+    const existing = this.orders.get(request.clientOrderId);
+    if (existing) return existing;
+    const state: SimOrderState = { request, status: 'resting', filled: 0, fills: [], queueAhead: 0, createdMs: nowMs };
+    this.orders.set(request.clientOrderId, state);
+    const reject = (reason: string) => {
+      state.status = 'rejected';
+      state.rejectReason = reason;
+      return state;
+    };
+    if (request.size <= 0) return reject('size must be positive');
+    if (request.limitPrice <= 0 || request.limitPrice >= ONE_DOLLAR) return reject('limit price must be inside (0, 1)');
+    if (book.stale) return reject(`market data for ${request.market} is stale: ${book.staleBecause}`);
+
+    const side = takesFrom(request);
+    const levels = book.levels(side).map((l) => ({ ...l, available: this.available(request.market, side, l.price, l.size) }));
+    const matchable = levels.filter((l) => l.available > 0 && acceptable(request, outcomePrice(request, l.price)));
+    const liquidity = matchable.reduce((n, l) => n + l.available, 0);
+    if (request.tif === 'fok' && liquidity < request.size) {
+      state.status = 'canceled';
+      return state;
+    }
+    for (const level of matchable) {
+      const size = Math.min(level.available, request.size - state.filled);
+      if (size <= 0) break;
+      this.consume(request.market, side, level.price, level.size, size);
+      this.addFill(state, outcomePrice(request, level.price), size, 'taker', nowMs);
+    }
+    if (state.status === 'filled') return state;
+    if (request.tif !== 'gtc') {
+      state.status = 'canceled';
+      return state;
+    }
+    const rest = restsOn(request);
+    state.queueAhead = book.sizeAt(rest.side, rest.price);
+    return state;
+  }
+
+  cancel(clientOrderId: string): SimOrderState | undefined {
+    const state = this.orders.get(clientOrderId);
+    if (state && state.status === 'resting') state.status = 'canceled';
+    return state;
+  }
+
+  private resting(market: string): SimOrderState[] {
+    return [...this.orders.values()].filter((o) => o.status === 'resting' && o.request.market === market);
+  }
+
+  /**
+   * A public trade: the taker consumed the ladder `takerSide === 'yes' ? no : yes`. Resting orders on
+   * that ladder at the traded level fill after the queue ahead of them; orders at better levels than
+   * the trade were passed through and fill completely.
+   */
+  onTrade(market: string, trade: { takerSide: Outcome; yesPrice: number; count: number }, nowMs: number): SimFill[] {
+    const ladder: BookSide = trade.takerSide === 'yes' ? 'no' : 'yes';
+    const ladderPrice = ladder === 'yes' ? trade.yesPrice : ONE_DOLLAR - trade.yesPrice;
+    const fills: SimFill[] = [];
+    let volume = trade.count;
+    // Oldest orders first at a level: they joined the queue first.
+    for (const order of this.resting(market).sort((a, b) => a.createdMs - b.createdMs)) {
+      const rest = restsOn(order.request);
+      if (rest.side !== ladder) continue;
+      const remaining = order.request.size - order.filled;
+      if (rest.price > ladderPrice) {
+        fills.push(this.addFill(order, order.request.limitPrice, remaining, 'maker', nowMs));
+      } else if (rest.price === ladderPrice) {
+        const clearsQueue = Math.min(order.queueAhead, volume);
+        order.queueAhead -= clearsQueue;
+        volume -= clearsQueue;
+        const size = Math.min(remaining, volume);
+        if (size > 0) {
+          volume -= size;
+          fills.push(this.addFill(order, order.request.limitPrice, size, 'maker', nowMs));
+        }
+      }
+    }
+    return fills;
+  }
+
+  /**
+   * After a book change: cancellations ahead of us shrink the queue, and a book that now crosses a
+   * resting order fills it at its limit (the crossing order would have met ours first).
+   */
+  onBookUpdate(market: string, book: BinaryOrderBook, nowMs: number): SimFill[] {
+    const fills: SimFill[] = [];
+    for (const order of this.resting(market)) {
+      const rest = restsOn(order.request);
+      order.queueAhead = Math.min(order.queueAhead, book.sizeAt(rest.side, rest.price));
+      const opposite = book.levels(takesFrom(order.request))[0];
+      if (opposite && acceptable(order.request, outcomePrice(order.request, opposite.price))) {
+        fills.push(this.addFill(order, order.request.limitPrice, order.request.size - order.filled, 'maker', nowMs));
+      }
+    }
+    return fills;
+  }
+
+  /** At settlement every resting order in the market is canceled. */
+  settle(market: string): void {
+    for (const order of this.resting(market)) order.status = 'canceled';
+  }
+}
+
+/** Settlement payout per contract held: $1 if the held outcome won, else 0. */
+export function settlementValue(held: Outcome, result: Outcome): Dec {
+  return new Dec(held === result ? 1 : 0);
+}

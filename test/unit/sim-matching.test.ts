@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { Dec } from '../../domain/decimal';
+import { priceUnits, sizeUnits } from '../../domain/fixed-point';
+import { BinaryOrderBook } from '../../domain/market-data/order-book';
+import { SimMatchingEngine, settlementValue, type SimOrderRequest } from '../../domain/sim/matching';
+
+const p = priceUnits;
+const c = (n: number) => sizeUnits(String(n));
+
+/** YES bids 0.40×100, 0.38×50; NO bids 0.55×30, 0.50×80 → YES asks 0.45×30, 0.50×80. */
+function book(): BinaryOrderBook {
+  const b = new BinaryOrderBook('M');
+  b.applySnapshot([{ price: p('0.40'), size: c(100) }, { price: p('0.38'), size: c(50) }], [{ price: p('0.55'), size: c(30) }, { price: p('0.50'), size: c(80) }], 0);
+  return b;
+}
+const engine = () => new SimMatchingEngine({ takerRate: new Dec('0.07'), makerRate: new Dec('0.0175') });
+const order = (o: Partial<SimOrderRequest>): SimOrderRequest => ({ clientOrderId: 'o1', market: 'M', outcome: 'yes', action: 'buy', limitPrice: p('0.50'), size: c(50), tif: 'ioc', ...o });
+
+describe('SimMatchingEngine', () => {
+  it('IOC buy sweeps ask levels up to its limit, with Kalshi taker fees per fill', () => {
+    const state = engine().submit(order({ size: c(120) }), book(), 1);
+    assert.deepEqual(state.fills.map((f) => [f.price, f.size / 1e6, f.fee.toFixed(4)]), [[p('0.45'), 30, '0.5198'], [p('0.50'), 80, '1.4000']]);
+    assert.equal(state.status, 'canceled', 'the unfilled 10 are canceled');
+    assert.equal(state.filled, c(110));
+  });
+
+  it('FOK without enough liquidity fills nothing', () => {
+    const state = engine().submit(order({ size: c(200), tif: 'fok' }), book(), 1);
+    assert.equal(state.status, 'canceled');
+    assert.equal(state.fills.length, 0);
+  });
+
+  it('a repeated client order id returns the first order and never fills twice', () => {
+    const e = engine();
+    const b = book();
+    const first = e.submit(order({ size: c(10) }), b, 1);
+    const again = e.submit(order({ size: c(10) }), b, 2);
+    assert.equal(again, first);
+    assert.equal(first.fills.length, 1);
+  });
+
+  it('our fills consume recorded liquidity until the venue changes the level', () => {
+    const e = engine();
+    const b = book();
+    e.submit(order({ clientOrderId: 'a', size: c(20), limitPrice: p('0.45') }), b, 1);
+    const second = e.submit(order({ clientOrderId: 'b', size: c(20), limitPrice: p('0.45') }), b, 2);
+    assert.equal(second.filled, c(10), 'only 10 of the 30 at 0.45 were left');
+    b.applyDelta('no', p('0.55'), c(5), 3); // the venue refreshes the level: 35 available again
+    const third = e.submit(order({ clientOrderId: 'c', size: c(20), limitPrice: p('0.45') }), b, 4);
+    assert.equal(third.filled, c(20));
+  });
+
+  it('sells NO against NO bids and buys NO against YES bids', () => {
+    const sell = engine().submit(order({ outcome: 'no', action: 'sell', limitPrice: p('0.52'), size: c(40) }), book(), 1);
+    assert.deepEqual(sell.fills.map((f) => [f.price, f.size / 1e6]), [[p('0.55'), 30]]);
+    const buy = engine().submit(order({ outcome: 'no', action: 'buy', limitPrice: p('0.60'), size: c(40) }), book(), 1);
+    assert.deepEqual(buy.fills.map((f) => [f.price, f.size / 1e6]), [[p('0.60'), 40]]);
+  });
+
+  it('a resting order waits for the queue ahead, then fills as maker', () => {
+    const e = engine();
+    const b = book();
+    // Sell YES at 0.45 rests as a NO bid at 0.55, behind the 30 already there.
+    const state = e.submit(order({ action: 'sell', limitPrice: p('0.45'), size: c(20), tif: 'gtc' }), b, 1);
+    assert.equal(state.status, 'resting');
+    assert.equal(state.queueAhead, c(30));
+    assert.deepEqual(e.onTrade('M', { takerSide: 'yes', yesPrice: p('0.45'), count: c(25) }, 2), []);
+    assert.equal(state.queueAhead, c(5));
+    const fills = e.onTrade('M', { takerSide: 'yes', yesPrice: p('0.45'), count: c(12) }, 3);
+    assert.deepEqual(fills.map((f) => [f.size / 1e6, f.liquidity, f.fee.toFixed(4)]), [[7, 'maker', '0.0304']]);
+    // Cancellations ahead can only move us forward; a book crossing our price fills the rest.
+    b.applyDelta('yes', p('0.46'), c(50), 4);
+    const crossed = e.onBookUpdate('M', b, 4);
+    assert.deepEqual(crossed.map((f) => [f.price, f.size / 1e6]), [[p('0.45'), 13]]);
+    assert.equal(state.status, 'filled');
+  });
+
+  it('a trade through a better-priced resting order fills it completely', () => {
+    const e = engine();
+    const state = e.submit(order({ action: 'buy', limitPrice: p('0.42'), size: c(10), tif: 'gtc' }), book(), 1);
+    assert.equal(state.queueAhead, 0, 'nobody else bids 0.42');
+    e.onTrade('M', { takerSide: 'no', yesPrice: p('0.40'), count: c(5) }, 2);
+    assert.equal(state.status, 'filled');
+  });
+
+  it('rejects orders on stale books and nonsense limits; settlement pays $1 to the winner', () => {
+    const stale = new BinaryOrderBook('M');
+    assert.equal(engine().submit(order({}), stale, 1).status, 'rejected');
+    assert.match(engine().submit(order({ limitPrice: 0 }), book(), 1).rejectReason!, /inside \(0, 1\)/);
+    assert.equal(settlementValue('yes', 'yes').toString(), '1');
+    assert.equal(settlementValue('no', 'yes').toString(), '0');
+  });
+});
