@@ -76,6 +76,13 @@ export const configSchema = z.object({
       polymarketWsUrl: z.string().regex(/^wss?:\/\//).prefault('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
     })
     .prefault({}),
+  paper: z
+    .object({
+      /** Simulated order round-trip latency of the paper exchange. */
+      latencyMs: z.number().int().min(0).prefault(50),
+      seriesFeeMultiplier: nonNegativeDecimal('paper.seriesFeeMultiplier').prefault('1'),
+    })
+    .prefault({}),
   replay: z
     .object({
       dataDir: z.string().min(1).prefault('../shared/data/kalshi-gold15m-ws'),

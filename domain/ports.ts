@@ -75,3 +75,8 @@ export interface ExecutionClient {
   submit(order: OrderRequest): Promise<OrderAck>;
   cancel(venueOrderId: string): Promise<{ canceledSize: Dec }>;
 }
+
+export interface SettlementSource {
+  /** 'yes' / 'no' once the market has settled, else undefined. */
+  result(market: string): Promise<'yes' | 'no' | undefined>;
+}

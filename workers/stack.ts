@@ -9,6 +9,9 @@ import { createIngestQueue, type IngestTradesJobData, type IngestTradesJobResult
 import { createIngestWorker } from './ingest-worker';
 import { createRedis } from './redis';
 import { BookStore } from '../domain/market-data/book-store';
+import { SimMatchingEngine } from '../domain/sim/matching';
+import { SimVenue } from '../venues/sim/sim-venue';
+import { RecordedSettlements } from '../db/settlements';
 import { createBookWorker } from './market-data/book-worker';
 import { startHistoryMaintenance } from './market-data/maintenance';
 import { MarketDataPublisher } from './market-data/publisher';
@@ -26,6 +29,8 @@ export interface Stack {
   createPublisher(source: string): MarketDataPublisher;
   /** Redis for plain commands (top of book, checkpoints). */
   redis: Redis;
+  /** The paper exchange the trading activities use. */
+  venue: SimVenue;
   /** Resolves when the Temporal worker stops (rejects if it crashes). */
   temporalWorkerDone: Promise<void>;
   /** Stops everything in order: BullMQ workers, Temporal worker, then DB and Redis pools. Idempotent. */
@@ -46,11 +51,21 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
 
+  const md = config.marketData;
+  const books = new BookStore({ historyCapacity: md.historyCapacity, sampleMs: md.historySampleMs });
+  const bookSource = { book: (market: string) => books.markets.get(market)?.book };
+  const clock = { nowMs: () => Date.now() };
+  const venue = new SimVenue(new SimMatchingEngine({ takerRate: config.fees.kalshiTakerRate, makerRate: config.fees.kalshiMakerRate, seriesMultiplier: config.paper.seriesFeeMultiplier }), {
+    db: database.db,
+    books: bookSource,
+    clock,
+    latencyMs: config.paper.latencyMs,
+  });
   const temporalWorker = await createTemporalWorker({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ db: database.db }),
+    activities: createActivities({ db: database.db, trading: { venue, books: bookSource, settlements: new RecordedSettlements(database.db), clock } }),
     workflowBundle: opts.workflowBundle,
     shutdownGraceTime: config.temporal.shutdownGraceMs,
   });
@@ -67,10 +82,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   });
   ingestWorker.on('failed', (job, err) => log(`ingest job ${job?.id ?? '?'} failed: ${err.message}`));
 
-  const md = config.marketData;
-  const books = new BookStore({ historyCapacity: md.historyCapacity, sampleMs: md.historySampleMs });
   const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
-    createBookWorker({ connection: workerRedis, redis: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partition, db: database.db, store: books, log }),
+    createBookWorker({ connection: workerRedis, redis: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partition, db: database.db, store: books, log, onApplied: (events) => venue.onMarketEvents(events) }),
   );
   for (const { worker } of bookWorkers) worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
   const maintenance = await startHistoryMaintenance({
@@ -112,7 +125,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       log('shutdown: database and redis pools closed');
     })());
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

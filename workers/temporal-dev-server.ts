@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
+import { KESTREL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 export interface DevServerHandle {
   address: string;
@@ -32,7 +33,11 @@ export async function startDevServer(opts: { binary: string | undefined; ip: str
 
   const child: ChildProcess = spawn(
     opts.binary,
-    ['server', 'start-dev', '--ip', opts.ip, '--port', String(opts.port), '--ui-port', String(opts.uiPort), '--db-filename', opts.dbFile, '--namespace', opts.namespace, '--log-level', 'warn'],
+    [
+      'server', 'start-dev', '--ip', opts.ip, '--port', String(opts.port), '--ui-port', String(opts.uiPort), '--db-filename', opts.dbFile, '--namespace', opts.namespace, '--log-level', 'warn',
+      // Lets the Temporal UI filter positions by strategy, market and status.
+      ...KESTREL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let exited: number | null | undefined;

@@ -1,2 +1,3 @@
 export * from './config';
 export * from './market-data';
+export * from './trading';

@@ -7,6 +7,7 @@ import { resolveConfig } from '../../config/load';
 import type { KestrelConfig } from '../../config/schema';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../db/admin';
 import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
+import { KESTREL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 /**
  * Shared integration-test services, created on first use and torn down by the root hooks:
@@ -50,7 +51,7 @@ async function createHarness(): Promise<Harness> {
   // Worker state chatter hides test output; warnings and errors still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalBinary() }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
+    server: { executable: { type: 'existing-path', path: temporalBinary() }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' }, searchAttributes: KESTREL_SEARCH_ATTRIBUTES },
   });
   teardowns.push(() => env.teardown());
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
@@ -74,6 +75,7 @@ async function createHarness(): Promise<Harness> {
         'temporal.shutdownGraceMs': 2000,
         'ingest.queueName': uniqueName('ingest'),
         'ingest.jobAttempts': 2,
+        'paper.latencyMs': 0,
         'replay.dataDir': path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws'),
       };
       // Tests state their config as overrides through the same resolver production uses.

@@ -28,6 +28,8 @@ export interface BookWorkerOptions {
   /** Persistence is retried in place (never out of order) with this backoff until it succeeds. */
   persistRetry?: { initialMs: number; maxMs: number };
   log?: (line: string) => void;
+  /** Called with each newly applied batch (the paper exchange matches resting orders on it). */
+  onApplied?: (events: readonly UnitEvent[]) => void;
 }
 
 export const checkpointKey = (prefix: string, source: string, partition: number) => `${prefix}:md:ckpt:${source}:${partition}`;
@@ -66,6 +68,7 @@ export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<Mark
     let count = 0;
     if (!state || state.batchSeq < batch.batchSeq) {
       const outcome = opts.store.applyAll(units);
+      opts.onApplied?.(units);
       refused = outcome.refused.length;
       count = outcome.applied;
       for (const r of outcome.refused.slice(0, 3)) log(`refused delta for ${r.market}: ${r.reason}`);

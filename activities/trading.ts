@@ -1,0 +1,144 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { exitAttempts, positionExits, positions } from '../db/schema';
+import type { Clock } from '../domain/clock';
+import type { SettlementSource } from '../domain/ports';
+import { ValidationError } from '../domain/errors';
+import { ONE_DOLLAR, priceText, sizeText } from '../domain/fixed-point';
+import { orderRequestWireSchema, type OrderRequestWire, type OrderStateWire, type QuoteWire } from '../domain/trading/wire';
+import type { BookSource, SimVenue } from '../venues/sim/sim-venue';
+
+export interface TradingDeps {
+  db: Database;
+  venue: SimVenue;
+  books: BookSource;
+  settlements: SettlementSource;
+  clock: Clock;
+}
+
+export interface PositionRecord {
+  positionId: string;
+  strategyId: string;
+  market: string;
+  outcome: 'yes' | 'no';
+  status: string;
+  entryPrice?: string;
+  size: string;
+  remainingSize: string;
+  realizedPnl: string;
+  fees: string;
+  state: Record<string, unknown>;
+  openedAtMs?: number;
+  closedAtMs?: number;
+}
+
+export interface ExitAttemptRecord {
+  positionId: string;
+  exitNo: number;
+  attemptNo: number;
+  reason: string;
+  urgency: string;
+  orderType: string;
+  limitPrice: string;
+  timeoutMs: number;
+  clientOrderId: string;
+  filledSize: string;
+  outcome: string;
+  attemptedAtMs: number;
+}
+
+export interface PositionExitRecord {
+  positionId: string;
+  exitNo: number;
+  reason: string;
+  urgency: string;
+  requestedSize: string;
+  filledSize: string;
+  averagePrice?: string;
+  fees: string;
+  realizedPnl: string;
+  attempts: number;
+  triggered: unknown[];
+  finishedAtMs: number;
+}
+
+export function createTradingActivities(deps: TradingDeps) {
+  return {
+    /** Best bid/ask for the held outcome: a NO bid is a YES ask seen from the other side. */
+    async getQuote(input: { market: string; outcome: 'yes' | 'no' }): Promise<QuoteWire> {
+      const book = deps.books.book(input.market);
+      if (!book) return { market: input.market, outcome: input.outcome, bidSize: '0', askSize: '0', tsMs: 0, stale: true };
+      const top = book.top();
+      const [bid, ask] = input.outcome === 'yes' ? [top.yesBid, top.yesAsk] : [top.yesAsk && { price: ONE_DOLLAR - top.yesAsk.price, size: top.yesAsk.size }, top.yesBid && { price: ONE_DOLLAR - top.yesBid.price, size: top.yesBid.size }];
+      return {
+        market: input.market,
+        outcome: input.outcome,
+        bid: bid && priceText(bid.price),
+        bidSize: bid ? sizeText(bid.size) : '0',
+        ask: ask && priceText(ask.price),
+        askSize: ask ? sizeText(ask.size) : '0',
+        tsMs: book.lastUpdateMs,
+        stale: book.stale,
+      };
+    },
+
+    async submitOrder(input: OrderRequestWire): Promise<OrderStateWire> {
+      const parsed = orderRequestWireSchema.safeParse(input);
+      if (!parsed.success) throw new ValidationError(`invalid order: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return deps.venue.submit(parsed.data);
+    },
+
+    async getOrder(clientOrderId: string): Promise<OrderStateWire> {
+      const state = await deps.venue.get(clientOrderId);
+      if (!state) throw new ValidationError(`unknown order ${clientOrderId}`);
+      return state;
+    },
+
+    async cancelOrder(clientOrderId: string): Promise<OrderStateWire> {
+      const state = await deps.venue.cancel(clientOrderId);
+      if (!state) throw new ValidationError(`unknown order ${clientOrderId}`);
+      return state;
+    },
+
+    async marketResult(market: string): Promise<'yes' | 'no' | null> {
+      return (await deps.settlements.result(market)) ?? null;
+    },
+
+    async recordPosition(p: PositionRecord): Promise<void> {
+      const values = {
+        strategyId: p.strategyId,
+        venue: 'sim',
+        marketTicker: p.market,
+        outcome: p.outcome,
+        status: p.status,
+        entryPrice: p.entryPrice ?? null,
+        size: p.size,
+        remainingSize: p.remainingSize,
+        realizedPnl: p.realizedPnl,
+        fees: p.fees,
+        state: p.state,
+        openedAt: p.openedAtMs === undefined ? null : new Date(p.openedAtMs),
+        closedAt: p.closedAtMs === undefined ? null : new Date(p.closedAtMs),
+        updatedAt: new Date(deps.clock.nowMs()),
+      };
+      await deps.db.insert(positions).values({ positionId: p.positionId, ...values }).onConflictDoUpdate({ target: positions.positionId, set: values });
+    },
+
+    async recordExitAttempt(a: ExitAttemptRecord): Promise<void> {
+      const { attemptedAtMs, ...rest } = a;
+      await deps.db.insert(exitAttempts).values({ ...rest, attemptedAt: new Date(attemptedAtMs) }).onConflictDoNothing();
+    },
+
+    async recordPositionExit(e: PositionExitRecord): Promise<void> {
+      const { finishedAtMs, averagePrice, ...rest } = e;
+      await deps.db.insert(positionExits).values({ ...rest, averagePrice: averagePrice ?? null, finishedAt: new Date(finishedAtMs) }).onConflictDoNothing();
+    },
+
+    async loadPosition(positionId: string) {
+      const [row] = await deps.db.select().from(positions).where(eq(positions.positionId, positionId));
+      return row ?? null;
+    },
+  };
+}
+
+export type TradingActivities = ReturnType<typeof createTradingActivities>;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { decimalString } from '../decimal';
+
+// What crosses Temporal between position workflows and trading activities: decimals as strings.
+
+export const outcomeSchema = z.enum(['yes', 'no']);
+
+export const quoteWireSchema = z.object({
+  market: z.string(),
+  outcome: outcomeSchema,
+  bid: decimalString.optional(),
+  bidSize: decimalString,
+  ask: decimalString.optional(),
+  askSize: decimalString,
+  tsMs: z.number().int(),
+  stale: z.boolean(),
+});
+export type QuoteWire = z.infer<typeof quoteWireSchema>;
+
+export const orderRequestWireSchema = z.object({
+  clientOrderId: z.string().min(1).max(300),
+  positionId: z.string().min(1),
+  purpose: z.enum(['entry', 'exit']),
+  market: z.string().min(1),
+  outcome: outcomeSchema,
+  action: z.enum(['buy', 'sell']),
+  limitPrice: decimalString,
+  size: decimalString,
+  tif: z.enum(['gtc', 'ioc', 'fok']),
+});
+export type OrderRequestWire = z.infer<typeof orderRequestWireSchema>;
+
+export interface FillWire {
+  price: string;
+  size: string;
+  liquidity: 'taker' | 'maker';
+  fee: string;
+  tsMs: number;
+}
+
+export interface OrderStateWire {
+  clientOrderId: string;
+  status: 'resting' | 'filled' | 'canceled' | 'rejected';
+  size: string;
+  filled: string;
+  averagePrice?: string;
+  fees: string;
+  fills: FillWire[];
+  rejectReason?: string;
+}

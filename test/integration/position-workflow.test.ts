@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { asc, eq, sql } from 'drizzle-orm';
+import { upsertMarketSnapshot } from '../../db/market-data-repo';
+import { exitAttempts, orders, positionExits, positions } from '../../db/schema';
+import { priceUnits, sizeUnits } from '../../domain/fixed-point';
+import { startStack, type Stack } from '../../workers/stack';
+import type { PositionInput, PositionSnapshot } from '../../workflows/position';
+import { getHarness, uniqueName } from '../support/harness';
+
+const cadence = { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 };
+const fastPlan = { timeoutsMs: { CRITICAL: 100, HIGH: 150, MEDIUM: 150, LOW: 150 } };
+const lv = (price: string, size: number) => ({ price: priceUnits(price), size: sizeUnits(String(size)) });
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('position workflow on the paper exchange (real Temporal)', function () {
+  this.timeout(120_000);
+  let stack: Stack;
+
+  before(async () => {
+    const harness = await getHarness();
+    stack = await startStack(harness.config(), { workflowBundle: harness.workflowBundle });
+  });
+  after(() => stack?.shutdown());
+
+  /** A market with YES bid 0.50×100 and YES ask 0.52×100 (NO bid 0.48). */
+  function market(): string {
+    const m = uniqueName('MKT');
+    stack.books.state(m).book.applySnapshot([lv('0.50', 100)], [lv('0.48', 100)], Date.now());
+    return m;
+  }
+  function start(m: string, overrides: Partial<PositionInput> = {}) {
+    const input: PositionInput = { strategyId: 'test-strategy', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 1000 }, cadence, planConfig: fastPlan, ...overrides };
+    return stack.temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: `position/test/${m}` });
+  }
+  const query = (h: { query: (q: string) => Promise<unknown> }) => h.query('position') as Promise<PositionSnapshot>;
+
+  it('enters at the ask, exits on a stop loss with a CRITICAL IOC, and books exact P&L with fees', async () => {
+    const m = market();
+    const handle = await start(m);
+    await until(() => query(handle), (s) => s.status === 'open', 'entry');
+    // The bid collapses to 0.40 (-23%): stop loss.
+    const book = stack.books.state(m).book;
+    book.applySnapshot([lv('0.40', 100)], [lv('0.55', 100)], Date.now());
+    const result = (await handle.result()) as PositionSnapshot;
+    assert.equal(result.status, 'closed');
+    // Entry: 10 @ 0.52, taker fee ceil(0.07×10×0.52×0.48 = 0.17472) = 0.1748.
+    // Exit: IOC at 0.35 floor fills 10 @ 0.40, fee ceil(0.07×10×0.4×0.6 = 0.168) = 0.1680.
+    // P&L = 10×(0.40−0.52) − 0.1748 − 0.1680 = −1.5428.
+    assert.equal(result.realizedPnl, '-1.542800');
+    assert.equal(result.fees, '0.342800');
+    const [exit] = await stack.database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/test/${m}`));
+    assert.equal(exit!.reason, 'stop_loss');
+    assert.equal(exit!.urgency, 'CRITICAL');
+    assert.ok((exit!.triggered as { reason: string }[]).some((t) => t.reason === 'stop_loss'));
+    const attempts = await stack.database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, `position/test/${m}`));
+    assert.deepEqual(attempts.map((a) => [a.attemptNo, a.orderType, a.limitPrice, a.outcome]), [[1, 'ioc', '0.3500', 'filled']]);
+    const [row] = await stack.database.db.select().from(positions).where(eq(positions.positionId, `position/test/${m}`));
+    assert.equal(row!.status, 'closed');
+    assert.equal((row!.state as { highWaterBid: string }).highWaterBid, '0.5200');
+  });
+
+  it('walks a MEDIUM manual exit down from the touch, one order per attempt, then fills', async () => {
+    const m = market();
+    const handle = await start(m);
+    await until(() => query(handle), (s) => s.status === 'open', 'entry');
+    // Thin the bid out of reach of our asks: nobody buys at the touch, so the exit walks.
+    stack.books.state(m).book.applySnapshot([lv('0.45', 100)], [lv('0.44', 100)], Date.now());
+    const accepted = await handle.executeUpdate('requestExit', { args: [{ urgency: 'MEDIUM', reason: 'operator' }] });
+    assert.deepEqual(accepted, { accepted: true, positionId: `position/test/${m}`, urgency: 'MEDIUM' });
+    const result = (await handle.result()) as PositionSnapshot;
+    assert.equal(result.status, 'closed');
+    const attempts = await stack.database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, `position/test/${m}`)).orderBy(asc(exitAttempts.attemptNo));
+    // Touch = ask 0.56: 0.56, 0.55, …, 0.51 rest unfilled (bid 0.45), then marketable IOC fills at the bid.
+    assert.deepEqual(attempts.map((a) => [a.limitPrice, a.outcome]), [['0.5600', 'unfilled'], ['0.5500', 'unfilled'], ['0.5400', 'unfilled'], ['0.5300', 'unfilled'], ['0.5200', 'unfilled'], ['0.5100', 'unfilled'], ['0.4000', 'filled']]);
+    const sent = await stack.database.db.select({ n: sql<number>`count(*)::int` }).from(orders).where(eq(orders.positionId, `position/test/${m}`));
+    assert.equal(sent[0]!.n, 8, 'one entry + seven exit attempts, each a distinct order');
+    const [exit] = await stack.database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/test/${m}`));
+    assert.equal(exit!.reason, 'manual: operator');
+  });
+
+  it('rejects invalid manual exits with a clear message and writes nothing', async () => {
+    const m = market();
+    const handle = await start(m);
+    await until(() => query(handle), (s) => s.status === 'open', 'entry');
+    await assert.rejects(handle.executeUpdate('requestExit', { args: [{ urgency: 'ASAP' }] }), (e: unknown) => e instanceof WorkflowUpdateFailedError && /invalid urgency "ASAP"/.test(String((e as Error).cause?.message)));
+    assert.equal((await query(handle)).pendingManualExit, undefined);
+    await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    await handle.result();
+    await assert.rejects(handle.executeUpdate('requestExit', { args: [{ urgency: 'LOW' }] }), /closed|completed/);
+    await assert.rejects(stack.temporal.workflow.getHandle('position/test/no-such-position').executeUpdate('requestExit', { args: [{ urgency: 'LOW' }] }), /not found/i);
+  });
+
+  it('takes partial profits in stages and settles the rest at the market result', async () => {
+    const m = market();
+    const handle = await start(m, { closeTimeMs: Date.now() + 4000, exitConfig: { urgentBeforeCloseMs: 0, earlyExitBeforeCloseMs: 0 } });
+    await until(() => query(handle), (s) => s.status === 'open', 'entry');
+    // +17%: first stage sells 50% of 10 = 5 at the bid 0.61.
+    stack.books.state(m).book.applySnapshot([lv('0.61', 100)], [lv('0.38', 100)], Date.now());
+    await until(() => query(handle), (s) => s.partialStagesDone === 1, 'first partial exit');
+    assert.equal((await query(handle)).remaining, '5.000000');
+    // The market settles YES after close: the 5 left pay $1 each.
+    await upsertMarketSnapshot(stack.database.db, { venue: 'kalshi', marketTicker: m, status: 'finalized', attributes: { result: 'yes' } }, Date.now());
+    const result = (await handle.result()) as PositionSnapshot;
+    assert.equal(result.status, 'settled');
+    assert.equal(result.settlement, 'yes');
+    // Entry fee 0.1748; stage: 5 @ 0.61 (taker fee ceil(0.07×5×0.61×0.39=0.083265)=0.0833) P&L 5×0.09−0.0833;
+    // settlement: 5 × (1 − 0.52). Total = −0.1748 + 0.3667 + 2.4 = 2.5919.
+    assert.equal(result.realizedPnl, '2.591900');
+  });
+
+  it('fails the entry cleanly when nothing fills before the timeout', async () => {
+    const m = market();
+    const handle = await start(m, { entry: { limitPrice: '0.30', size: '10', timeoutMs: 200 } });
+    const result = (await handle.result()) as PositionSnapshot;
+    assert.equal(result.status, 'entry_failed');
+    const [order] = await stack.database.db.select().from(orders).where(eq(orders.positionId, `position/test/${m}`));
+    assert.equal(order!.status, 'canceled');
+  });
+});
