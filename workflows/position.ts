@@ -5,6 +5,7 @@ import { entryClientOrderId, exitClientOrderId, exitPlanConfigSchema, planExitAt
 import { evaluateExits, exitConfigSchema, URGENCIES, type ExitConfig, type TriggeredExit, type Urgency } from '../domain/trading/exits';
 import type { OrderStateWire, QuoteWire } from '../domain/trading/wire';
 import { ACTIVITY_PRESETS } from './activity-options';
+import { positionFinishedSignal } from './messages';
 import { MARKET_KEY, STATUS_KEY, STRATEGY_KEY } from './search-attributes';
 
 
@@ -196,6 +197,19 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     return order.status === 'resting' ? orders.cancelOrder(order.clientOrderId) : order;
   };
 
+  const finish = async (): Promise<PositionSnapshot> => {
+    const parent = wf.workflowInfo().parent;
+    if (parent) {
+      // The strategy may have stopped meanwhile; a position's end does not depend on it.
+      await wf
+        .getExternalWorkflowHandle(parent.workflowId)
+        .signal(positionFinishedSignal, { positionId: p.id, status: p.status, realizedPnl: p.realizedPnl.toFixed(6) })
+        .catch((err: unknown) => wf.log.warn('could not notify strategy', { error: String(err) }));
+    }
+    await wf.condition(wf.allHandlersFinished);
+    return p.snapshot();
+  };
+
   if (p.status === 'entering') {
     await publish();
     const entry = await orders.submitOrder({
@@ -214,7 +228,7 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     if (filled.isZero()) {
       p.status = 'entry_failed';
       await publish();
-      return p.snapshot();
+      return finish();
     }
     p.entryPrice = new Dec(final.averagePrice!);
     p.size = filled;
@@ -350,6 +364,5 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     }
     await publish();
   }
-  await wf.condition(wf.allHandlersFinished);
-  return p.snapshot();
+  return finish();
 }

@@ -92,7 +92,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     const m = market();
     const handle = await start(m);
     await until(() => query(handle), (s) => s.status === 'open', 'entry');
-    await assert.rejects(handle.executeUpdate('requestExit', { args: [{ urgency: 'ASAP' }] }), (e: unknown) => e instanceof WorkflowUpdateFailedError && /invalid urgency "ASAP"/.test(String((e as Error).cause?.message)));
+    await assert.rejects(handle.executeUpdate('requestExit', { args: [{ urgency: 'ASAP' }] }), (e: unknown) => e instanceof WorkflowUpdateFailedError && /invalid urgency "ASAP"/.test(String(((e as Error).cause as Error | undefined)?.message)));
     assert.equal((await query(handle)).pendingManualExit, undefined);
     await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
     await handle.result();

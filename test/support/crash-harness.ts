@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { exitAttempts, orders } from '../../db/schema';
+import type { PositionInput, PositionSnapshot } from '../../workflows/position';
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+export interface CrashEnv {
+  databaseUrl: string;
+  redisUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  redisPrefix: string;
+}
+
+/** Starts a worker process and resolves once it polls. */
+export function spawnWorker(env: CrashEnv, books: Record<string, unknown>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'test', 'support', 'crash-worker.ts')], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL: env.redisUrl,
+      TEMPORAL_ADDRESS: env.temporalAddress,
+      KESTREL__TEMPORAL__TASK_QUEUE: env.taskQueue,
+      KESTREL__REDIS__KEY_PREFIX: env.redisPrefix,
+      KESTREL__PAPER__LATENCY_MS: '0',
+      KESTREL_CRASH_BOOKS: JSON.stringify(books),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) resolve(child);
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${out}`)));
+  });
+}
+
+export function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/** A market nobody buys from at our asks: bid 0.45, ask 0.56, so a LOW exit walks all 10 steps. */
+export const WALK_BOOK = { yes: [['0.45', '500.00']], no: [['0.44', '500.00']] };
+
+export interface CrashRunResult {
+  positionId: string;
+  killedAtAttempt: number | undefined;
+  attemptsRecorded: number;
+  attemptNumbers: number[];
+  ordersSent: number;
+  status: string;
+}
+
+/**
+ * One crash cycle: open a position, start a LOW manual exit (a long walk), SIGKILL the worker
+ * mid-walk, start a new one, let the workflow finish; report what the database saw.
+ */
+export async function crashCycle(opts: { env: CrashEnv; client: Client; db: Database; market: string; killAfterMs: number; worker: ChildProcess }): Promise<{ result: CrashRunResult; worker: ChildProcess }> {
+  const positionId = `position/crash/${opts.market}`;
+  const input: PositionInput = {
+    strategyId: 'crash-test',
+    market: opts.market,
+    outcome: 'yes',
+    closeTimeMs: Date.now() + 3_600_000,
+    entry: { limitPrice: '0.56', size: '10', timeoutMs: 2000 },
+    cadence: { normalMs: 100, urgentMs: 100, pollMs: 25, settleTimeoutMs: 1000 },
+    planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
+  };
+  const handle = await opts.client.workflow.start('positionWorkflow', { args: [input], taskQueue: opts.env.taskQueue, workflowId: positionId });
+  for (let i = 0; ((await handle.query('position')) as PositionSnapshot).status !== 'open'; i++) {
+    if (i > 400) throw new Error('position never opened');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await handle.executeUpdate('requestExit', { args: [{ urgency: 'LOW', reason: 'crash test' }] });
+  await new Promise((r) => setTimeout(r, opts.killAfterMs));
+  const before = (await handle.query('position')) as PositionSnapshot;
+  await kill(opts.worker);
+  const worker = await spawnWorker(opts.env, { [opts.market]: WALK_BOOK });
+  const final = (await handle.result()) as PositionSnapshot;
+  const attempts = await opts.db.select({ n: exitAttempts.attemptNo }).from(exitAttempts).where(eq(exitAttempts.positionId, positionId)).orderBy(asc(exitAttempts.attemptNo));
+  const [sent] = await opts.db.select({ n: sql<number>`count(*)::int` }).from(orders).where(eq(orders.positionId, positionId));
+  return {
+    worker,
+    result: { positionId, killedAtAttempt: before.currentExit?.attemptNo, attemptsRecorded: attempts.length, attemptNumbers: attempts.map((a) => a.n), ordersSent: sent!.n, status: final.status },
+  };
+}
+
+/** What the crash cycle must show: the walk completed in order, one order per attempt, nothing lost. */
+export function judge(r: CrashRunResult): { lost: boolean; duplicateOrders: number } {
+  const expected = Array.from({ length: r.attemptsRecorded }, (_, i) => i + 1);
+  const lost = r.status !== 'closed' || JSON.stringify(r.attemptNumbers) !== JSON.stringify(expected);
+  // One entry order plus exactly one order per exit attempt.
+  return { lost, duplicateOrders: Math.max(0, r.ordersSent - (1 + r.attemptsRecorded)) };
+}
