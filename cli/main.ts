@@ -8,6 +8,7 @@ import { ensureDatabase, runMigrations } from '../db/admin';
 import { openDatabase } from '../db/client';
 import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
 import { runRecordedFeedIngestion } from '../workers/main-job';
+import { runPaperSession } from '../workers/paper-session';
 import { createRedis } from '../workers/redis';
 import { startStack } from '../workers/stack';
 import { startDevServer } from '../workers/temporal-dev-server';
@@ -139,11 +140,15 @@ const commands: Record<string, Command> = {
 
   up: {
     summary: 'start the Temporal dev server (if needed) and the workers, run the main job, stay up until Ctrl-C',
-    usage: 'kestrel up [--temporal-bin PATH] [--markets N] [--no-job] [--exit-after-job]',
-    options: { 'temporal-bin': { type: 'string' }, markets: { type: 'string' }, 'no-job': { type: 'boolean' }, 'exit-after-job': { type: 'boolean' } },
+    usage: 'kestrel up [--temporal-bin PATH] [--job paper|ingest] [--markets N] [--speed X] [--no-job] [--exit-after-job]',
+    options: { 'temporal-bin': { type: 'string' }, job: { type: 'string' }, markets: { type: 'string' }, speed: { type: 'string' }, 'no-job': { type: 'boolean' }, 'exit-after-job': { type: 'boolean' } },
     async run({ values }) {
-      const marketLimit = values.markets === undefined ? undefined : Number(values.markets);
+      const job = values.job ?? 'paper';
+      if (job !== 'paper' && job !== 'ingest') throw new UsageError(`--job must be paper or ingest, got ${JSON.stringify(job)}`);
+      const marketLimit = values.markets === undefined ? (job === 'paper' ? 4 : undefined) : Number(values.markets);
       if (marketLimit !== undefined && (!Number.isInteger(marketLimit) || marketLimit < 1)) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
+      const speed = values.speed === undefined ? 60 : Number(values.speed);
+      if (!Number.isFinite(speed) || speed <= 0 || speed > 10_000) throw new UsageError(`--speed must be a number in (0, 10000], got ${JSON.stringify(values.speed)}`);
       // Worker lifecycle chatter (bundling, state changes) hides the summary; warnings still show.
       Runtime.install({ logger: new DefaultLogger('WARN') });
       const boot = loadBootstrapConfig();
@@ -176,7 +181,15 @@ const commands: Record<string, Command> = {
       out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
       out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}`);
       out('');
-      if (!values['no-job']) {
+      if (!values['no-job'] && job === 'paper') {
+        out(`Main job: paper-trading session on the recorded Kalshi gold feed (${marketLimit} markets at ${speed}× recorded pace): books via BullMQ, a momentum rule signals a strategy workflow, positions trade on the paper exchange with Kalshi fees and settle on the recorded results`);
+        const session = await runPaperSession(stack, { marketLimit: marketLimit!, speed, log: out });
+        out('');
+        out(`Positions (${session.positions.length}) from ${session.signals} signals over ${session.events} replayed events:`);
+        for (const p of session.positions) out(`  ${p.positionId}  ${p.outcome.toUpperCase()} ${Number(p.size)} @ ${p.entryPrice ?? '-'}  ${p.status}  P&L ${p.realizedPnl} (fees ${p.fees})  ${p.exits.join('; ')}`);
+        out(`Total P&L ${session.totalPnl} after ${session.totalFees} fees.  Strategy: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(session.strategyWorkflowId)}`);
+      }
+      if (!values['no-job'] && job === 'ingest') {
         out('Main job: replaying the recorded Kalshi gold 15-minute feed (../shared/data/kalshi-gold15m-ws): book events through BullMQ partitions into L2 books + price history, trade prints through BullMQ → Temporal workflows → Postgres');
         const summary = await runRecordedFeedIngestion(stack, { marketLimit, progress: out });
         out(`Done in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${summary.markets} markets, ${summary.messages} recorded messages.`);
@@ -185,7 +198,8 @@ const commands: Record<string, Command> = {
         out(`  trades: ${summary.trades} prints in ${summary.batches} Temporal workflows; trade_prints rows ${summary.rowsBefore} → ${summary.rowsAfter}; ${summary.failedJobs} failed jobs, ${summary.malformed} malformed lines`);
       }
       out('');
-      out('Try:  npx kestrel health  |  npx kestrel config show  |  psql postgres://postgres@127.0.0.1:5432/kestrel -c "select market_ticker, count(*) from trade_prints group by 1"');
+      out('Try:  npx kestrel health  |  npx kestrel config show  |  Temporal UI search: KestrelPositionStatus="closed"');
+      out('      psql postgres://postgres@127.0.0.1:5432/kestrel -c "select position_id, status, entry_price, realized_pnl, fees from positions order by updated_at desc limit 10"');
       if (values['exit-after-job']) {
         await stop('done');
         return EXIT.ok;

@@ -1,0 +1,151 @@
+import { inArray } from 'drizzle-orm';
+import { upsertMarketSnapshot } from '../db/market-data-repo';
+import { positionExits, positions } from '../db/schema';
+import { Dec } from '../domain/decimal';
+import { ONE_DOLLAR, priceText } from '../domain/fixed-point';
+import type { PricePoint } from '../domain/market-data/price-history';
+import { listRecordedMarkets } from '../venues/replay/gold-feed';
+import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
+import { replayKalshiRecording } from '../venues/replay/replay-source';
+import type { EntrySignal, StrategyInput, StrategySnapshot } from '../workflows/strategy';
+import type { Stack } from './stack';
+
+export interface PaperSessionOptions {
+  marketLimit: number;
+  /** Replay speed: 60 plays a 15-minute window in 15 s. */
+  speed: number;
+  log: (line: string) => void;
+}
+
+export interface PaperSessionSummary {
+  strategyWorkflowId: string;
+  markets: number;
+  events: number;
+  signals: number;
+  positions: { positionId: string; market: string; outcome: string; status: string; entryPrice: string | null; size: string; realizedPnl: string; fees: string; exits: string[] }[];
+  totalPnl: string;
+  totalFees: string;
+}
+
+/** Momentum rule: the outcome whose mid rose at least this much over the lookback gets a signal. */
+const LOOKBACK_MS = 60_000;
+const MIN_MOVE = 600; // $0.06 in price units
+const MAX_SPREAD = 300;
+const COOLDOWN_MS = 120_000;
+const MIN_TIME_LEFT_MS = 180_000;
+
+function midAt(points: PricePoint[], ts: number): number | undefined {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const p = points[i]!;
+    if (p.ts <= ts && p.bid >= 0 && p.ask >= 0) return (p.bid + p.ask) / 2;
+  }
+  return undefined;
+}
+
+/**
+ * A paper-trading session on the recorded gold feed: the feed is replayed at `speed` through the
+ * BullMQ market-data pipeline into the books; a momentum rule watches the books and sends
+ * actionable signals to a strategy workflow, which opens position workflows that trade on the
+ * paper exchange (real recorded depth, Kalshi fees) and settle on the recorded results.
+ */
+export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): Promise<PaperSessionSummary> {
+  const { config } = stack;
+  const markets = listRecordedMarkets(config.replay.dataDir).slice(0, opts.marketLimit);
+  const runId = Date.now();
+  const strategyId = `momentum-gold-${runId}`;
+  const scale = (marketMs: number) => Math.max(50, Math.round(marketMs / opts.speed));
+  const input: StrategyInput = {
+    strategyId,
+    version: 'v1.0',
+    rules: { minEdge: '0.02', maxConcurrent: 3, size: '25', entrySlippageTicks: 1, tick: '0.01', takerFeeRate: config.fees.kalshiTakerRate.toString(), entryTimeoutMs: scale(20_000) },
+    position: {
+      cadence: { normalMs: 250, urgentMs: 100, pollMs: 50, settleTimeoutMs: 15_000 },
+      exitConfig: { urgentBeforeCloseMs: scale(60_000), earlyExitBeforeCloseMs: scale(180_000) },
+      planConfig: { timeoutsMs: { CRITICAL: scale(2_000), HIGH: scale(5_000), MEDIUM: scale(10_000), LOW: scale(20_000) } },
+    },
+  };
+  const strategyWorkflowId = `strategy/${strategyId}`;
+  const strategy = await stack.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: config.temporal.taskQueue, workflowId: strategyWorkflowId });
+  opts.log(`strategy workflow ${strategyWorkflowId} started (momentum rule, ${opts.speed}× replay)`);
+
+  const publisher = stack.createPublisher(`paper-${runId}`);
+  let events = 0;
+  let signals = 0;
+  for (const [i, market] of markets.entries()) {
+    const meta = readGoldMarketMetadata(config.replay.dataDir, market);
+    if (meta) await upsertMarketSnapshot(stack.database.db, meta.meta, meta.observedAtMs);
+    const closeExchangeMs = Date.parse(String(meta?.meta.attributes.close_time ?? '')) || undefined;
+    let lastSignalExchangeMs = -Infinity;
+    const watcher = setInterval(() => {
+      const state = stack.books.markets.get(market);
+      if (!state || state.book.stale || !closeExchangeMs) return;
+      const nowEx = state.book.lastUpdateMs;
+      if (closeExchangeMs - nowEx < MIN_TIME_LEFT_MS || nowEx - lastSignalExchangeMs < COOLDOWN_MS) return;
+      const top = state.book.top();
+      if (!top.yesBid || !top.yesAsk || top.yesAsk.price - top.yesBid.price > MAX_SPREAD) return;
+      const points = state.history.toArray();
+      const then = midAt(points, nowEx - LOOKBACK_MS);
+      if (then === undefined) return;
+      const now = (top.yesBid.price + top.yesAsk.price) / 2;
+      const move = now - then;
+      if (Math.abs(move) < MIN_MOVE) return;
+      const outcome = move > 0 ? 'yes' : 'no';
+      const ask = outcome === 'yes' ? top.yesAsk.price : ONE_DOLLAR - top.yesBid.price;
+      const outcomeMid = outcome === 'yes' ? now : ONE_DOLLAR - now;
+      const probability = Math.min(9700, Math.round(outcomeMid + Math.abs(move) / 2));
+      const signal: EntrySignal = {
+        signalId: `${market}@${nowEx}`,
+        market,
+        outcome,
+        modelProbability: priceText(probability),
+        ask: priceText(ask),
+        closeTimeMs: Date.now() + (closeExchangeMs - nowEx) / opts.speed,
+        reason: `mid moved ${priceText(Math.abs(move))} in ${LOOKBACK_MS / 1000}s`,
+      };
+      lastSignalExchangeMs = nowEx;
+      signals++;
+      void strategy.signal('signals', [signal]).catch((err: Error) => opts.log(`signal failed: ${err.message}`));
+    }, 100);
+    try {
+      const replay = await replayKalshiRecording({ dataDir: config.replay.dataDir, markets: [market], pace: { kind: 'recorded', speed: opts.speed }, emit: (e) => publisher.publish(e) });
+      await publisher.flush();
+      events += replay.events;
+    } finally {
+      clearInterval(watcher);
+    }
+    opts.log(`[${i + 1}/${markets.length}] ${market}: replayed ${events} events so far, ${signals} signals`);
+  }
+
+  // Let open positions finish (they settle on the recorded result after close).
+  const deadline = Date.now() + 120_000;
+  let snapshot = (await strategy.query('strategy')) as StrategySnapshot;
+  while (snapshot.positions.some((p) => ['entering', 'open', 'exiting'].includes(p.status)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    snapshot = (await strategy.query('strategy')) as StrategySnapshot;
+  }
+  await strategy.executeUpdate('stop');
+
+  const ids = snapshot.positions.map((p) => p.positionId);
+  const rows = ids.length ? await stack.database.db.select().from(positions).where(inArray(positions.positionId, ids)) : [];
+  const exits = ids.length ? await stack.database.db.select().from(positionExits).where(inArray(positionExits.positionId, ids)) : [];
+  const summary: PaperSessionSummary = {
+    strategyWorkflowId,
+    markets: markets.length,
+    events,
+    signals,
+    positions: rows.map((r) => ({
+      positionId: r.positionId,
+      market: r.marketTicker,
+      outcome: r.outcome,
+      status: r.status,
+      entryPrice: r.entryPrice,
+      size: r.size,
+      realizedPnl: r.realizedPnl,
+      fees: r.fees,
+      exits: exits.filter((e) => e.positionId === r.positionId).map((e) => `${e.reason} ${new Dec(e.filledSize).toString()}@${e.averagePrice ?? '-'}`),
+    })),
+    totalPnl: rows.reduce((n, r) => n.plus(r.realizedPnl), new Dec(0)).toFixed(4),
+    totalFees: rows.reduce((n, r) => n.plus(r.fees), new Dec(0)).toFixed(4),
+  };
+  return summary;
+}
