@@ -22,8 +22,8 @@ async function main(): Promise<number> {
       await kill(worker);
       worker = await spawnWorker(env, { [market]: WALK_BOOK });
       const started = Date.now();
-      // Kill points spread over the walk (each attempt rests 200 ms).
-      const killAfterMs = 300 + ((i * 397) % 2200);
+      // Kill points spread over the walk: an attempt (quote, order, 200 ms resting, cancel, record) takes about a second.
+      const killAfterMs = 300 + ((i * 1097) % 9000);
       const cycle = await crashCycle({ env, client: harness.env.client, db: db.db, market, killAfterMs, worker });
       worker = cycle.worker;
       const verdict = judge(cycle.result);
