@@ -118,6 +118,21 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     assert.equal(result.realizedPnl, '2.591900');
   });
 
+  it('continues as new when history grows, carrying its state, and still answers queries and updates', async () => {
+    const m = market();
+    const handle = await start(m, { cadence: { ...cadence, normalMs: 10 } });
+    const opened = await until(() => query(handle), (s) => s.status === 'open', 'entry');
+    const firstRun = (await handle.describe()).runId;
+    // The test server suggests continue-as-new at 300 history events; monitoring every 10 ms gets there quickly.
+    await until(() => handle.describe(), (d) => d.runId !== firstRun, 'continue-as-new', 60_000);
+    const carried = await query(handle);
+    assert.equal(carried.status, 'open');
+    assert.equal(carried.entryPrice, opened.entryPrice);
+    assert.equal(carried.remaining, '10.000000');
+    await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    assert.equal(((await handle.result()) as PositionSnapshot).status, 'closed');
+  });
+
   it('fails the entry cleanly when nothing fills before the timeout', async () => {
     const m = market();
     const handle = await start(m, { entry: { limitPrice: '0.30', size: '10', timeoutMs: 200 } });

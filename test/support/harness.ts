@@ -28,6 +28,9 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SHARED_DATA_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'data');
 export const TEST_ADMIN_DB_URL = process.env.KESTREL_TEST_ADMIN_DB_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** History length at which the test server suggests continue-as-new. */
+export const SUGGEST_CONTINUE_AS_NEW_AT = 300;
+
 let harness: Promise<Harness> | undefined;
 let teardowns: (() => Promise<void>)[] = [];
 
@@ -51,7 +54,11 @@ async function createHarness(): Promise<Harness> {
   // Worker state chatter hides test output; warnings and errors still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalBinary() }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' }, searchAttributes: KESTREL_SEARCH_ATTRIBUTES },
+    server: { executable: { type: 'existing-path', path: temporalBinary() }, ip: '127.0.0.1', log: { format: 'pretty', level: 'error' },
+      searchAttributes: KESTREL_SEARCH_ATTRIBUTES,
+      // Suggest continue-as-new early so long-running workflows exercise it in tests.
+      extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AT}`],
+    },
   });
   teardowns.push(() => env.teardown());
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
