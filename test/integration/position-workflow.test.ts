@@ -3,24 +3,15 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { asc, eq, sql } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
 import { exitAttempts, orders, positionExits, positions } from '../../db/schema';
-import { priceUnits, sizeUnits } from '../../domain/fixed-point';
 import { startStack, type Stack } from '../../workers/stack';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { getHarness, uniqueName } from '../support/harness';
+import { level, waitFor } from '../support/wait';
 
 const cadence = { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 };
 const fastPlan = { timeoutsMs: { CRITICAL: 100, HIGH: 150, MEDIUM: 150, LOW: 150 } };
-const lv = (price: string, size: number) => ({ price: priceUnits(price), size: sizeUnits(String(size)) });
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const lv = level;
+const until = <T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs?: number) => waitFor(fn, ok, what, timeoutMs);
 
 describe('position workflow on the paper exchange (real Temporal)', function () {
   this.timeout(120_000);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { priceUnits, sizeUnits } from '../../domain/fixed-point';
 import { startStack, type Stack } from '../../workers/stack';
 import type { PositionSnapshot } from '../../workflows/position';
 import type { EntrySignal, StrategyInput, StrategySnapshot } from '../../workflows/strategy';
 import { getHarness, uniqueName } from '../support/harness';
+import { level } from '../support/wait';
 
-const lv = (price: string, size: number) => ({ price: priceUnits(price), size: sizeUnits(String(size)) });
+const lv = level;
 
 describe('strategy workflow (real Temporal)', function () {
   this.timeout(120_000);

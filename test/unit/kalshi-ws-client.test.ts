@@ -5,18 +5,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { MarketEvent } from '../../domain/market-data/events';
 import { KalshiWsClient } from '../../venues/kalshi/ws-client';
 import { loadKalshiCredentials, publicKeyOf, verifyKalshiSignature } from '../../venues/kalshi/signing';
+import { until } from '../support/wait';
 
 const MARKET = 'KXGOLD15M-TEST';
 const snapshot = (sid: number, seq: number, bid: string) => ({ type: 'orderbook_snapshot', sid, seq, msg: { market_ticker: MARKET, yes_dollars_fp: [[bid, '10.00']], no_dollars_fp: [['0.5000', '5.00']] } });
 const delta = (sid: number, seq: number) => ({ type: 'orderbook_delta', sid, seq, msg: { market_ticker: MARKET, price_dollars: '0.4000', delta_fp: '1.00', side: 'yes', ts_ms: 1 } });
-
-async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('KalshiWsClient against a local WebSocket server', function () {
   this.timeout(20_000);

@@ -10,14 +10,7 @@ import { KalshiRestClient } from '../../venues/kalshi/rest-client';
 import { loadKalshiCredentials } from '../../venues/kalshi/signing';
 import { generateKeyPairSync } from 'node:crypto';
 import { PolymarketMarketDataClient } from '../../venues/polymarket/ws-client';
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from '../support/wait';
 
 describe('KalshiExecutionClient (execution port)', () => {
   let server: Server;
