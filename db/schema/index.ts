@@ -1,3 +1,4 @@
 export * from './config';
 export * from './market-data';
 export * from './trading';
+export * from './versions';

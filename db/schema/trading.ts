@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** One row per position workflow; `state` holds the trailing stop and staging state (JSONB). */
 export const positions = pgTable('positions', {
@@ -14,6 +14,10 @@ export const positions = pgTable('positions', {
   realizedPnl: numeric('realized_pnl', { precision: 18, scale: 6 }).notNull().default('0'),
   fees: numeric('fees', { precision: 18, scale: 6 }).notNull().default('0'),
   state: jsonb('state').notNull(),
+  /** Provenance: which strategy version, model version and signal caused this position. */
+  strategyVersionId: bigint('strategy_version_id', { mode: 'number' }),
+  modelVersionId: bigint('model_version_id', { mode: 'number' }),
+  signalId: text('signal_id'),
   openedAt: timestamp('opened_at', { withTimezone: true, precision: 3 }),
   closedAt: timestamp('closed_at', { withTimezone: true, precision: 3 }),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -38,6 +42,8 @@ export const orders = pgTable(
     filledSize: numeric('filled_size', { precision: 24, scale: 6 }).notNull().default('0'),
     averagePrice: numeric('average_price', { precision: 12, scale: 6 }),
     fees: numeric('fees', { precision: 18, scale: 6 }).notNull().default('0'),
+    /** The market_snapshots row (SCD-2) current when the order was sent. */
+    marketSnapshotId: bigint('market_snapshot_id', { mode: 'number' }),
     submittedAt: timestamp('submitted_at', { withTimezone: true, precision: 3 }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
