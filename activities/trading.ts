@@ -30,6 +30,7 @@ export interface PositionRecord {
   state: Record<string, unknown>;
   openedAtMs?: number;
   closedAtMs?: number;
+  provenance?: { strategyVersionId?: number; modelVersionId?: number; signalId?: string };
 }
 
 export interface ExitAttemptRecord {
@@ -119,6 +120,9 @@ export function createTradingActivities(deps: TradingDeps) {
         state: p.state,
         openedAt: p.openedAtMs === undefined ? null : new Date(p.openedAtMs),
         closedAt: p.closedAtMs === undefined ? null : new Date(p.closedAtMs),
+        strategyVersionId: p.provenance?.strategyVersionId ?? null,
+        modelVersionId: p.provenance?.modelVersionId ?? null,
+        signalId: p.provenance?.signalId ?? null,
         updatedAt: new Date(deps.clock.nowMs()),
       };
       await deps.db.insert(positions).values({ positionId: p.positionId, ...values }).onConflictDoUpdate({ target: positions.positionId, set: values });

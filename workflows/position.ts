@@ -32,6 +32,8 @@ export interface PositionInput {
   closeTimeMs: number;
   entry: { limitPrice: string; size: string; timeoutMs: number };
   modelProbability?: string;
+  /** What caused this position: recorded on the position and reachable from every order. */
+  provenance?: { strategyVersionId?: number; modelVersionId?: number; signalId?: string };
   cadence: PositionCadence;
   /** Raw (string) exit and execution settings; validated by the domain schemas. */
   exitConfig?: Record<string, unknown>;
@@ -184,6 +186,7 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
       state: { highWaterBid: p.highWaterBid.toFixed(4), partialStagesDone: p.partialStagesDone, exitNo: p.exitNo, lastTriggered: p.lastTriggered.map((t) => t.reason), settlement: p.settlement ?? null },
       openedAtMs: p.openedAtMs,
       closedAtMs: p.closedAtMs,
+      provenance: input.provenance,
     });
   };
 

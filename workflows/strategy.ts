@@ -34,6 +34,9 @@ export interface StrategyRules {
 export interface StrategyInput {
   strategyId: string;
   version: string;
+  /** Immutable versions this run trades (strategy_versions / model_versions ids). */
+  strategyVersionId?: number;
+  modelVersionId?: number;
   rules: StrategyRules;
   position: Pick<PositionInput, 'cadence' | 'exitConfig' | 'planConfig'>;
   resume?: StrategySnapshot;
@@ -123,6 +126,7 @@ export async function strategyWorkflow(input: StrategyInput): Promise<StrategySn
             closeTimeMs: signal.closeTimeMs,
             entry: { limitPrice: limit.toFixed(4), size: size.toFixed(2), timeoutMs: rules.entryTimeoutMs },
             modelProbability: signal.modelProbability,
+            provenance: { strategyVersionId: input.strategyVersionId, modelVersionId: input.modelVersionId, signalId: signal.signalId },
             ...input.position,
           },
         ],

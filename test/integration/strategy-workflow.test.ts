@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { upsertMarketSnapshot } from '../../db/market-data-repo';
+import { explainOrder } from '../../db/provenance';
+import { createVersion } from '../../db/versions-repo';
 import { startStack, type Stack } from '../../workers/stack';
 import type { PositionSnapshot } from '../../workflows/position';
 import type { EntrySignal, StrategyInput, StrategySnapshot } from '../../workflows/strategy';
@@ -27,6 +30,11 @@ describe('strategy workflow (real Temporal)', function () {
       rules: { minEdge: '0.03', maxConcurrent: 5, size: '10', entrySlippageTicks: 1, tick: '0.01', takerFeeRate: '0.07', entryTimeoutMs: 1000 },
       position: { cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 }, planConfig: { timeoutsMs: { CRITICAL: 100, HIGH: 100, MEDIUM: 100, LOW: 100 } } },
     };
+    const strategyVersion = await createVersion(stack.database.db, 'strategy', strategyId, { ...input.rules });
+    const modelVersion = await createVersion(stack.database.db, 'model', `${strategyId}-model`, { kind: 'momentum' });
+    input.strategyVersionId = strategyVersion.id;
+    input.modelVersionId = modelVersion.id;
+    await upsertMarketSnapshot(stack.database.db, { venue: 'kalshi', marketTicker: m1, status: 'active', attributes: { title: 'test market' } }, Date.now());
     const handle = await stack.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: `strategy/${strategyId}` });
     const signal = (o: Partial<EntrySignal>): EntrySignal => ({ signalId: uniqueName('sig'), market: m1, outcome: 'yes', modelProbability: '0.60', ask: '0.52', closeTimeMs: Date.now() + 3_600_000, reason: 'test', ...o });
     const good = signal({});
@@ -56,6 +64,16 @@ describe('strategy workflow (real Temporal)', function () {
       assert.ok(i < 200, 'strategy never heard the position close');
       await new Promise((r) => setTimeout(r, 25));
     }
+    // Every order is attributable end to end.
+    const why = (await explainOrder(stack.database.db, `position/${strategyId}/${m1}/1/exit-1/attempt-1`))!;
+    assert.equal(why.strategy!.version, 'v1.0');
+    assert.equal(why.model!.name, `${strategyId}-model`);
+    assert.equal(why.signalId, good.signalId);
+    assert.equal(why.exitReason!.reason, 'manual: manual');
+    assert.equal(why.marketSnapshot!.status, 'active');
+    const entryWhy = (await explainOrder(stack.database.db, `position/${strategyId}/${m1}/1/entry/attempt-1`))!;
+    assert.deepEqual([entryWhy.purpose, entryWhy.exitReason], ['entry', null]);
+
     const stopped = (await handle.executeUpdate('stop')) as StrategySnapshot;
     assert.equal(stopped.active, false);
     assert.equal(((await handle.result()) as StrategySnapshot).positions[0]!.status, 'closed');

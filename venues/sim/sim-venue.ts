@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { fills as fillsTable, orders } from '../../db/schema';
+import { fills as fillsTable, marketSnapshots, orders } from '../../db/schema';
 import type { Clock } from '../../domain/clock';
 import { Dec } from '../../domain/decimal';
 import { priceText, priceUnits, sizeText, sizeUnits } from '../../domain/fixed-point';
@@ -33,6 +33,8 @@ export class SimVenue {
     const state = book
       ? this.engine.submit(request, book, this.deps.clock.nowMs())
       : ({ request, status: 'rejected', filled: 0, fills: [], queueAhead: 0, rejectReason: `no market data for ${req.market}`, createdMs: this.deps.clock.nowMs() } satisfies SimOrderState);
+    // Provenance: the market metadata version the order was sent under.
+    const [snapshot] = await this.deps.db.select({ id: marketSnapshots.id }).from(marketSnapshots).where(and(eq(marketSnapshots.marketTicker, req.market), eq(marketSnapshots.rowCurrentInd, true)));
     const inserted = await this.deps.db
       .insert(orders)
       .values({
@@ -48,6 +50,7 @@ export class SimVenue {
         size: req.size,
         timeInForce: req.tif,
         status: state.status,
+        marketSnapshotId: snapshot?.id ?? null,
         submittedAt: new Date(this.deps.clock.nowMs()),
       })
       .onConflictDoNothing()

@@ -1,0 +1,61 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from './client';
+
+export interface OrderExplanation {
+  clientOrderId: string;
+  purpose: string;
+  market: string;
+  action: string;
+  outcome: string;
+  limitPrice: string;
+  size: string;
+  status: string;
+  filled: string;
+  submittedAt: string;
+  position: { id: string; status: string; entryPrice: string | null; realizedPnl: string };
+  strategy: { name: string; version: string; config: unknown } | null;
+  model: { name: string; version: string; parameters: unknown } | null;
+  signalId: string | null;
+  exitReason: { exitNo: number; reason: string; urgency: string; triggered: unknown } | null;
+  marketSnapshot: { id: number; status: string; effectiveTs: string; attributes: unknown } | null;
+}
+
+/** "Why did this order happen?": the order, its position, versions, signal, exit decision and market snapshot. */
+export async function explainOrder(db: Database, clientOrderId: string): Promise<OrderExplanation | undefined> {
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    select o.client_order_id, o.purpose, o.market_ticker, o.action, o.outcome, o.limit_price, o.size, o.status, o.filled_size, o.submitted_at,
+           p.position_id, p.status as position_status, p.entry_price, p.realized_pnl, p.signal_id,
+           sv.strategy_name, sv.version as strategy_version, sv.config,
+           mv.model_name, mv.version as model_version, mv.parameters,
+           ms.id as snapshot_id, ms.status as snapshot_status, ms.effective_ts, ms.attributes,
+           pe.exit_no, pe.reason as exit_reason, pe.urgency, pe.triggered
+    from orders o
+    join positions p on p.position_id = o.position_id
+    left join strategy_versions sv on sv.id = p.strategy_version_id
+    left join model_versions mv on mv.id = p.model_version_id
+    left join market_snapshots ms on ms.id = o.market_snapshot_id
+    left join exit_attempts ea on ea.client_order_id = o.client_order_id
+    left join position_exits pe on pe.position_id = ea.position_id and pe.exit_no = ea.exit_no
+    where o.client_order_id = ${clientOrderId}`);
+  const r = rows[0];
+  if (!r) return undefined;
+  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
+  return {
+    clientOrderId,
+    purpose: String(r.purpose),
+    market: String(r.market_ticker),
+    action: String(r.action),
+    outcome: String(r.outcome),
+    limitPrice: String(r.limit_price),
+    size: String(r.size),
+    status: String(r.status),
+    filled: String(r.filled_size),
+    submittedAt: iso(r.submitted_at),
+    position: { id: String(r.position_id), status: String(r.position_status), entryPrice: (r.entry_price as string | null) ?? null, realizedPnl: String(r.realized_pnl) },
+    strategy: r.strategy_name ? { name: String(r.strategy_name), version: String(r.strategy_version), config: r.config } : null,
+    model: r.model_name ? { name: String(r.model_name), version: String(r.model_version), parameters: r.parameters } : null,
+    signalId: (r.signal_id as string | null) ?? null,
+    exitReason: r.exit_no === null || r.exit_no === undefined ? null : { exitNo: Number(r.exit_no), reason: String(r.exit_reason), urgency: String(r.urgency), triggered: r.triggered },
+    marketSnapshot: r.snapshot_id === null || r.snapshot_id === undefined ? null : { id: Number(r.snapshot_id), status: String(r.snapshot_status), effectiveTs: iso(r.effective_ts), attributes: r.attributes },
+  };
+}
