@@ -8,6 +8,7 @@ import { ensureDatabase, runMigrations } from '../db/admin';
 import { openDatabase } from '../db/client';
 import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
 import { explainOrder } from '../db/provenance';
+import { resetRiskState } from '../activities/risk';
 import { runRecordedFeedIngestion } from '../workers/main-job';
 import { runPaperSession } from '../workers/paper-session';
 import { createRedis } from '../workers/redis';
@@ -185,6 +186,10 @@ const commands: Record<string, Command> = {
       if (await ensureDatabase(boot.config.database.url)) out(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
       await runMigrations(boot.config.database.url);
       const { config } = await loadFullConfig();
+      if (!values['no-job'] && job === 'paper') {
+        // The replay runs `speed` times faster than the market: time-to-close rules shrink with it.
+        config.risk.noEntryBeforeCloseMs = Math.round(config.risk.noEntryBeforeCloseMs / speed);
+      }
 
       const [host, port] = config.temporal.address.split(':');
       const binary = typeof values['temporal-bin'] === 'string' ? values['temporal-bin'] : process.env.KESTREL_TEMPORAL_BIN;
@@ -213,6 +218,8 @@ const commands: Record<string, Command> = {
       out('');
       if (!values['no-job'] && job === 'paper') {
         out(`Main job: paper-trading session on the recorded Kalshi gold feed (${marketLimit} markets at ${speed}× recorded pace): books via BullMQ, a momentum rule signals a strategy workflow, positions trade on the paper exchange with Kalshi fees and settle on the recorded results`);
+        // Each session starts with fresh paper breakers (losses of a previous session do not halt this one).
+        await resetRiskState(stack.database.db, 'paper session start', Date.now());
         const session = await runPaperSession(stack, { marketLimit: marketLimit!, speed, log: out });
         out('');
         out(`Positions (${session.positions.length}) from ${session.signals} signals over ${session.events} replayed events:`);

@@ -47,6 +47,11 @@ export const configSchema = z.object({
       dailyLossLimitFraction: fractionDecimal('risk.dailyLossLimitFraction').prefault('0.05'),
       maxConsecutiveLosses: z.number().int().min(1).prefault(5),
       staleDataMs: durationMs.prefault(15_000),
+      maxMarketExposureFraction: fractionDecimal('risk.maxMarketExposureFraction').prefault('0.10'),
+      maxEventExposureFraction: fractionDecimal('risk.maxEventExposureFraction').prefault('0.20'),
+      noEntryBeforeCloseMs: z.number().int().nonnegative().prefault(120_000),
+      maxVenueErrorRate: fractionDecimal('risk.maxVenueErrorRate').prefault('0.10'),
+      minVenueRequestsForErrorRate: z.number().int().min(1).prefault(20),
     })
     .prefault({}),
   fees: z

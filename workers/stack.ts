@@ -10,6 +10,7 @@ import { createIngestWorker } from './ingest-worker';
 import { createRedis } from './redis';
 import { BookStore } from '../domain/market-data/book-store';
 import { SimMatchingEngine } from '../domain/sim/matching';
+import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { SimVenue } from '../venues/sim/sim-venue';
 import { RecordedSettlements } from '../db/settlements';
 import { createBookWorker } from './market-data/book-worker';
@@ -65,7 +66,11 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ db: database.db, trading: { venue, books: bookSource, settlements: new RecordedSettlements(database.db), clock } }),
+    activities: createActivities({
+      db: database.db,
+      trading: { venue, books: bookSource, settlements: new RecordedSettlements(database.db), clock },
+      risk: { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: (msg) => log(`ALERT ${msg}`) },
+    }),
     workflowBundle: opts.workflowBundle,
     shutdownGraceTime: config.temporal.shutdownGraceMs,
   });
@@ -130,4 +135,23 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
 
 async function quit(redis: Redis): Promise<void> {
   if (redis.status !== 'end') await redis.quit();
+}
+
+/** Config keys → the risk manager's limits (decimals stay decimal strings until the schema parses them). */
+function riskLimitsFrom(config: KestrelConfig): Record<string, unknown> {
+  const r = config.risk;
+  return {
+    capital: r.capital.toString(),
+    maxPositionFraction: r.maxPositionFraction.toString(),
+    maxTotalExposureFraction: r.maxTotalExposureFraction.toString(),
+    maxConcurrentPositions: r.maxConcurrentPositions,
+    maxMarketExposureFraction: r.maxMarketExposureFraction.toString(),
+    maxEventExposureFraction: r.maxEventExposureFraction.toString(),
+    noEntryBeforeCloseMs: r.noEntryBeforeCloseMs,
+    dailyLossLimitFraction: r.dailyLossLimitFraction.toString(),
+    maxConsecutiveLosses: r.maxConsecutiveLosses,
+    maxVenueErrorRate: r.maxVenueErrorRate.toString(),
+    minVenueRequestsForErrorRate: r.minVenueRequestsForErrorRate,
+    staleDataMs: r.staleDataMs,
+  };
 }

@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import type { TradingActivities } from '../activities/trading';
+import type { Activities } from '../activities';
 import { Dec } from '../domain/decimal';
 import { entryClientOrderId, exitClientOrderId, exitPlanConfigSchema, planExitAttempt, type ExitPlanConfig } from '../domain/trading/exit-plan';
 import { evaluateExits, exitConfigSchema, URGENCIES, type ExitConfig, type TriggeredExit, type Urgency } from '../domain/trading/exits';
@@ -9,11 +9,11 @@ import { positionFinishedSignal } from './messages';
 import { MARKET_KEY, STATUS_KEY, STRATEGY_KEY } from './search-attributes';
 
 
-const reads = wf.proxyActivities<TradingActivities>(ACTIVITY_PRESETS.venueRead);
-const orders = wf.proxyActivities<TradingActivities>(ACTIVITY_PRESETS.venueOrder);
-const writes = wf.proxyActivities<TradingActivities>(ACTIVITY_PRESETS.databaseWrite);
+const reads = wf.proxyActivities<Activities>(ACTIVITY_PRESETS.venueRead);
+const orders = wf.proxyActivities<Activities>(ACTIVITY_PRESETS.venueOrder);
+const writes = wf.proxyActivities<Activities>(ACTIVITY_PRESETS.databaseWrite);
 
-export type PositionStatus = 'entering' | 'open' | 'exiting' | 'closed' | 'settled' | 'entry_failed';
+export type PositionStatus = 'entering' | 'open' | 'exiting' | 'closed' | 'settled' | 'entry_failed' | 'risk_denied';
 
 export interface PositionCadence {
   /** Monitoring interval normally, and when close is near or an exit is pending. */
@@ -60,6 +60,7 @@ export interface PositionSnapshot {
   lastTriggered: { reason: string; urgency: string; detail: string }[];
   pendingManualExit?: { urgency: Urgency; reason: string };
   settlement?: 'yes' | 'no';
+  riskDenial?: string;
 }
 
 export interface ManualExitRequest {
@@ -92,6 +93,7 @@ class Position {
   circuitBreaker?: string;
   rebalance = false;
   settlement?: 'yes' | 'no';
+  riskDenial?: string;
   openedAtMs?: number;
   closedAtMs?: number;
 
@@ -133,6 +135,7 @@ class Position {
       lastTriggered: this.lastTriggered.map((t) => ({ reason: t.reason, urgency: t.urgency, detail: t.detail })),
       pendingManualExit: this.pendingManualExit,
       settlement: this.settlement,
+      riskDenial: this.riskDenial,
     };
   }
 }
@@ -158,7 +161,7 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
       validator: (request) => {
         if (!request || !URGENCIES.includes(request.urgency)) throw new Error(`invalid urgency ${JSON.stringify(request?.urgency)}; expected one of ${URGENCIES.join(', ')}`);
         if (request.reason !== undefined && (typeof request.reason !== 'string' || request.reason.length > 200)) throw new Error('reason must be a string of at most 200 characters');
-        if (p.status === 'closed' || p.status === 'settled' || p.status === 'entry_failed') throw new Error(`position ${p.id} is already ${p.status}`);
+        if (p.status === 'closed' || p.status === 'settled' || p.status === 'entry_failed' || p.status === 'risk_denied') throw new Error(`position ${p.id} is already ${p.status}`);
         if (p.status === 'entering') throw new Error(`position ${p.id} has no contracts yet (entry order still working)`);
         if (p.pendingManualExit) throw new Error(`a manual exit (${p.pendingManualExit.urgency}) is already pending`);
       },
@@ -200,7 +203,11 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     return order.status === 'resting' ? orders.cancelOrder(order.clientOrderId) : order;
   };
 
+  // Workflows started before the risk manager existed replay without it.
+  const riskManaged = wf.patched('risk-manager-v1');
+
   const finish = async (): Promise<PositionSnapshot> => {
+    if (riskManaged && (p.status === 'closed' || p.status === 'settled')) await writes.recordPositionClosed({ positionId: p.id, realizedPnl: p.realizedPnl.toFixed(6) });
     const parent = wf.workflowInfo().parent;
     if (parent) {
       // The strategy may have stopped meanwhile; a position's end does not depend on it.
@@ -215,6 +222,15 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
 
   if (p.status === 'entering') {
     await publish();
+    if (riskManaged) {
+      const risk = await writes.checkEntryRisk({ positionId: p.id, market: input.market, cost: new Dec(input.entry.size).times(input.entry.limitPrice).toFixed(6), closeTimeMs: input.closeTimeMs });
+      if (!risk.allowed) {
+        p.status = 'risk_denied';
+        p.riskDenial = `${risk.rule}: ${risk.reason}`;
+        await publish();
+        return finish();
+      }
+    }
     const entry = await orders.submitOrder({
       clientOrderId: entryClientOrderId(p.id, 1),
       positionId: p.id,

@@ -2,3 +2,4 @@ export * from './config';
 export * from './market-data';
 export * from './trading';
 export * from './versions';
+export * from './risk';

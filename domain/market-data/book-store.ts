@@ -10,6 +10,8 @@ export interface MarketState {
   lastPointTs: number;
   /** Index in the current outcome's `points` of this market's newest point, if any. */
   pointIndex: number;
+  /** When (local clock) the newest event for this market was applied: staleness is judged on this. */
+  receivedAtMs: number;
 }
 
 export interface ApplyOutcome {
@@ -33,17 +35,18 @@ export class BookStore {
   state(market: string): MarketState {
     let s = this.markets.get(market);
     if (!s) {
-      s = { book: new BinaryOrderBook(market), history: new PriceRing(this.opts.historyCapacity), lastTradePrice: NO_PRICE, cumulativeVolume: 0, lastPointTs: -Infinity, pointIndex: -1 };
+      s = { book: new BinaryOrderBook(market), history: new PriceRing(this.opts.historyCapacity), lastTradePrice: NO_PRICE, cumulativeVolume: 0, lastPointTs: -Infinity, pointIndex: -1, receivedAtMs: -Infinity };
       this.markets.set(market, s);
     }
     return s;
   }
 
-  applyAll(events: readonly UnitEvent[]): ApplyOutcome {
+  applyAll(events: readonly UnitEvent[], receivedAtMs = -Infinity): ApplyOutcome {
     const outcome: ApplyOutcome = { applied: 0, refused: [], points: [], tops: new Map() };
     for (const s of this.markets.values()) s.pointIndex = -1;
     for (const e of events) {
       const s = this.state(e.m);
+      s.receivedAtMs = receivedAtMs;
       let sample = false;
       if (e.t === 'snapshot') {
         s.book.applySnapshot(e.yes, e.no, e.ts);

@@ -30,6 +30,8 @@ export interface OpenExposure {
 }
 
 export interface RiskState {
+  /** UTC trading day the daily figures belong to; a new day starts them afresh. */
+  tradingDay?: string;
   mode: TradingMode;
   /** Realized P&L since the start of the trading day. */
   dailyPnl: Dec;
@@ -133,4 +135,14 @@ export function resetBreakers(state: RiskState): void {
   state.consecutiveLosses = 0;
   state.venueRequests = 0;
   state.venueErrors = 0;
+}
+
+/** At the first decision of a new UTC day, daily figures and breakers start over. */
+export function rollTradingDay(state: RiskState, nowMs: number): boolean {
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  if (state.tradingDay === today) return false;
+  const first = state.tradingDay === undefined;
+  resetBreakers(state);
+  state.tradingDay = today;
+  return !first;
 }

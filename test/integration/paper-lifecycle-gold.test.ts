@@ -67,7 +67,7 @@ describe('paper position over a replayed gold window, checked by hand against th
   function replayUntil(ms: number): void {
     const batch: ReturnType<typeof toUnits>[] = [];
     while (cursor < events.length && events[cursor]!.ts <= ms) batch.push(toUnits(events[cursor++]!));
-    stack.books.applyAll(batch);
+    stack.books.applyAll(batch, Date.now());
     stack.venue.onMarketEvents(batch);
   }
 

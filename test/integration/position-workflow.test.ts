@@ -27,6 +27,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
   function market(): string {
     const m = uniqueName('MKT');
     stack.books.state(m).book.applySnapshot([lv('0.50', 100)], [lv('0.48', 100)], Date.now());
+    stack.books.state(m).receivedAtMs = Date.now();
     return m;
   }
   function start(m: string, overrides: Partial<PositionInput> = {}) {

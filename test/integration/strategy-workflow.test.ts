@@ -23,7 +23,10 @@ describe('strategy workflow (real Temporal)', function () {
     const strategyId = uniqueName('momentum');
     const m1 = uniqueName('S1');
     const m2 = uniqueName('S2');
-    for (const m of [m1, m2]) stack.books.state(m).book.applySnapshot([lv('0.50', 100)], [lv('0.48', 100)], Date.now());
+    for (const m of [m1, m2]) {
+      stack.books.state(m).book.applySnapshot([lv('0.50', 100)], [lv('0.48', 100)], Date.now());
+      stack.books.state(m).receivedAtMs = Date.now();
+    }
     const input: StrategyInput = {
       strategyId,
       version: 'v1.0',

@@ -28,6 +28,8 @@ export function spawnWorker(env: CrashEnv, books: Record<string, unknown>): Prom
       KESTREL__TEMPORAL__TASK_QUEUE: env.taskQueue,
       KESTREL__REDIS__KEY_PREFIX: env.redisPrefix,
       KESTREL__PAPER__LATENCY_MS: '0',
+      KESTREL__RISK__MAX_CONSECUTIVE_LOSSES: '1000000',
+      KESTREL__RISK__DAILY_LOSS_LIMIT_FRACTION: '1',
       KESTREL_CRASH_BOOKS: JSON.stringify(books),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,9 @@ async function main(): Promise<void> {
   for (const [market, levels] of Object.entries(seed)) {
     const toLevels = (ls: [string, string][]) => ls.map(([p, s]) => ({ price: priceUnits(p), size: sizeUnits(s) }));
     stack.books.state(market).book.applySnapshot(toLevels(levels.yes), toLevels(levels.no), Date.now());
+    // A fixed book is kept fresh: the crash test is about resuming, not about stale data.
+    setInterval(() => (stack.books.state(market).receivedAtMs = Date.now()), 1000).unref();
+    stack.books.state(market).receivedAtMs = Date.now();
   }
   process.stdout.write('READY\n');
   const stop = () => void stack.shutdown().then(() => process.exit(0));

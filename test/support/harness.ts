@@ -83,6 +83,11 @@ async function createHarness(): Promise<Harness> {
         'ingest.queueName': uniqueName('ingest'),
         'ingest.jobAttempts': 2,
         'paper.latencyMs': 0,
+        // Tests share one database: breakers would carry losses from one test into the next.
+        // The risk tests set their own limits.
+        'risk.maxConsecutiveLosses': 1_000_000,
+        'risk.dailyLossLimitFraction': '1',
+        'risk.noEntryBeforeCloseMs': 0,
         'replay.dataDir': path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws'),
       };
       // Tests state their config as overrides through the same resolver production uses.

@@ -67,7 +67,7 @@ export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<Mark
     let refused = 0;
     let count = 0;
     if (!state || state.batchSeq < batch.batchSeq) {
-      const outcome = opts.store.applyAll(units);
+      const outcome = opts.store.applyAll(units, Date.now());
       opts.onApplied?.(units);
       refused = outcome.refused.length;
       count = outcome.applied;

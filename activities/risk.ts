@@ -1,0 +1,81 @@
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { positions, riskEvents, riskState } from '../db/schema';
+import type { Clock } from '../domain/clock';
+import { Dec } from '../domain/decimal';
+import { checkOrder, initialRiskState, recordClosedPosition, resetBreakers, rollTradingDay, type OpenExposure, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
+
+export interface RiskDeps {
+  db: Database;
+  limits: RiskLimits;
+  clock: Clock;
+  /** When market data for a market last arrived (local clock), for the staleness rule. */
+  lastMarketDataMs: (market: string) => number | undefined;
+  alert?: (message: string) => void;
+}
+
+/** Paper and live trading keep separate risk states. */
+export const PAPER_SCOPE = 'paper';
+type StoredState = Omit<RiskState, 'dailyPnl'> & { dailyPnl: string };
+const toStored = (s: RiskState): StoredState => ({ ...s, dailyPnl: s.dailyPnl.toString() });
+const fromStored = (s: StoredState): RiskState => ({ ...s, dailyPnl: new Dec(s.dailyPnl) });
+
+/** Kalshi market tickers are `<event>-<suffix>`; the event groups related markets for exposure caps. */
+export const eventOf = (market: string) => market.replace(/-[^-]+$/, '');
+
+/** Reads and updates the shared risk state under a row lock, so every worker process sees one state. */
+async function withRiskState<T>(db: Database, nowMs: number, fn: (state: RiskState) => T, scope = PAPER_SCOPE): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.insert(riskState).values({ scope, state: toStored(initialRiskState()) }).onConflictDoNothing();
+    const [row] = await tx.select().from(riskState).where(eq(riskState.scope, scope)).for('update');
+    const state = fromStored(row!.state as StoredState);
+    rollTradingDay(state, nowMs);
+    const result = fn(state);
+    await tx.update(riskState).set({ state: sql`${JSON.stringify(toStored(state))}::jsonb`, updatedAt: new Date() }).where(eq(riskState.scope, scope));
+    return result;
+  });
+}
+
+export function createRiskActivities(deps: RiskDeps) {
+  const record = (kind: string, rule: string, reason: string, extra: { positionId?: string; market?: string; details?: unknown } = {}) =>
+    deps.db.insert(riskEvents).values({ kind, rule, reason, positionId: extra.positionId ?? null, market: extra.market ?? null, details: extra.details ?? null, at: new Date(deps.clock.nowMs()) });
+
+  return {
+    /** Pre-trade check for new exposure; a denial is recorded with its rule and reason and returned, never thrown. */
+    async checkEntryRisk(input: { positionId: string; market: string; cost: string; closeTimeMs: number }): Promise<RiskDecision> {
+      const now = deps.clock.nowMs();
+      const open = await deps.db
+        .select({ positionId: positions.positionId, market: positions.marketTicker, remaining: positions.remainingSize, entry: positions.entryPrice })
+        .from(positions)
+        .where(and(inArray(positions.status, ['entering', 'open', 'exiting']), ne(positions.positionId, input.positionId)));
+      const exposures: OpenExposure[] = open.map((o) => ({ positionId: o.positionId, market: o.market, event: eventOf(o.market), exposure: o.entry ? new Dec(o.remaining).times(o.entry) : new Dec(0) }));
+      const decision = await withRiskState(deps.db, now, (state) => {
+        const last = deps.lastMarketDataMs(input.market);
+        if (last !== undefined && Number.isFinite(last)) state.lastMarketDataMs[input.market] = last;
+        return checkOrder({ market: input.market, event: eventOf(input.market), cost: new Dec(input.cost), closeTimeMs: input.closeTimeMs, reducesExposure: false }, exposures, state, deps.limits, now);
+      });
+      if (!decision.allowed) await record('denial', decision.rule, decision.reason, { positionId: input.positionId, market: input.market, details: { cost: input.cost } });
+      return decision;
+    },
+
+    /** Folds a finished position into daily P&L and the loss streak; trips and records breakers. */
+    async recordPositionClosed(input: { positionId: string; realizedPnl: string }): Promise<string[]> {
+      const { tripped, state } = await withRiskState(deps.db, deps.clock.nowMs(), (s) => ({ tripped: recordClosedPosition(s, new Dec(input.realizedPnl), deps.limits, deps.clock.nowMs()), state: s }));
+      for (const breaker of tripped) {
+        const reason = state.tripped.find((t) => t.breaker === breaker)?.reason ?? breaker;
+        await record('breaker_trip', breaker, reason, { positionId: input.positionId, details: { mode: state.mode } });
+        deps.alert?.(`circuit breaker ${breaker} tripped: ${reason}; trading mode ${state.mode}`);
+      }
+      return tripped;
+    },
+  };
+}
+
+export async function readRiskState(db: Database, nowMs: number): Promise<RiskState> {
+  return withRiskState(db, nowMs, (s) => s);
+}
+
+export async function resetRiskState(db: Database, reason: string, nowMs: number): Promise<void> {
+  await withRiskState(db, nowMs, (s) => resetBreakers(s));
+  await db.insert(riskEvents).values({ kind: 'reset', rule: 'operator', reason, at: new Date(nowMs) });
+}
