@@ -12,6 +12,8 @@ export interface RiskDeps {
   /** When market data for a market last arrived (local clock), for the staleness rule. */
   lastMarketDataMs: (market: string) => number | undefined;
   alert?: (message: string) => void;
+  /** Drives every open position to a CRITICAL exit (flatten-all) when a breaker halts trading. */
+  flatten?: (reason: string) => Promise<string[]>;
 }
 
 /** Paper and live trading keep separate risk states. */
@@ -65,6 +67,10 @@ export function createRiskActivities(deps: RiskDeps) {
         const reason = state.tripped.find((t) => t.breaker === breaker)?.reason ?? breaker;
         await record('breaker_trip', breaker, reason, { positionId: input.positionId, details: { mode: state.mode } });
         deps.alert?.(`circuit breaker ${breaker} tripped: ${reason}; trading mode ${state.mode}`);
+      }
+      if (tripped.length > 0 && state.mode === 'HALTED' && deps.flatten) {
+        const flattened = await deps.flatten(`circuit breaker ${tripped.join(', ')}`);
+        await record('flatten_all', tripped.join(','), `trading HALTED: ${flattened.length} positions driven to CRITICAL exit`, { details: { positions: flattened } });
       }
       return tripped;
     },

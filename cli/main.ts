@@ -1,14 +1,17 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadBootstrapConfig, loadConfigWithOverrides, resolveConfig, CONFIG_KEYS, defaultYamlPath, type LoadedConfig } from '../config/load';
 import { ensureDatabase, runMigrations } from '../db/admin';
 import { openDatabase } from '../db/client';
 import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
 import { explainOrder } from '../db/provenance';
-import { resetRiskState } from '../activities/risk';
+import { readRiskState, resetRiskState } from '../activities/risk';
+import { riskEvents } from '../db/schema';
+import { flattenAll } from '../workers/flatten';
+import { desc } from 'drizzle-orm';
 import { runRecordedFeedIngestion } from '../workers/main-job';
 import { runPaperSession } from '../workers/paper-session';
 import { createRedis } from '../workers/redis';
@@ -123,6 +126,52 @@ const commands: Record<string, Command> = {
           out(`  signal    ${why.signalId ?? '(none)'}`);
           if (why.exitReason) out(`  exit      #${why.exitReason.exitNo} ${why.exitReason.reason} (${why.exitReason.urgency}); triggered ${JSON.stringify(why.exitReason.triggered)}`);
           out(`  market    ${why.marketSnapshot ? `snapshot #${why.marketSnapshot.id} (${why.marketSnapshot.status}, since ${why.marketSnapshot.effectiveTs})` : '(no snapshot)'}`);
+        }
+        return EXIT.ok;
+      });
+    },
+  },
+
+  'flatten-all': {
+    summary: 'emergency: drive every open position to a CRITICAL exit',
+    usage: 'kestrel flatten-all --reason TEXT [--json]',
+    options: { reason: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values }) {
+      if (typeof values.reason !== 'string' || values.reason.trim() === '') throw new UsageError('--reason is required (it is recorded on every exit)');
+      const { config } = loadBootstrapConfig();
+      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
+      try {
+        const signaled = await flattenAll(new Client({ connection, namespace: config.temporal.namespace }), `flatten-all: ${values.reason}`);
+        if (values.json) json({ signaled });
+        else out(signaled.length ? `CRITICAL exit requested for ${signaled.length} positions:\n  ${signaled.join('\n  ')}` : 'no open positions');
+        return EXIT.ok;
+      } finally {
+        await connection.close();
+      }
+    },
+  },
+
+  risk: {
+    summary: 'show the paper risk state (mode, breakers, daily P&L) and recent risk events; `risk reset --reason R`',
+    usage: 'kestrel risk [--json] | kestrel risk reset --reason TEXT',
+    options: { json: { type: 'boolean' }, reason: { type: 'string' } },
+    async run({ values, positionals }) {
+      const { config } = loadBootstrapConfig();
+      return withDatabase(config.database.url, async (h) => {
+        if (positionals[0] === 'reset') {
+          if (typeof values.reason !== 'string' || values.reason.trim() === '') throw new UsageError('risk reset needs --reason');
+          await resetRiskState(h.db, values.reason, Date.now());
+          out('risk state reset: mode ACTIVE, breakers cleared');
+          return EXIT.ok;
+        }
+        if (positionals.length) throw new UsageError(`unknown risk subcommand ${JSON.stringify(positionals[0])}`);
+        const state = await readRiskState(h.db, Date.now());
+        const events = await h.db.select().from(riskEvents).orderBy(desc(riskEvents.id)).limit(20);
+        if (values.json) json({ state: { ...state, dailyPnl: state.dailyPnl.toString() }, events });
+        else {
+          out(`mode ${state.mode}   daily P&L ${state.dailyPnl.toFixed(2)}   loss streak ${state.consecutiveLosses}   day ${state.tradingDay ?? '-'}`);
+          for (const t of state.tripped) out(`  TRIPPED ${t.breaker}: ${t.reason} (${new Date(t.atMs).toISOString()})`);
+          for (const e of events) out(`  ${e.at.toISOString()}  ${e.kind.padEnd(12)} ${e.rule.padEnd(24)} ${e.positionId ?? ''}  ${e.reason}`);
         }
         return EXIT.ok;
       });

@@ -15,6 +15,7 @@ import { SimVenue } from '../venues/sim/sim-venue';
 import { RecordedSettlements } from '../db/settlements';
 import { createBookWorker } from './market-data/book-worker';
 import { startHistoryMaintenance } from './market-data/maintenance';
+import { flattenAll } from './flatten';
 import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
 
@@ -69,7 +70,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     activities: createActivities({
       db: database.db,
       trading: { venue, books: bookSource, settlements: new RecordedSettlements(database.db), clock },
-      risk: { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: (msg) => log(`ALERT ${msg}`) },
+      risk: { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: (msg) => log(`ALERT ${msg}`), flatten: (reason) => flattenAll(temporal, reason) },
     }),
     workflowBundle: opts.workflowBundle,
     shutdownGraceTime: config.temporal.shutdownGraceMs,

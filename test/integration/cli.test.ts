@@ -38,12 +38,17 @@ describe('kestrel CLI', function () {
     assert.equal(bad.code, EXIT.usage);
     assert.match(bad.stderr, /usage: kestrel health/);
     assert.equal((await kestrel(['up', '--markets', 'zero'], env)).code, EXIT.usage);
+    assert.equal((await kestrel(['up', '--job', 'nonsense'], env)).code, EXIT.usage);
+    assert.match((await kestrel(['flatten-all'], env)).stderr, /--reason is required/);
+    assert.equal((await kestrel(['why'], env)).code, EXIT.usage);
+    assert.equal((await kestrel(['why', 'no-such-order'], env)).code, EXIT.failure);
+    assert.equal((await kestrel(['risk', 'reset'], env)).code, EXIT.usage);
   });
 
   it('prints help for every command', async () => {
     const help = await kestrel(['--help'], env);
     assert.equal(help.code, EXIT.ok);
-    for (const name of ['migrate', 'config', 'health', 'up']) {
+    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk']) {
       assert.match(help.stdout, new RegExp(`\\b${name}\\b`));
       assert.equal((await kestrel([name, '--help'], env)).code, EXIT.ok);
     }

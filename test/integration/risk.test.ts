@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { desc, eq } from 'drizzle-orm';
 import { readRiskState, resetRiskState } from '../../activities/risk';
-import { riskEvents } from '../../db/schema';
+import { positionExits, riskEvents } from '../../db/schema';
+import { flattenAll } from '../../workers/flatten';
 import { startStack, type Stack } from '../../workers/stack';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { getHarness, uniqueName } from '../support/harness';
@@ -45,7 +46,32 @@ describe('risk manager in the trading path (real Temporal + Postgres)', function
     assert.deepEqual([event!.kind, event!.rule], ['denial', 'max_position_size']);
   });
 
+  it('flatten-all drives every open position to a CRITICAL circuit-breaker exit', async () => {
+    await resetRiskState(stack.database.db, 'before flatten test', Date.now());
+    const markets = [market(), market()];
+    const handles = await Promise.all(
+      markets.map((m) =>
+        stack.temporal.workflow.start('positionWorkflow', {
+          args: [{ strategyId: 'flatten-test', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 500 }, cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } } satisfies PositionInput],
+          taskQueue: stack.config.temporal.taskQueue,
+          workflowId: `position/flatten/${m}`,
+        }),
+      ),
+    );
+    for (const h of handles) await waitFor(() => h.query('position') as Promise<PositionSnapshot>, (x) => x.status === 'open', 'open');
+    // Visibility (search attributes) is eventually consistent: retry until both positions are found.
+    const signaled = await waitFor(async () => (await flattenAll(stack.temporal, 'test emergency')).filter((id) => id.startsWith('position/flatten/')), (ids) => ids.length === 2, 'positions in visibility');
+    assert.equal(signaled.length, 2);
+    for (const h of handles) {
+      const done = (await h.result()) as PositionSnapshot;
+      assert.equal(done.status, 'closed');
+    }
+    const exits = await stack.database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/flatten/${markets[0]}`));
+    assert.deepEqual([exits[0]!.reason, exits[0]!.urgency], ['circuit_breaker', 'CRITICAL']);
+  });
+
   it('two losing positions trip the consecutive-loss breaker (HALTED); the next entry is refused until an operator reset', async () => {
+    await resetRiskState(stack.database.db, 'before breaker test', Date.now());
     for (let i = 0; i < 2; i++) {
       // Entry at 0.52, immediate CRITICAL exit into the 0.50 bid: a small loss each time.
       const closed = await run(market(), {}, true);
