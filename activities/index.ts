@@ -1,4 +1,5 @@
 import type { Database } from '../db/client';
+import { ValidationError } from '../domain/errors';
 import { withFailureMapping } from './failures';
 import { createMarketDataActivities } from './market-data';
 import { createRiskActivities, type RiskDeps } from './risk';
@@ -12,10 +13,25 @@ export interface ActivityDeps {
 
 /** All activities, built from explicit dependencies (no module-level singletons). */
 export function createActivities(deps: ActivityDeps) {
+  const risk = createRiskActivities({ db: deps.db, ...deps.risk });
+  const trading = createTradingActivities({ db: deps.db, ...deps.trading });
+  // Every venue call feeds the error-rate breaker; a venue failure still fails the activity.
+  const counted = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    try {
+      const result = await fn(...args);
+      await risk.recordVenueRequest(false);
+      return result;
+    } catch (err) {
+      if (!(err instanceof ValidationError)) await risk.recordVenueRequest(true);
+      throw err;
+    }
+  };
   return withFailureMapping({
     ...createMarketDataActivities(deps),
-    ...createTradingActivities({ db: deps.db, ...deps.trading }),
-    ...createRiskActivities({ db: deps.db, ...deps.risk }),
+    ...trading,
+    submitOrder: counted(trading.submitOrder),
+    cancelOrder: counted(trading.cancelOrder),
+    ...risk,
   });
 }
 

@@ -3,7 +3,7 @@ import type { Database } from '../db/client';
 import { positions, riskEvents, riskState } from '../db/schema';
 import type { Clock } from '../domain/clock';
 import { Dec } from '../domain/decimal';
-import { checkOrder, initialRiskState, recordClosedPosition, resetBreakers, rollTradingDay, type OpenExposure, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
+import { checkOrder, initialRiskState, recordClosedPosition, recordVenueRequest, resetBreakers, rollTradingDay, type OpenExposure, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
 
 export interface RiskDeps {
   db: Database;
@@ -58,6 +58,17 @@ export function createRiskActivities(deps: RiskDeps) {
       });
       if (!decision.allowed) await record('denial', decision.rule, decision.reason, { positionId: input.positionId, market: input.market, details: { cost: input.cost } });
       return decision;
+    },
+
+    /** Counts a venue request outcome for the error-rate breaker (REDUCING above the limit). */
+    async recordVenueRequest(failed: boolean): Promise<string[]> {
+      const { tripped, state } = await withRiskState(deps.db, deps.clock.nowMs(), (s) => ({ tripped: recordVenueRequest(s, failed, deps.limits, deps.clock.nowMs()), state: s }));
+      for (const breaker of tripped) {
+        const reason = state.tripped.find((t) => t.breaker === breaker)?.reason ?? breaker;
+        await record('breaker_trip', breaker, reason, { details: { mode: state.mode } });
+        deps.alert?.(`circuit breaker ${breaker} tripped: ${reason}; trading mode ${state.mode}`);
+      }
+      return tripped;
     },
 
     /** Folds a finished position into daily P&L and the loss streak; trips and records breakers. */

@@ -57,7 +57,17 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   const input: StrategyInput = {
     strategyId,
     version: 'v1.0',
-    rules: { minEdge: '0.02', maxConcurrent: 3, size: '25', entrySlippageTicks: 1, tick: '0.01', takerFeeRate: config.fees.kalshiTakerRate.toString(), entryTimeoutMs: scale(20_000) },
+    rules: {
+      minEdge: '0.02',
+      maxConcurrent: 3,
+      size: '25',
+      entrySlippageTicks: 1,
+      tick: '0.01',
+      takerFeeRate: config.fees.kalshiTakerRate.toString(),
+      entryTimeoutMs: scale(20_000),
+      // Quarter Kelly on the capital the risk manager knows, at most 25 contracts.
+      sizing: { kind: 'kelly', kellyFraction: '0.25', capital: config.risk.capital.toString() },
+    },
     position: {
       cadence: { normalMs: 250, urgentMs: 100, pollMs: 50, settleTimeoutMs: 15_000 },
       exitConfig: { urgentBeforeCloseMs: scale(60_000), earlyExitBeforeCloseMs: scale(180_000) },

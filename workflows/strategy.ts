@@ -1,6 +1,7 @@
 import * as wf from '@temporalio/workflow';
 import { Dec } from '../domain/decimal';
 import { kalshiFee } from '../domain/fees';
+import { kellyContracts } from '../domain/risk/kelly';
 import { positionFinishedSignal } from './messages';
 import { positionWorkflow, type PositionInput } from './position';
 import { STRATEGY_KEY } from './search-attributes';
@@ -29,6 +30,8 @@ export interface StrategyRules {
   tick: string;
   takerFeeRate: string;
   entryTimeoutMs: number;
+  /** Fixed size, or fractional Kelly on the edge after fees (capped at `size` and by the risk limits). */
+  sizing?: { kind: 'fixed' } | { kind: 'kelly'; kellyFraction: string; capital: string };
 }
 
 export interface StrategyInput {
@@ -105,7 +108,15 @@ export async function strategyWorkflow(input: StrategyInput): Promise<StrategySn
         continue;
       }
       const ask = new Dec(signal.ask);
-      const size = new Dec(rules.size);
+      let size = new Dec(rules.size);
+      if (rules.sizing?.kind === 'kelly') {
+        const kelly = kellyContracts({ probability: new Dec(signal.modelProbability), price: ask, capital: new Dec(rules.sizing.capital), kellyFraction: new Dec(rules.sizing.kellyFraction), takerRate: new Dec(rules.takerFeeRate), maxContracts: size });
+        size = kelly.contracts;
+        if (size.lte(0)) {
+          decide(signal.signalId, 'rejected', `Kelly size is 0 (edge ${kelly.edge.toFixed(4)})`);
+          continue;
+        }
+      }
       const feePerContract = kalshiFee({ contracts: size, price: ask, rate: new Dec(rules.takerFeeRate) }).div(size);
       const edge = new Dec(signal.modelProbability).minus(ask).minus(feePerContract);
       if (edge.lt(rules.minEdge)) {
