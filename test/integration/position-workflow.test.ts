@@ -3,9 +3,9 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { asc, eq, sql } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
 import { exitAttempts, orders, positionExits, positions } from '../../db/schema';
-import { startStack, type Stack } from '../../workers/stack';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
-import { getHarness, uniqueName } from '../support/harness';
+import { uniqueName } from '../support/harness';
+import { useStack } from '../support/stack';
 import { level, waitFor } from '../support/wait';
 
 const cadence = { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 };
@@ -15,24 +15,18 @@ const until = <T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, tim
 
 describe('position workflow on the paper exchange (real Temporal)', function () {
   this.timeout(120_000);
-  let stack: Stack;
-
-  before(async () => {
-    const harness = await getHarness();
-    stack = await startStack(harness.config(), { workflowBundle: harness.workflowBundle });
-  });
-  after(() => stack?.shutdown());
+  const stack = useStack();
 
   /** A market with YES bid 0.50×100 and YES ask 0.52×100 (NO bid 0.48). */
   function market(): string {
     const m = uniqueName('MKT');
-    stack.books.state(m).book.applySnapshot([lv('0.50', 100)], [lv('0.48', 100)], Date.now());
-    stack.books.state(m).receivedAtMs = Date.now();
+    stack().books.state(m).book.applySnapshot([lv('0.50', 100)], [lv('0.48', 100)], Date.now());
+    stack().books.state(m).receivedAtMs = Date.now();
     return m;
   }
   function start(m: string, overrides: Partial<PositionInput> = {}) {
     const input: PositionInput = { strategyId: 'test-strategy', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 1000 }, cadence, planConfig: fastPlan, ...overrides };
-    return stack.temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: `position/test/${m}` });
+    return stack().temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: stack().config.temporal.taskQueue, workflowId: `position/test/${m}` });
   }
   const query = (h: { query: (q: string) => Promise<unknown> }) => h.query('position') as Promise<PositionSnapshot>;
 
@@ -41,7 +35,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     const handle = await start(m);
     await until(() => query(handle), (s) => s.status === 'open', 'entry');
     // The bid collapses to 0.40 (-23%): stop loss.
-    const book = stack.books.state(m).book;
+    const book = stack().books.state(m).book;
     book.applySnapshot([lv('0.40', 100)], [lv('0.55', 100)], Date.now());
     const result = (await handle.result()) as PositionSnapshot;
     assert.equal(result.status, 'closed');
@@ -50,13 +44,13 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     // P&L = 10×(0.40−0.52) − 0.1748 − 0.1680 = −1.5428.
     assert.equal(result.realizedPnl, '-1.542800');
     assert.equal(result.fees, '0.342800');
-    const [exit] = await stack.database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/test/${m}`));
+    const [exit] = await stack().database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/test/${m}`));
     assert.equal(exit!.reason, 'stop_loss');
     assert.equal(exit!.urgency, 'CRITICAL');
     assert.ok((exit!.triggered as { reason: string }[]).some((t) => t.reason === 'stop_loss'));
-    const attempts = await stack.database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, `position/test/${m}`));
+    const attempts = await stack().database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, `position/test/${m}`));
     assert.deepEqual(attempts.map((a) => [a.attemptNo, a.orderType, a.limitPrice, a.outcome]), [[1, 'ioc', '0.3500', 'filled']]);
-    const [row] = await stack.database.db.select().from(positions).where(eq(positions.positionId, `position/test/${m}`));
+    const [row] = await stack().database.db.select().from(positions).where(eq(positions.positionId, `position/test/${m}`));
     assert.equal(row!.status, 'closed');
     assert.equal((row!.state as { highWaterBid: string }).highWaterBid, '0.5200');
   });
@@ -66,17 +60,17 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     const handle = await start(m);
     await until(() => query(handle), (s) => s.status === 'open', 'entry');
     // Thin the bid out of reach of our asks: nobody buys at the touch, so the exit walks.
-    stack.books.state(m).book.applySnapshot([lv('0.45', 100)], [lv('0.44', 100)], Date.now());
+    stack().books.state(m).book.applySnapshot([lv('0.45', 100)], [lv('0.44', 100)], Date.now());
     const accepted = await handle.executeUpdate('requestExit', { args: [{ urgency: 'MEDIUM', reason: 'operator' }] });
     assert.deepEqual(accepted, { accepted: true, positionId: `position/test/${m}`, urgency: 'MEDIUM' });
     const result = (await handle.result()) as PositionSnapshot;
     assert.equal(result.status, 'closed');
-    const attempts = await stack.database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, `position/test/${m}`)).orderBy(asc(exitAttempts.attemptNo));
+    const attempts = await stack().database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, `position/test/${m}`)).orderBy(asc(exitAttempts.attemptNo));
     // Touch = ask 0.56: 0.56, 0.55, …, 0.51 rest unfilled (bid 0.45), then marketable IOC fills at the bid.
     assert.deepEqual(attempts.map((a) => [a.limitPrice, a.outcome]), [['0.5600', 'unfilled'], ['0.5500', 'unfilled'], ['0.5400', 'unfilled'], ['0.5300', 'unfilled'], ['0.5200', 'unfilled'], ['0.5100', 'unfilled'], ['0.4000', 'filled']]);
-    const sent = await stack.database.db.select({ n: sql<number>`count(*)::int` }).from(orders).where(eq(orders.positionId, `position/test/${m}`));
+    const sent = await stack().database.db.select({ n: sql<number>`count(*)::int` }).from(orders).where(eq(orders.positionId, `position/test/${m}`));
     assert.equal(sent[0]!.n, 8, 'one entry + seven exit attempts, each a distinct order');
-    const [exit] = await stack.database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/test/${m}`));
+    const [exit] = await stack().database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/test/${m}`));
     assert.equal(exit!.reason, 'manual: operator');
   });
 
@@ -89,7 +83,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
     await handle.result();
     await assert.rejects(handle.executeUpdate('requestExit', { args: [{ urgency: 'LOW' }] }), /closed|completed/);
-    await assert.rejects(stack.temporal.workflow.getHandle('position/test/no-such-position').executeUpdate('requestExit', { args: [{ urgency: 'LOW' }] }), /not found/i);
+    await assert.rejects(stack().temporal.workflow.getHandle('position/test/no-such-position').executeUpdate('requestExit', { args: [{ urgency: 'LOW' }] }), /not found/i);
   });
 
   it('takes partial profits in stages and settles the rest at the market result', async () => {
@@ -97,11 +91,11 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     const handle = await start(m, { closeTimeMs: Date.now() + 4000, exitConfig: { urgentBeforeCloseMs: 0, earlyExitBeforeCloseMs: 0 } });
     await until(() => query(handle), (s) => s.status === 'open', 'entry');
     // +17%: first stage sells 50% of 10 = 5 at the bid 0.61.
-    stack.books.state(m).book.applySnapshot([lv('0.61', 100)], [lv('0.38', 100)], Date.now());
+    stack().books.state(m).book.applySnapshot([lv('0.61', 100)], [lv('0.38', 100)], Date.now());
     await until(() => query(handle), (s) => s.partialStagesDone === 1, 'first partial exit');
     assert.equal((await query(handle)).remaining, '5.000000');
     // The market settles YES after close: the 5 left pay $1 each.
-    await upsertMarketSnapshot(stack.database.db, { venue: 'kalshi', marketTicker: m, status: 'finalized', attributes: { result: 'yes' } }, Date.now());
+    await upsertMarketSnapshot(stack().database.db, { venue: 'kalshi', marketTicker: m, status: 'finalized', attributes: { result: 'yes' } }, Date.now());
     const result = (await handle.result()) as PositionSnapshot;
     assert.equal(result.status, 'settled');
     assert.equal(result.settlement, 'yes');
@@ -130,7 +124,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     const handle = await start(m, { entry: { limitPrice: '0.30', size: '10', timeoutMs: 200 } });
     const result = (await handle.result()) as PositionSnapshot;
     assert.equal(result.status, 'entry_failed');
-    const [order] = await stack.database.db.select().from(orders).where(eq(orders.positionId, `position/test/${m}`));
+    const [order] = await stack().database.db.select().from(orders).where(eq(orders.positionId, `position/test/${m}`));
     assert.equal(order!.status, 'canceled');
   });
 });
