@@ -9,9 +9,9 @@ import { openDatabase } from '../db/client';
 import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
 import { explainOrder } from '../db/provenance';
 import { readRiskState, resetRiskState } from '../activities/risk';
-import { riskEvents } from '../db/schema';
+import { positions, riskEvents } from '../db/schema';
 import { flattenAll } from '../workers/flatten';
-import { desc } from 'drizzle-orm';
+import { desc, inArray } from 'drizzle-orm';
 import { runRecordedFeedIngestion } from '../workers/main-job';
 import { runPaperSession } from '../workers/paper-session';
 import { createRedis } from '../workers/redis';
@@ -127,6 +127,81 @@ const commands: Record<string, Command> = {
           if (why.exitReason) out(`  exit      #${why.exitReason.exitNo} ${why.exitReason.reason} (${why.exitReason.urgency}); triggered ${JSON.stringify(why.exitReason.triggered)}`);
           out(`  market    ${why.marketSnapshot ? `snapshot #${why.marketSnapshot.id} (${why.marketSnapshot.status}, since ${why.marketSnapshot.effectiveTs})` : '(no snapshot)'}`);
         }
+        return EXIT.ok;
+      });
+    },
+  },
+
+  positions: {
+    summary: 'list positions (newest first) with status, entry, size, P&L and fees',
+    usage: 'kestrel positions [--open] [--limit N] [--json]',
+    options: { open: { type: 'boolean' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values }) {
+      const limit = values.limit === undefined ? 50 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be an integer 1..10000, got ${JSON.stringify(values.limit)}`);
+      const { config } = loadBootstrapConfig();
+      return withDatabase(config.database.url, async (h) => {
+        const rows = await h.db
+          .select()
+          .from(positions)
+          .where(values.open ? inArray(positions.status, ['entering', 'open', 'exiting']) : undefined)
+          .orderBy(desc(positions.updatedAt))
+          .limit(limit);
+        if (values.json) json(rows);
+        else if (rows.length === 0) out(values.open ? 'no open positions' : 'no positions');
+        else for (const r of rows) out(`${r.positionId}  ${r.outcome.toUpperCase()} ${Number(r.size)} @ ${r.entryPrice ?? '-'}  ${r.status.padEnd(12)} remaining ${Number(r.remainingSize)}  P&L ${r.realizedPnl}  fees ${r.fees}`);
+        return EXIT.ok;
+      });
+    },
+  },
+
+  exit: {
+    summary: 'manual exit of a position (the requestExit Update, validated by the workflow)',
+    usage: 'kestrel exit <position-id> [--urgency CRITICAL|HIGH|MEDIUM|LOW] [--reason TEXT]',
+    options: { urgency: { type: 'string' }, reason: { type: 'string' } },
+    async run({ values, positionals }) {
+      const [positionId] = positionals;
+      if (!positionId) throw new UsageError('usage: kestrel exit <position-id> [--urgency …] [--reason …]');
+      const urgency = (values.urgency ?? 'MEDIUM').toString().toUpperCase();
+      if (!['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'].includes(urgency)) throw new UsageError(`--urgency must be CRITICAL, HIGH, MEDIUM or LOW, got ${JSON.stringify(values.urgency)}`);
+      const { config } = loadBootstrapConfig();
+      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
+      try {
+        const handle = new Client({ connection, namespace: config.temporal.namespace }).workflow.getHandle(positionId);
+        try {
+          const result = await handle.executeUpdate('requestExit', { args: [{ urgency, reason: typeof values.reason === 'string' ? values.reason : 'manual (cli)' }] });
+          out(`exit accepted: ${JSON.stringify(result)}`);
+          return EXIT.ok;
+        } catch (e) {
+          // Validator rejections and unknown positions: say why, change nothing.
+          const cause = (e as { cause?: Error }).cause?.message;
+          err(`kestrel exit: rejected: ${cause ?? (e as Error).message}`);
+          return EXIT.failure;
+        }
+      } finally {
+        await connection.close();
+      }
+    },
+  },
+
+  report: {
+    summary: 'P&L report: realized P&L, fees, wins/losses per day over the last N days',
+    usage: 'kestrel report pnl [--days N] [--json]',
+    options: { days: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values, positionals }) {
+      if (positionals[0] !== 'pnl') throw new UsageError('usage: kestrel report pnl [--days N]');
+      const days = values.days === undefined ? 7 : Number(values.days);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError(`--days must be an integer 1..3650, got ${JSON.stringify(values.days)}`);
+      const { config } = loadBootstrapConfig();
+      return withDatabase(config.database.url, async (h) => {
+        const rows = await h.sql<{ day: string; positions: number; wins: number; losses: number; pnl: string; fees: string }[]>`
+          select to_char(date_trunc('day', closed_at), 'YYYY-MM-DD') as day, count(*)::int as positions,
+                 count(*) filter (where realized_pnl > 0)::int as wins, count(*) filter (where realized_pnl < 0)::int as losses,
+                 sum(realized_pnl)::text as pnl, sum(fees)::text as fees
+          from positions where closed_at >= now() - make_interval(days => ${days}) group by 1 order by 1`;
+        if (values.json) json(rows);
+        else if (rows.length === 0) out(`no closed positions in the last ${days} days`);
+        else for (const r of rows) out(`${r.day}  ${String(r.positions).padStart(4)} positions  ${r.wins} won / ${r.losses} lost  P&L ${Number(r.pnl).toFixed(4)}  fees ${Number(r.fees).toFixed(4)}`);
         return EXIT.ok;
       });
     },

@@ -43,12 +43,17 @@ describe('kestrel CLI', function () {
     assert.equal((await kestrel(['why'], env)).code, EXIT.usage);
     assert.equal((await kestrel(['why', 'no-such-order'], env)).code, EXIT.failure);
     assert.equal((await kestrel(['risk', 'reset'], env)).code, EXIT.usage);
+    assert.equal((await kestrel(['positions', '--limit', '0'], env)).code, EXIT.usage);
+    assert.equal((await kestrel(['report', 'pnl', '--days', 'week'], env)).code, EXIT.usage);
+    assert.equal((await kestrel(['report', 'sharpe'], env)).code, EXIT.usage);
+    assert.equal((await kestrel(['exit'], env)).code, EXIT.usage);
+    assert.match((await kestrel(['exit', 'position/x', '--urgency', 'ASAP'], env)).stderr, /--urgency must be CRITICAL, HIGH, MEDIUM or LOW/);
   });
 
   it('prints help for every command', async () => {
     const help = await kestrel(['--help'], env);
     assert.equal(help.code, EXIT.ok);
-    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk']) {
+    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk', 'positions', 'exit', 'report']) {
       assert.match(help.stdout, new RegExp(`\\b${name}\\b`));
       assert.equal((await kestrel([name, '--help'], env)).code, EXIT.ok);
     }
@@ -81,6 +86,18 @@ describe('kestrel CLI', function () {
     assert.equal((await kestrel(['config', 'unset', 'risk.capital'], env)).code, EXIT.ok);
     shown = JSON.parse((await kestrel(['config', 'show', '--json'], { ...env, KESTREL__RISK__CAPITAL: '1' })).stdout) as typeof shown;
     assert.equal(shown.find((r) => r.key === 'risk.capital')!.source, 'env:KESTREL__RISK__CAPITAL');
+  });
+
+  it('positions, report and exit read real state and reject an unknown position clearly', async () => {
+    const listed = await kestrel(['positions', '--json'], env);
+    assert.equal(listed.code, EXIT.ok, listed.stderr);
+    assert.ok(Array.isArray(JSON.parse(listed.stdout)));
+    const report = await kestrel(['report', 'pnl', '--days', '3', '--json'], env);
+    assert.equal(report.code, EXIT.ok, report.stderr);
+    assert.ok(Array.isArray(JSON.parse(report.stdout)));
+    const unknown = await kestrel(['exit', 'position/no-such', '--urgency', 'LOW'], env);
+    assert.equal(unknown.code, EXIT.failure);
+    assert.match(unknown.stderr, /rejected: .*not found/i);
   });
 
   it('health reports each service and exits 4 when one is down', async () => {
