@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { detectCorrelationSpikes } from '../../domain/signals/correlation-spike';
+import { pearsonTwoPass, RollingCorrelation } from '../../domain/signals/rolling-correlation';
+
+/** Deterministic pseudo-random numbers (mulberry32) so the test is reproducible. */
+function rng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('rolling Pearson correlation', () => {
+  it('matches a two-pass reference to 1e-9 at every step of a long random walk', () => {
+    const rand = rng(42);
+    const window = 240;
+    const rolling = new RollingCorrelation(window);
+    const xs: number[] = [];
+    const ys: number[] = [];
+    let x = 0.5;
+    let y = 0.5;
+    let worst = 0;
+    for (let i = 0; i < 20_000; i++) {
+      x += (rand() - 0.5) * 0.01;
+      // y follows x in some stretches and wanders alone in others.
+      y += (i % 3000 < 1500 ? (rand() - 0.5) * 0.002 + (xs.length ? x - xs[xs.length - 1]! : 0) : (rand() - 0.5) * 0.01);
+      rolling.push(x, y);
+      xs.push(x);
+      ys.push(y);
+      const ref = pearsonTwoPass(xs.slice(-window), ys.slice(-window));
+      const got = rolling.correlation();
+      if (ref === undefined) assert.equal(got, undefined);
+      else worst = Math.max(worst, Math.abs(got! - ref));
+    }
+    assert.ok(worst < 1e-9, `max deviation ${worst}`);
+  });
+
+  it('handles constant series, tiny windows and bad input', () => {
+    const r = new RollingCorrelation(3);
+    r.push(1, 1);
+    assert.equal(r.correlation(), undefined);
+    r.push(1, 2);
+    assert.equal(r.correlation(), undefined, 'x is constant');
+    r.push(2, 3);
+    assert.ok(Math.abs(r.correlation()! - pearsonTwoPass([1, 1, 2], [1, 2, 3])!) < 1e-12);
+    assert.throws(() => r.push(Number.NaN, 1), /non-finite/);
+    assert.throws(() => new RollingCorrelation(1), /at least 2/);
+  });
+});
+
+describe('cross-market correlation spikes', () => {
+  it('flags pairs whose correlation jumped from below 0.3 to above 0.7 with volume, grouped by market', () => {
+    const spikes = detectCorrelationSpikes([
+      { a: 'A', b: 'B', shortR: 0.82, baselineR: 0.1, volumeRatio: 2 },
+      { a: 'B', b: 'C', shortR: 0.75, baselineR: 0.2, volumeRatio: 1.6 },
+      { a: 'D', b: 'E', shortR: 0.9, baselineR: 0.05, volumeRatio: 3 },
+      { a: 'F', b: 'G', shortR: 0.9, baselineR: 0.5, volumeRatio: 3 }, // already correlated: no spike
+      { a: 'H', b: 'I', shortR: 0.9, baselineR: 0.1, volumeRatio: 1.1 }, // not confirmed by volume
+    ]);
+    assert.deepEqual(spikes.map((s) => [s.markets.join(','), s.priority]), [['A,B,C', 'HIGH'], ['D,E', 'MEDIUM']]);
+  });
+});
