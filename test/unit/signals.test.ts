@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { detectCorrelationSpikes } from '../../domain/signals/correlation-spike';
+import { bookImbalance, icebergLikelihood, marketMakerWithdrawal, outcomeAccumulation, volumeSpike } from '../../domain/signals/detectors';
 import { pearsonTwoPass, RollingCorrelation } from '../../domain/signals/rolling-correlation';
 
 /** Deterministic pseudo-random numbers (mulberry32) so the test is reproducible. */
@@ -61,5 +62,38 @@ describe('cross-market correlation spikes', () => {
       { a: 'H', b: 'I', shortR: 0.9, baselineR: 0.1, volumeRatio: 1.1 }, // not confirmed by volume
     ]);
     assert.deepEqual(spikes.map((s) => [s.markets.join(','), s.priority]), [['A,B,C', 'HIGH'], ['D,E', 'MEDIUM']]);
+  });
+});
+
+describe('single-market detectors', () => {
+  it('volume spike against the mean of earlier windows', () => {
+    assert.deepEqual(volumeSpike([10, 12, 8, 30], { minRatio: 2, minBaselineWindows: 3 }), { ratio: 3 });
+    assert.equal(volumeSpike([10, 12, 8, 15], { minRatio: 2, minBaselineWindows: 3 }), undefined);
+    assert.equal(volumeSpike([10, 30], { minRatio: 2, minBaselineWindows: 3 }), undefined, 'not enough history');
+  });
+
+  it('market-maker withdrawal needs two of three signs; confidence counts them', () => {
+    const cfg = { spreadWidenRatio: 2, volumeDropRatio: 0.5, depthDropRatio: 0.5 };
+    const base = { spread: 100, volume: 1000, topDepth: 500 };
+    assert.deepEqual(marketMakerWithdrawal(base, { spread: 300, volume: 200, topDepth: 100 }, cfg)?.confidence, 1);
+    assert.ok(Math.abs(marketMakerWithdrawal(base, { spread: 300, volume: 900, topDepth: 100 }, cfg)!.confidence - 2 / 3) < 1e-12);
+    assert.equal(marketMakerWithdrawal(base, { spread: 300, volume: 900, topDepth: 450 }, cfg), undefined);
+  });
+
+  it('book imbalance over the top levels', () => {
+    assert.equal(bookImbalance([300, 100, 999], [100, 100], 2), 0.3333333333333333);
+    assert.equal(bookImbalance([], [], 3), undefined);
+  });
+
+  it('iceberg: repeated refills of a level that trades far more than it shows', () => {
+    const refilled = icebergLikelihood({ sizes: [100, 20, 100, 10, 95, 5, 100, 30, 100], traded: 450 }, 'bid');
+    assert.equal(refilled!.refills, 4);
+    assert.ok(refilled!.probability > 0.8);
+    assert.equal(icebergLikelihood({ sizes: [100, 80, 60, 40], traded: 60 }, 'ask'), undefined);
+  });
+
+  it('outcome accumulation: one side surges while the other stays flat', () => {
+    assert.deepEqual(outcomeAccumulation([10, 10, 40], [10, 12, 11], 3, 1.5), { outcome: 'yes', ratio: 4 });
+    assert.equal(outcomeAccumulation([10, 10, 40], [10, 10, 40], 3, 1.5), undefined, 'both surge: no accumulation');
   });
 });
