@@ -43,6 +43,16 @@ async function withDatabase<T>(url: string, fn: (db: ReturnType<typeof openDatab
   }
 }
 
+async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const { config } = loadBootstrapConfig();
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
+  try {
+    return await fn(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
 async function loadFullConfig(): Promise<LoadedConfig> {
   const boot = loadBootstrapConfig();
   return withDatabase(boot.config.database.url, (h) => loadConfigWithOverrides(() => readConfigOverrides(h.db)));
@@ -164,12 +174,9 @@ const commands: Record<string, Command> = {
       if (!positionId) throw new UsageError('usage: kestrel exit <position-id> [--urgency …] [--reason …]');
       const urgency = (values.urgency ?? 'MEDIUM').toString().toUpperCase();
       if (!['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'].includes(urgency)) throw new UsageError(`--urgency must be CRITICAL, HIGH, MEDIUM or LOW, got ${JSON.stringify(values.urgency)}`);
-      const { config } = loadBootstrapConfig();
-      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
-      try {
-        const handle = new Client({ connection, namespace: config.temporal.namespace }).workflow.getHandle(positionId);
+      return withTemporal(async (client) => {
         try {
-          const result = await handle.executeUpdate('requestExit', { args: [{ urgency, reason: typeof values.reason === 'string' ? values.reason : 'manual (cli)' }] });
+          const result = await client.workflow.getHandle(positionId).executeUpdate('requestExit', { args: [{ urgency, reason: typeof values.reason === 'string' ? values.reason : 'manual (cli)' }] });
           out(`exit accepted: ${JSON.stringify(result)}`);
           return EXIT.ok;
         } catch (e) {
@@ -178,9 +185,7 @@ const commands: Record<string, Command> = {
           err(`kestrel exit: rejected: ${cause ?? (e as Error).message}`);
           return EXIT.failure;
         }
-      } finally {
-        await connection.close();
-      }
+      });
     },
   },
 
@@ -213,16 +218,10 @@ const commands: Record<string, Command> = {
     options: { reason: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }) {
       if (typeof values.reason !== 'string' || values.reason.trim() === '') throw new UsageError('--reason is required (it is recorded on every exit)');
-      const { config } = loadBootstrapConfig();
-      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
-      try {
-        const signaled = await flattenAll(new Client({ connection, namespace: config.temporal.namespace }), `flatten-all: ${values.reason}`);
-        if (values.json) json({ signaled });
-        else out(signaled.length ? `CRITICAL exit requested for ${signaled.length} positions:\n  ${signaled.join('\n  ')}` : 'no open positions');
-        return EXIT.ok;
-      } finally {
-        await connection.close();
-      }
+      const signaled = await withTemporal((client) => flattenAll(client, `flatten-all: ${values.reason}`));
+      if (values.json) json({ signaled });
+      else out(signaled.length ? `CRITICAL exit requested for ${signaled.length} positions:\n  ${signaled.join('\n  ')}` : 'no open positions');
+      return EXIT.ok;
     },
   },
 
