@@ -15,6 +15,7 @@ import { desc, inArray } from 'drizzle-orm';
 import { runRecordedFeedIngestion } from '../workers/main-job';
 import { runPaperSession } from '../workers/paper-session';
 import { createRedis } from '../workers/redis';
+import { startMetricsServer } from '../workers/metrics';
 import { startStack } from '../workers/stack';
 import { startDevServer } from '../workers/temporal-dev-server';
 
@@ -319,12 +320,14 @@ const commands: Record<string, Command> = {
       const dataHome = path.join(process.env.KESTREL_CACHE_DIR ?? path.join(homedir(), '.cache', 'kestrel'));
       const server = await startDevServer({ binary, ip: host ?? '127.0.0.1', port: Number(port ?? 7233), uiPort: config.temporal.uiPort, dbFile: path.join(dataHome, 'temporal-dev.sqlite'), namespace: config.temporal.namespace, log: out });
       const stack = await startStack(config, { log: err });
+      const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health });
 
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         out(`\n${signal}: stopping BullMQ workers, then the Temporal worker, then DB/Redis pools...`);
+        await metricsServer.close();
         await stack.shutdown();
         if (server.owned) await server.stop();
         out('stopped cleanly');
@@ -336,6 +339,7 @@ const commands: Record<string, Command> = {
       out('');
       out(`Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
       out(`Temporal gRPC: ${server.address}   task queue: ${config.temporal.taskQueue}`);
+      out(`Metrics:       ${metricsServer.url}/metrics   health: ${metricsServer.url}/health`);
       out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
       out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}`);
       out('');

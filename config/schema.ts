@@ -88,6 +88,13 @@ export const configSchema = z.object({
       seriesFeeMultiplier: nonNegativeDecimal('paper.seriesFeeMultiplier').prefault('1'),
     })
     .prefault({}),
+  metrics: z
+    .object({
+      host: z.string().min(1).prefault('127.0.0.1'),
+      /** Prometheus /metrics and /health; 0 picks a free port. */
+      port: z.number().int().min(0).max(65535).prefault(9464),
+    })
+    .prefault({}),
   replay: z
     .object({
       dataDir: z.string().min(1).prefault('../shared/data/kalshi-gold15m-ws'),

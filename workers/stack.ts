@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import type { Queue, Worker as BullWorker } from 'bullmq';
+import { Queue, type Worker as BullWorker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createActivities } from '../activities';
 import type { KestrelConfig } from '../config/schema';
@@ -16,6 +16,8 @@ import { RecordedSettlements } from '../db/settlements';
 import { createBookWorker } from './market-data/book-worker';
 import { startHistoryMaintenance } from './market-data/maintenance';
 import { flattenAll } from './flatten';
+import { partitionQueueName } from './market-data/partitions';
+import { createMetrics, type Metrics } from './metrics';
 import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
 
@@ -33,6 +35,9 @@ export interface Stack {
   redis: Redis;
   /** The paper exchange the trading activities use. */
   venue: SimVenue;
+  metrics: Metrics;
+  /** Postgres, Redis and Temporal reachable? (for /health) */
+  health(): Promise<{ ok: boolean; checks: Record<string, unknown> }>;
   /** Resolves when the Temporal worker stops (rejects if it crashes). */
   temporalWorkerDone: Promise<void>;
   /** Stops everything in order: BullMQ workers, Temporal worker, then DB and Redis pools. Idempotent. */
@@ -88,8 +93,23 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   });
   ingestWorker.on('failed', (job, err) => log(`ingest job ${job?.id ?? '?'} failed: ${err.message}`));
 
+  const partitionQueues = Array.from({ length: md.partitions }, (_, p) => new Queue(partitionQueueName(md.queueBase, p), { connection: producerRedis, prefix: config.redis.keyPrefix }));
+  const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues] });
   const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
-    createBookWorker({ connection: workerRedis, redis: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partition, db: database.db, store: books, log, onApplied: (events) => venue.onMarketEvents(events) }),
+    createBookWorker({
+      connection: workerRedis,
+      redis: producerRedis,
+      prefix: config.redis.keyPrefix,
+      queueBase: md.queueBase,
+      partition,
+      db: database.db,
+      store: books,
+      log,
+      onApplied: (events) => {
+        venue.onMarketEvents(events);
+        metrics.ingestedEvents.inc({ partition: String(partition) }, events.length);
+      },
+    }),
   );
   for (const { worker } of bookWorkers) worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
   const maintenance = await startHistoryMaintenance({
@@ -117,7 +137,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       await Promise.all(publishers.map((p) => p.close()));
       for (const w of bookWorkers) w.closing.abort();
       await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
-      await Promise.all([ingestQueue.close(), maintenance.queue.close()]);
+      await Promise.all([ingestQueue.close(), maintenance.queue.close(), ...partitionQueues.map((q) => q.close())]);
       log('shutdown: bullmq workers closed');
       // 2. Temporal worker: finish in-flight tasks, then stop polling.
       if (temporalWorker.getState() === 'RUNNING') temporalWorker.shutdown();
@@ -131,7 +151,26 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       log('shutdown: database and redis pools closed');
     })());
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, temporalWorkerDone, shutdown };
+  const health = async () => {
+    const checks: Record<string, unknown> = {};
+    const run = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+        checks[name] = 'ok';
+      } catch (e) {
+        checks[name] = `failed: ${(e as Error).message}`;
+      }
+    };
+    await Promise.all([
+      run('postgres', () => database.sql`select 1`),
+      run('redis', () => producerRedis.ping()),
+      run('temporal', () => clientConnection.workflowService.getSystemInfo({})),
+    ]);
+    checks.temporalWorker = temporalWorker.getState();
+    return { ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'), checks };
+  };
+
+  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, metrics, health, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

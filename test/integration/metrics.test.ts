@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { startMetricsServer } from '../../workers/metrics';
+import type { PositionInput, PositionSnapshot } from '../../workflows/position';
+import { uniqueName } from '../support/harness';
+import { useStack } from '../support/stack';
+import { level, waitFor } from '../support/wait';
+
+describe('metrics and health endpoints (real services)', function () {
+  this.timeout(60_000);
+  const stack = useStack();
+
+  it('exposes orders, exit attempts, positions, queues, staleness and breakers as Prometheus metrics', async () => {
+    const m = uniqueName('MET');
+    const s = stack();
+    s.books.state(m).book.applySnapshot([level('0.50', 100)], [level('0.48', 100)], Date.now());
+    s.books.state(m).receivedAtMs = Date.now();
+    const input: PositionInput = { strategyId: 'metrics-test', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 500 }, cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } };
+    const handle = await s.temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId: `position/metrics/${m}` });
+    await waitFor(() => handle.query('position') as Promise<PositionSnapshot>, (x) => x.status === 'open', 'open');
+    await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    await handle.result();
+
+    const server = await startMetricsServer({ port: 0, metrics: s.metrics, health: s.health });
+    try {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+      assert.ok(value(/^kestrel_orders\{purpose="entry",status="filled"\} (\d+)$/m) >= 1, text);
+      assert.ok(value(/^kestrel_exit_attempts\{urgency="CRITICAL",outcome="filled"\} (\d+)$/m) >= 1);
+      assert.ok(value(/^kestrel_positions\{status="closed"\} (\d+)$/m) >= 1);
+      assert.ok(Number.isFinite(value(/^kestrel_realized_pnl_dollars\{strategy="metrics-test"\} (-?[\d.]+)$/m)));
+      assert.match(text, /^kestrel_queue_jobs\{queue="[^"]+",state="waiting"\} \d+$/m);
+      assert.match(text, new RegExp(`^kestrel_book_staleness_seconds\\{market="${m}"\\} [\\d.]+$`, 'm'));
+      assert.match(text, /^kestrel_breaker_tripped\{scope="paper",breaker="none",mode="ACTIVE"\} 1$/m);
+      const health = await fetch(`${server.url}/health`);
+      assert.equal(health.status, 200);
+      const body = (await health.json()) as { ok: boolean; checks: Record<string, string> };
+      assert.deepEqual(body.checks, { postgres: 'ok', redis: 'ok', temporal: 'ok', temporalWorker: 'RUNNING' });
+      assert.equal((await fetch(`${server.url}/nope`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});
