@@ -347,6 +347,8 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
       p.lastQuote = quote;
       const bid = quote.bid ? new Dec(quote.bid) : undefined;
       if (bid && bid.gt(p.highWaterBid)) p.highWaterBid = bid;
+      // The market may have closed while the quote was fetched: then it is settlement, not an exit.
+      if (Date.now() >= input.closeTimeMs && wf.patched('no-exit-after-close')) break;
       if (!quote.stale) {
         const evaluation = evaluateExits(
           { entryPrice: p.entryPrice!, originalSize: p.size, remainingSize: p.remaining, highWaterBid: p.highWaterBid, partialStagesDone: p.partialStagesDone, circuitBreakerTripped: p.circuitBreaker !== undefined, rebalanceRequested: p.rebalance },
