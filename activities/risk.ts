@@ -42,6 +42,20 @@ export function createRiskActivities(deps: RiskDeps) {
   const record = (kind: string, rule: string, reason: string, extra: { positionId?: string; market?: string; details?: unknown } = {}) =>
     deps.db.insert(riskEvents).values({ kind, rule, reason, positionId: extra.positionId ?? null, market: extra.market ?? null, details: extra.details ?? null, at: new Date(deps.clock.nowMs()) });
 
+  /** Records and alerts each newly tripped breaker; a breaker that halts trading flattens every open position. */
+  const afterTrips = async ({ tripped, state }: { tripped: string[]; state: RiskState }, positionId?: string): Promise<string[]> => {
+    for (const breaker of tripped) {
+      const reason = state.tripped.find((t) => t.breaker === breaker)?.reason ?? breaker;
+      await record('breaker_trip', breaker, reason, { positionId, details: { mode: state.mode } });
+      deps.alert?.(`circuit breaker ${breaker} tripped: ${reason}; trading mode ${state.mode}`);
+    }
+    if (tripped.length > 0 && state.mode === 'HALTED' && deps.flatten) {
+      const flattened = await deps.flatten(`circuit breaker ${tripped.join(', ')}`);
+      await record('flatten_all', tripped.join(','), `trading HALTED: ${flattened.length} positions driven to CRITICAL exit`, { details: { positions: flattened } });
+    }
+    return tripped;
+  };
+
   return {
     /** Pre-trade check for new exposure; a denial is recorded with its rule and reason and returned, never thrown. */
     async checkEntryRisk(input: { positionId: string; market: string; cost: string; closeTimeMs: number }): Promise<RiskDecision> {
@@ -62,28 +76,15 @@ export function createRiskActivities(deps: RiskDeps) {
 
     /** Counts a venue request outcome for the error-rate breaker (REDUCING above the limit). */
     async recordVenueRequest(failed: boolean): Promise<string[]> {
-      const { tripped, state } = await withRiskState(deps.db, deps.clock.nowMs(), (s) => ({ tripped: recordVenueRequest(s, failed, deps.limits, deps.clock.nowMs()), state: s }));
-      for (const breaker of tripped) {
-        const reason = state.tripped.find((t) => t.breaker === breaker)?.reason ?? breaker;
-        await record('breaker_trip', breaker, reason, { details: { mode: state.mode } });
-        deps.alert?.(`circuit breaker ${breaker} tripped: ${reason}; trading mode ${state.mode}`);
-      }
-      return tripped;
+      const now = deps.clock.nowMs();
+      return withRiskState(deps.db, now, (state) => ({ tripped: recordVenueRequest(state, failed, deps.limits, now), state })).then(afterTrips);
     },
 
     /** Folds a finished position into daily P&L and the loss streak; trips and records breakers. */
     async recordPositionClosed(input: { positionId: string; realizedPnl: string }): Promise<string[]> {
-      const { tripped, state } = await withRiskState(deps.db, deps.clock.nowMs(), (s) => ({ tripped: recordClosedPosition(s, new Dec(input.realizedPnl), deps.limits, deps.clock.nowMs()), state: s }));
-      for (const breaker of tripped) {
-        const reason = state.tripped.find((t) => t.breaker === breaker)?.reason ?? breaker;
-        await record('breaker_trip', breaker, reason, { positionId: input.positionId, details: { mode: state.mode } });
-        deps.alert?.(`circuit breaker ${breaker} tripped: ${reason}; trading mode ${state.mode}`);
-      }
-      if (tripped.length > 0 && state.mode === 'HALTED' && deps.flatten) {
-        const flattened = await deps.flatten(`circuit breaker ${tripped.join(', ')}`);
-        await record('flatten_all', tripped.join(','), `trading HALTED: ${flattened.length} positions driven to CRITICAL exit`, { details: { positions: flattened } });
-      }
-      return tripped;
+      const now = deps.clock.nowMs();
+      const outcome = await withRiskState(deps.db, now, (state) => ({ tripped: recordClosedPosition(state, new Dec(input.realizedPnl), deps.limits, now), state }));
+      return afterTrips(outcome, input.positionId);
     },
   };
 }

@@ -6,7 +6,7 @@ import type { MarketEvent } from '../domain/market-data/events';
 import { NO_PRICE } from '../domain/market-data/price-history';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { replayKalshiRecording } from '../venues/replay/replay-source';
-import { checkpointKey, createBookWorker } from '../workers/market-data/book-worker';
+import { createBookWorker } from '../workers/market-data/book-worker';
 import { MarketDataPublisher } from '../workers/market-data/publisher';
 import { createRedis } from '../workers/redis';
 
@@ -66,18 +66,7 @@ export async function benchIngest(opts: { dataDir: string; markets?: number; log
     const publisher = new MarketDataPublisher({ connection: redis, prefix, queueBase: 'md', partitions, source, batchSize, maxDelayMs: 20, attempts: 3 });
     started = process.hrtime.bigint();
     for (const e of events) await publisher.publish(e);
-    await publisher.flush();
-    const lastSeq = publisher.queues.map(() => -1);
-    for (const q of publisher.queues) {
-      const jobs = await q.getJobs(['waiting', 'active', 'completed', 'delayed'], 0, -1);
-      for (const j of jobs) lastSeq[j.data.partition] = Math.max(lastSeq[j.data.partition]!, j.data.batchSeq);
-    }
-    // Done when every partition's checkpoint reaches its last batch.
-    for (;;) {
-      const ckpts = await Promise.all(lastSeq.map((_, p) => redis.get(checkpointKey(prefix, source, p))));
-      if (ckpts.every((c, p) => Number(c ?? -1) >= lastSeq[p]!)) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await publisher.waitUntilApplied(redis, 5);
     const pipelineSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const w of workers) await w.worker.close();
     await publisher.close();

@@ -4,7 +4,6 @@ import { listRecordedMarkets, type MalformedLine } from '../venues/replay/gold-f
 import { replayKalshiRecording } from '../venues/replay/replay-source';
 import { upsertMarketSnapshot } from '../db/market-data-repo';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
-import { checkpointKey } from './market-data/book-worker';
 import { replayTradesIntoQueue } from './replay-trades';
 import type { Stack } from './stack';
 
@@ -24,15 +23,6 @@ export interface MainJobSummary {
   /** SCD-2 market_snapshots outcomes for the recorded metadata. */
   snapshotVersions: Record<'inserted' | 'unchanged' | 'versioned', number>;
   elapsedMs: number;
-}
-
-/** Waits until every partition checkpoint of `source` reaches the last batch published. */
-async function waitForCheckpoints(stack: Stack, source: string, lastSeqs: number[]): Promise<void> {
-  for (;;) {
-    const ckpts = await Promise.all(lastSeqs.map((_, p) => stack.redis.get(checkpointKey(stack.config.redis.keyPrefix, source, p))));
-    if (ckpts.every((c, p) => Number(c ?? -1) >= lastSeqs[p]!)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**
@@ -73,9 +63,7 @@ export async function runRecordedFeedIngestion(stack: Stack, opts: { marketLimit
       const quote = lastQuote ? `last quote ${priceText(lastQuote.bid)} / ${priceText(lastQuote.ask)}, ${history!.length} history points` : 'no two-sided quote yet (book batches still in flight)';
       opts.progress?.(`[${i + 1}/${markets.length}] ${marketTicker}: ${replay.messages} messages, ${bookReplay.events} book/trade events, ${replay.trades} trades in ${replay.batches} workflow batches; ${quote}`);
     }
-    const lastSeqs = publisher.queues.map(() => -1);
-    for (const q of publisher.queues) for (const j of await q.getJobs(['waiting', 'active', 'completed', 'delayed'], 0, -1)) if (j.data.source === source) lastSeqs[j.data.partition] = Math.max(lastSeqs[j.data.partition]!, j.data.batchSeq);
-    await waitForCheckpoints(stack, source, lastSeqs);
+    await publisher.waitUntilApplied(stack.redis, 50);
     summary.bookBatches = publisher.published.batches;
     summary.rowsAfter = await countRows();
   } finally {

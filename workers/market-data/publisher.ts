@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { MarketEvent, MarketEventBatch } from '../../domain/market-data/events';
+import { checkpointKey } from './book-worker';
 import { partitionOf, partitionQueueName } from './partitions';
 
 export interface PublisherOptions {
@@ -72,6 +73,20 @@ export class MarketDataPublisher {
   async flush(): Promise<void> {
     await Promise.all(this.buffers.map((_, p) => this.flushPartition(p)));
     await Promise.all([...this.inFlight]);
+  }
+
+  /**
+   * Flushes, then waits until the book workers have applied every batch published so far (each
+   * partition's checkpoint reaches the last batch number this publisher used).
+   */
+  async waitUntilApplied(redis: Redis, pollMs = 20): Promise<void> {
+    await this.flush();
+    const pending = this.nextSeq.map((next, p) => ({ p, last: next - 1 })).filter((x) => x.last >= 0);
+    for (;;) {
+      const ckpts = await Promise.all(pending.map(({ p }) => redis.get(checkpointKey(this.opts.prefix, this.opts.source, p))));
+      if (ckpts.every((c, i) => Number(c ?? -1) >= pending[i]!.last)) return;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
   }
 
   async close(): Promise<void> {
