@@ -2,6 +2,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchIngest } from './ingest';
 import { benchReplay } from './replay';
+import { benchSignals } from './signals';
+import { signalsRealData } from './signals-real-data';
 
 // `npm run bench -- <name> [--markets N]`: progress on stderr, figures as one JSON object on the last line of stdout.
 const GOLD = path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-gold15m-ws');
@@ -9,6 +11,8 @@ const log = (l: string) => process.stderr.write(`${l}\n`);
 const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<string, unknown>>> = {
   replay: ({ markets }) => benchReplay({ dataDir: GOLD, markets, log }),
   ingest: ({ markets }) => benchIngest({ dataDir: GOLD, markets, log }),
+  signals: ({ markets }) => benchSignals({ markets, log }),
+  'signals-real': async () => signalsRealData({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-2024-rest-snapshots'), log }),
 };
 
 async function main(): Promise<number> {

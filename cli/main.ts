@@ -11,6 +11,10 @@ import { explainOrder } from '../db/provenance';
 import { readRiskState, resetRiskState } from '../activities/risk';
 import { positions, riskEvents } from '../db/schema';
 import { flattenAll } from '../workers/flatten';
+import { loadPerformanceMatrix, recentSignals, resolveDueOutcomes } from '../db/signals-repo';
+import { RecordedSettlements } from '../db/settlements';
+import { deriveWeights } from '../domain/signals/performance';
+import { SIGNAL_TYPES } from '../domain/signals/types';
 import { desc, inArray } from 'drizzle-orm';
 import { runRecordedFeedIngestion } from '../workers/main-job';
 import { runPaperSession } from '../workers/paper-session';
@@ -208,6 +212,47 @@ const commands: Record<string, Command> = {
         if (values.json) json(rows);
         else if (rows.length === 0) out(`no closed positions in the last ${days} days`);
         else for (const r of rows) out(`${r.day}  ${String(r.positions).padStart(4)} positions  ${r.wins} won / ${r.losses} lost  P&L ${Number(r.pnl).toFixed(4)}  fees ${Number(r.fees).toFixed(4)}`);
+        return EXIT.ok;
+      });
+    },
+  },
+
+  signals: {
+    summary: 'recent signals; `signals matrix` for win rate / mean move by type × category × time of day and derived weights; `signals resolve` to resolve due outcomes now',
+    usage: 'kestrel signals [--market M] [--type T] [--limit N] [--json] | signals matrix [--horizon MS] [--json] | signals resolve',
+    options: { market: { type: 'string' }, type: { type: 'string' }, limit: { type: 'string' }, horizon: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values, positionals }) {
+      const sub = positionals[0] ?? 'list';
+      if (!['list', 'matrix', 'resolve'].includes(sub)) throw new UsageError(`unknown signals subcommand ${JSON.stringify(sub)}`);
+      const limit = values.limit === undefined ? 50 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be an integer 1..10000, got ${JSON.stringify(values.limit)}`);
+      if (values.type !== undefined && !(SIGNAL_TYPES as readonly unknown[]).includes(values.type)) throw new UsageError(`--type must be one of ${SIGNAL_TYPES.join(', ')}, got ${JSON.stringify(values.type)}`);
+      const { config } = loadBootstrapConfig();
+      const horizon = values.horizon === undefined ? config.signals.horizonsMs[0]! : Number(values.horizon);
+      if (!config.signals.horizonsMs.includes(horizon)) throw new UsageError(`--horizon must be one of the configured horizons (${config.signals.horizonsMs.join(', ')} ms), got ${JSON.stringify(values.horizon)}`);
+      return withDatabase(config.database.url, async (h) => {
+        if (sub === 'resolve') {
+          const r = await resolveDueOutcomes(h.db, new RecordedSettlements(h.db));
+          out(`resolved ${r.resolved} outcomes; ${r.pending} due but waiting for data`);
+          return EXIT.ok;
+        }
+        if (sub === 'matrix') {
+          const cells = await loadPerformanceMatrix(h.db);
+          const weights = deriveWeights(cells, horizon, config.signals.weightPriorCount);
+          if (values.json) json({ horizonMs: horizon, cells, weights });
+          else if (cells.length === 0) out('no resolved signal outcomes yet');
+          else {
+            out(`${'type'.padEnd(22)}${'category'.padEnd(14)}${'UTC'.padEnd(7)}${'horizon'.padStart(9)}${'n'.padStart(6)}${'win%'.padStart(7)}${'mean move'.padStart(11)}`);
+            for (const c of cells) out(`${c.type.padEnd(22)}${c.category.padEnd(14)}${c.timeOfDay.padEnd(7)}${`${c.horizonMs / 60_000}m`.padStart(9)}${String(c.count).padStart(6)}${(c.winRate === null ? '-' : (100 * c.winRate).toFixed(1)).padStart(7)}${`$${(c.meanMove / 10_000).toFixed(4)}`.padStart(11)}`);
+            out(`\nweights at +${horizon / 60_000}m (shrunk by ${config.signals.weightPriorCount} pseudo-outcomes):`);
+            for (const w of weights) out(`  ${w.type.padEnd(22)}${w.category.padEnd(14)} weight ${w.weight.toFixed(3)}  win ${(100 * w.winRate).toFixed(1)}%  expected move $${(w.expectedMove / 10_000).toFixed(4)}  (n=${w.count})`);
+          }
+          return EXIT.ok;
+        }
+        const rows = await recentSignals(h.db, { limit, market: typeof values.market === 'string' ? values.market : undefined, type: typeof values.type === 'string' ? values.type : undefined });
+        if (values.json) json(rows);
+        else if (rows.length === 0) out('no signals');
+        else for (const r of rows) out(`#${r.id}  ${r.firedAt.toISOString()}  ${r.type.padEnd(20)} ${r.priority.padEnd(6)} ${r.marketTicker}  ${(r.direction ?? '-').padEnd(3)} conf ${r.confidence.toFixed(2)}  ${r.actionable ? 'ACTIONABLE' : ''}`);
         return EXIT.ok;
       });
     },

@@ -54,7 +54,8 @@ function isPlainObject(value: unknown): value is Tree {
 function flatten(tree: Tree, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [key, value] of Object.entries(tree)) {
     const dotted = prefix ? `${prefix}.${key}` : key;
-    if (isPlainObject(value)) flatten(value, dotted, out);
+    // An empty object is a leaf (a JSON-valued key such as signals.categoryOverrides).
+    if (isPlainObject(value) && Object.keys(value).length > 0) flatten(value, dotted, out);
     else out[dotted] = value;
   }
   return out;

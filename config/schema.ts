@@ -1,7 +1,41 @@
 import { z } from 'zod';
 import { fractionDecimal, nonNegativeDecimal } from '../domain/decimal';
+import { DEFAULT_THRESHOLDS, signalThresholdsSchema, SIGNAL_TYPES } from '../domain/signals/types';
 
 const durationMs = z.number().int().positive();
+
+/** A list written as comma-separated text (so it travels through YAML, env and the DB table alike). */
+const commaList = <T extends z.ZodType>(item: T) =>
+  z.union([z.string(), z.array(z.unknown())]).transform((raw, ctx) => {
+    const parts = (Array.isArray(raw) ? raw.map(String) : raw.split(',')).map((p) => p.trim()).filter((p) => p !== '');
+    const out: z.output<T>[] = [];
+    for (const part of parts) {
+      const parsed = item.safeParse(/^-?\d+(\.\d+)?$/.test(part) ? Number(part) : part);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `"${part}": ${parsed.error.issues[0]?.message}` });
+        return z.NEVER;
+      }
+      out.push(parsed.data);
+    }
+    return out;
+  });
+
+/** Per-category threshold overrides as JSON text: {"gold": {"volumeSpikeRatio": 4}}. */
+const categoryOverrides = z.string().transform((raw, ctx) => {
+  let value: unknown;
+  try {
+    value = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `not JSON: ${(e as Error).message}` });
+    return z.NEVER;
+  }
+  const parsed = z.record(z.string().min(1), signalThresholdsSchema.partial().strict()).safeParse(value);
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
 
 /**
  * The full Kestrel configuration. Every price/size/fraction is a Decimal (parsed from a string);
@@ -93,6 +127,32 @@ export const configSchema = z.object({
       host: z.string().min(1).prefault('127.0.0.1'),
       /** Prometheus /metrics and /health; 0 picks a free port. */
       port: z.number().int().min(0).max(65535).prefault(9464),
+    })
+    .prefault({}),
+  signals: z
+    .object({
+      queueName: z.string().min(1).prefault('kestrel-signals'),
+      thresholds: signalThresholdsSchema.partial().prefault({}).transform((t) => ({ ...DEFAULT_THRESHOLDS, ...t })),
+      categoryOverrides: categoryOverrides.prefault(''),
+      correlation: z
+        .object({
+          sampleMs: durationMs.prefault(60_000),
+          /** Short windows first, the baseline window last (1h, 4h; 8h). */
+          windowsMs: commaList(durationMs).prefault('3600000,14400000,28800000').refine((w) => w.length >= 2, 'needs a short window and a baseline window'),
+          maxLagSamples: z.number().int().min(0).prefault(10),
+        })
+        .prefault({}),
+      /** When outcomes are measured after a signal fires (+10m, +30m, +1h, +4h). */
+      horizonsMs: commaList(durationMs).prefault('600000,1800000,3600000,14400000'),
+      /** Only these cross to strategies. */
+      actionableMinConfidence: z.number().min(0).max(1).prefault(0.6),
+      actionablePriorities: commaList(z.enum(['HIGH', 'MEDIUM', 'LOW'])).prefault('HIGH,MEDIUM'),
+      actionableTypes: commaList(z.enum(SIGNAL_TYPES)).prefault(SIGNAL_TYPES.filter((t) => t !== 'mm_withdrawal').join(',')),
+      /** Actionable signals are sent to strategies at most this often, as one batch. */
+      batchMs: durationMs.prefault(1000),
+      outcomeEveryMs: durationMs.prefault(60_000),
+      /** Pseudo-outcomes that pull thin cells' weights toward "no edge". */
+      weightPriorCount: z.number().min(0).prefault(20),
     })
     .prefault({}),
   replay: z

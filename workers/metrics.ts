@@ -20,7 +20,7 @@ export interface MetricsSources {
 export function createMetrics(sources: MetricsSources) {
   const registry = new Registry();
   const ingestedEvents = new Counter({ name: 'kestrel_market_events_ingested_total', help: 'Market events applied to books', labelNames: ['partition'], registers: [registry] });
-  const signals = new Counter({ name: 'kestrel_signals_total', help: 'Actionable signals sent to strategies', labelNames: ['type'], registers: [registry] });
+  const signals = new Counter({ name: 'kestrel_signals_total', help: 'Signals detected, by type and whether they were actionable (sent on to strategies)', labelNames: ['type', 'actionable'], registers: [registry] });
   new Gauge({
     name: 'kestrel_queue_jobs',
     help: 'BullMQ jobs by queue and state',

@@ -20,6 +20,7 @@ import { partitionQueueName } from './market-data/partitions';
 import { createMetrics, type Metrics } from './metrics';
 import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
+import { startSignalPipeline, type SignalPipeline } from './signals/pipeline';
 
 export interface Stack {
   config: KestrelConfig;
@@ -36,6 +37,8 @@ export interface Stack {
   /** The paper exchange the trading activities use. */
   venue: SimVenue;
   metrics: Metrics;
+  /** Signal detection, persistence, outcomes and routing to strategies. */
+  signals: SignalPipeline;
   /** Postgres, Redis and Temporal reachable? (for /health) */
   health(): Promise<{ ok: boolean; checks: Record<string, unknown> }>;
   /** Resolves when the Temporal worker stops (rejects if it crashes). */
@@ -46,6 +49,8 @@ export interface Stack {
 
 export interface StackOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Market close in this process's clock (replays map exchange time onto it); default: the market snapshot's close_time. */
+  closeTimeOf?: (market: string) => Promise<number | undefined>;
   log?: (line: string) => void;
 }
 
@@ -94,7 +99,20 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   ingestWorker.on('failed', (job, err) => log(`ingest job ${job?.id ?? '?'} failed: ${err.message}`));
 
   const partitionQueues = Array.from({ length: md.partitions }, (_, p) => new Queue(partitionQueueName(md.queueBase, p), { connection: producerRedis, prefix: config.redis.keyPrefix }));
-  const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues] });
+  const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues, ...(signals ? [signals.queue] : [])] });
+  const signals = await startSignalPipeline({
+    config,
+    db: database.db,
+    books,
+    temporal,
+    connection: producerRedis,
+    workerConnection: workerRedis,
+    closeTimeOf: opts.closeTimeOf,
+    onSignals: (detected) => {
+      for (const s of detected) metrics.signals.inc({ type: s.type, actionable: String(s.actionable) });
+    },
+    log,
+  });
   const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
     createBookWorker({
       connection: workerRedis,
@@ -105,8 +123,9 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       db: database.db,
       store: books,
       log,
-      onApplied: (events) => {
+      onApplied: (events, batch) => {
         venue.onMarketEvents(events);
+        signals.onApplied(events, batch);
         metrics.ingestedEvents.inc({ partition: String(partition) }, events.length);
       },
     }),
@@ -137,6 +156,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       await Promise.all(publishers.map((p) => p.close()));
       for (const w of bookWorkers) w.closing.abort();
       await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
+      await signals.close();
       await Promise.all([ingestQueue.close(), maintenance.queue.close(), ...partitionQueues.map((q) => q.close())]);
       log('shutdown: bullmq workers closed');
       // 2. Temporal worker: finish in-flight tasks, then stop polling.
@@ -170,7 +190,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     return { ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'), checks };
   };
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, metrics, health, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, metrics, signals, health, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

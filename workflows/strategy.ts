@@ -18,6 +18,9 @@ export interface EntrySignal {
   /** Market close, in this workflow's clock. */
   closeTimeMs: number;
   reason: string;
+  /** Signal type and market category, when the signal came from the signal engine. */
+  type?: string;
+  category?: string;
 }
 
 export interface StrategyRules {

@@ -3,3 +3,4 @@ export * from './market-data';
 export * from './trading';
 export * from './versions';
 export * from './risk';
+export * from './signals';

@@ -47,13 +47,16 @@ describe('kestrel CLI', function () {
     assert.equal((await kestrel(['report', 'pnl', '--days', 'week'], env)).code, EXIT.usage);
     assert.equal((await kestrel(['report', 'sharpe'], env)).code, EXIT.usage);
     assert.equal((await kestrel(['exit'], env)).code, EXIT.usage);
+    assert.match((await kestrel(['signals', '--type', 'vibes'], env)).stderr, /--type must be one of/);
+    assert.equal((await kestrel(['signals', 'matrix', '--horizon', '5'], env)).code, EXIT.usage);
+    assert.equal((await kestrel(['signals', 'nonsense'], env)).code, EXIT.usage);
     assert.match((await kestrel(['exit', 'position/x', '--urgency', 'ASAP'], env)).stderr, /--urgency must be CRITICAL, HIGH, MEDIUM or LOW/);
   });
 
   it('prints help for every command', async () => {
     const help = await kestrel(['--help'], env);
     assert.equal(help.code, EXIT.ok);
-    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk', 'positions', 'exit', 'report']) {
+    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk', 'positions', 'exit', 'report', 'signals']) {
       assert.match(help.stdout, new RegExp(`\\b${name}\\b`));
       assert.equal((await kestrel([name, '--help'], env)).code, EXIT.ok);
     }

@@ -81,6 +81,7 @@ async function createHarness(): Promise<Harness> {
         'temporal.taskQueue': uniqueName('tq'),
         'temporal.shutdownGraceMs': 2000,
         'ingest.queueName': uniqueName('ingest'),
+        'signals.queueName': uniqueName('signals'),
         'ingest.jobAttempts': 2,
         'paper.latencyMs': 0,
         // Tests share one database: breakers would carry losses from one test into the next.

@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { detectCorrelationSpikes } from '../../domain/signals/correlation-spike';
 import { bookImbalance, icebergLikelihood, marketMakerWithdrawal, outcomeAccumulation, volumeSpike } from '../../domain/signals/detectors';
 import { pearsonTwoPass, RollingCorrelation } from '../../domain/signals/rolling-correlation';
-
-/** Deterministic pseudo-random numbers (mulberry32) so the test is reproducible. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../domain/random';
 
 describe('rolling Pearson correlation', () => {
   it('matches a two-pass reference to 1e-9 at every step of a long random walk', () => {

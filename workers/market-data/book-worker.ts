@@ -29,7 +29,7 @@ export interface BookWorkerOptions {
   persistRetry?: { initialMs: number; maxMs: number };
   log?: (line: string) => void;
   /** Called with each newly applied batch (the paper exchange matches resting orders on it). */
-  onApplied?: (events: readonly UnitEvent[]) => void;
+  onApplied?: (events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }) => void;
 }
 
 export const checkpointKey = (prefix: string, source: string, partition: number) => `${prefix}:md:ckpt:${source}:${partition}`;
@@ -68,7 +68,7 @@ export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<Mark
     let count = 0;
     if (!state || state.batchSeq < batch.batchSeq) {
       const outcome = opts.store.applyAll(units, Date.now());
-      opts.onApplied?.(units);
+      opts.onApplied?.(units, { source: batch.source, partition: batch.partition, batchSeq: batch.batchSeq });
       refused = outcome.refused.length;
       count = outcome.applied;
       for (const r of outcome.refused.slice(0, 3)) log(`refused delta for ${r.market}: ${r.reason}`);

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { and, desc, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import { Dec } from '../domain/decimal';
+import { ONE_DOLLAR, PRICE_SCALE } from '../domain/fixed-point';
+import { performanceMatrix, signalOutcome, type OutcomeRow, type PerformanceCell } from '../domain/signals/performance';
+import type { DetectedSignal } from '../domain/signals/types';
+import type { Database } from './client';
+import { signalConfigs, signalOutcomes, signals, strategyRuns } from './schema';
+import type { SettlementSource } from '../domain/ports';
+
+/** Price units (1e-4, possibly half a unit for mids) → dollars with 5 places. */
+const unitsToDollars = (units: number) => new Dec(units).div(PRICE_SCALE).toFixed(5);
+const dollarsToUnits = (text: string) => new Dec(text).times(PRICE_SCALE).toNumber();
+
+/** Stores a signal configuration by content hash (idempotent) and returns the hash. */
+export async function registerSignalConfig(db: Database, config: unknown): Promise<string> {
+  const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+  await db.insert(signalConfigs).values({ hash, config }).onConflictDoNothing();
+  return hash;
+}
+
+/**
+ * Persists detected signals (idempotent on their key) with one pending outcome per horizon.
+ * Returns the ids of the rows this call inserted, by key.
+ */
+export async function insertSignals(db: Database, detected: readonly (DetectedSignal & { actionable: boolean })[], opts: { configHash: string; source: string; horizonsMs: readonly number[] }): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  if (detected.length === 0) return ids;
+  await db.transaction(async (tx) => {
+    const rows = await tx
+      .insert(signals)
+      .values(
+        detected.map((s) => ({
+          signalKey: s.key,
+          type: s.type,
+          marketTicker: s.market,
+          markets: s.markets,
+          category: s.category,
+          direction: s.direction ?? null,
+          strength: s.strength,
+          confidence: s.confidence,
+          priority: s.priority,
+          firedAt: new Date(s.firedAtMs),
+          midAtFire: s.midAtFire === undefined ? null : unitsToDollars(s.midAtFire),
+          inputs: s.inputs,
+          configHash: opts.configHash,
+          actionable: s.actionable,
+          source: opts.source,
+        })),
+      )
+      .onConflictDoNothing({ target: signals.signalKey })
+      .returning({ id: signals.id, key: signals.signalKey, firedAt: signals.firedAt, mid: signals.midAtFire });
+    for (const r of rows) ids.set(r.key, r.id);
+    const outcomes = rows.filter((r) => r.mid !== null).flatMap((r) => opts.horizonsMs.map((h) => ({ signalId: r.id, horizonMs: h, dueAt: new Date(r.firedAt.getTime() + h) })));
+    if (outcomes.length > 0) await tx.insert(signalOutcomes).values(outcomes).onConflictDoNothing();
+  });
+  return ids;
+}
+
+interface DueRow extends Record<string, unknown> {
+  signal_id: string;
+  horizon_ms: number;
+  due_at: Date;
+  market_ticker: string;
+  direction: 'yes' | 'no' | null;
+  mid_at_fire: string;
+  mid_then: string | null;
+  latest: Date | null;
+}
+
+/**
+ * Resolves pending outcomes whose due time the market data has passed: the YES mid at or before
+ * the due time (from price history); a market that settled before then resolves to its result.
+ * Stateless and idempotent, so a crash or a restart loses nothing.
+ */
+export async function resolveDueOutcomes(db: Database, settlements: SettlementSource, limit = 5000): Promise<{ resolved: number; pending: number }> {
+  const due = (await db.execute(sql`
+    with due as (
+      select o.signal_id, o.horizon_ms, o.due_at, s.market_ticker, s.direction, s.mid_at_fire
+      from signal_outcomes o join signals s on s.id = o.signal_id
+      where o.resolved_at is null
+      order by o.due_at
+      limit ${limit}
+    )
+    select d.*, p.mid as mid_then,
+      (select max(ts) from price_history h where h.market_ticker = d.market_ticker) as latest
+    from due d left join lateral (
+      select case when yes_bid is not null and yes_ask is not null then (yes_bid + yes_ask) / 2 else last_price end as mid
+      from price_history ph where ph.market_ticker = d.market_ticker and ph.ts <= d.due_at
+      order by ph.ts desc limit 1
+    ) p on true`)) as unknown as DueRow[];
+  let resolved = 0;
+  const results = new Map<string, 'yes' | 'no' | undefined>();
+  for (const row of due) {
+    const dueMs = new Date(row.due_at).getTime();
+    const latestMs = row.latest ? new Date(row.latest).getTime() : -Infinity;
+    let priceAfter: number | undefined;
+    let by: 'price' | 'settlement' | undefined;
+    if (latestMs >= dueMs && row.mid_then !== null) {
+      priceAfter = dollarsToUnits(row.mid_then);
+      by = 'price';
+    } else {
+      if (!results.has(row.market_ticker)) results.set(row.market_ticker, await settlements.result(row.market_ticker));
+      const result = results.get(row.market_ticker);
+      if (result) {
+        priceAfter = result === 'yes' ? ONE_DOLLAR : 0;
+        by = 'settlement';
+      }
+    }
+    if (priceAfter === undefined || !by) continue;
+    const outcome = signalOutcome(row.direction ?? undefined, dollarsToUnits(row.mid_at_fire), priceAfter);
+    await db
+      .update(signalOutcomes)
+      .set({ resolvedAt: sql`now()`, priceAfter: unitsToDollars(priceAfter), move: unitsToDollars(outcome.move), correct: outcome.correct, resolvedBy: by })
+      .where(and(eq(signalOutcomes.signalId, Number(row.signal_id)), eq(signalOutcomes.horizonMs, row.horizon_ms)));
+    resolved++;
+  }
+  return { resolved, pending: due.length - resolved };
+}
+
+/** Resolved outcomes (optionally only signals fired in [fromMs, toMs)) as rows for the performance matrix. */
+export async function outcomeRows(db: Database, range: { fromMs?: number; toMs?: number } = {}): Promise<OutcomeRow[]> {
+  const rows = await db
+    .select({ type: signals.type, category: signals.category, firedAt: signals.firedAt, horizonMs: signalOutcomes.horizonMs, move: signalOutcomes.move, correct: signalOutcomes.correct })
+    .from(signalOutcomes)
+    .innerJoin(signals, eq(signals.id, signalOutcomes.signalId))
+    .where(and(isNotNull(signalOutcomes.resolvedAt), range.fromMs !== undefined ? gte(signals.firedAt, new Date(range.fromMs)) : undefined, range.toMs !== undefined ? sql`${signals.firedAt} < ${new Date(range.toMs)}` : undefined));
+  return rows.map((r) => ({ type: r.type, category: r.category, firedAtMs: r.firedAt.getTime(), horizonMs: r.horizonMs, move: dollarsToUnits(r.move ?? '0'), correct: r.correct }));
+}
+
+export async function loadPerformanceMatrix(db: Database): Promise<PerformanceCell[]> {
+  return performanceMatrix(await outcomeRows(db));
+}
+
+export async function recentSignals(db: Database, opts: { limit: number; market?: string; type?: string }) {
+  return db
+    .select()
+    .from(signals)
+    .where(and(opts.market ? eq(signals.marketTicker, opts.market) : undefined, opts.type ? eq(signals.type, opts.type) : undefined))
+    .orderBy(desc(signals.firedAt), desc(signals.id))
+    .limit(opts.limit);
+}
+
+export interface StrategySubscription {
+  workflowId: string;
+  signalTypes: string[];
+  categories: string[];
+}
+
+export async function runningSubscriptions(db: Database): Promise<StrategySubscription[]> {
+  return db.select({ workflowId: strategyRuns.workflowId, signalTypes: strategyRuns.signalTypes, categories: strategyRuns.categories }).from(strategyRuns).where(eq(strategyRuns.status, 'running'));
+}
+
+export async function markSignalsActionable(db: Database, ids: readonly number[]): Promise<void> {
+  if (ids.length > 0) await db.update(signals).set({ actionable: true }).where(inArray(signals.id, [...ids]));
+}

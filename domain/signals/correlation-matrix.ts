@@ -1,0 +1,193 @@
+/**
+ * Rolling Pearson correlation of every pair in a set of related markets, over several windows at
+ * once. Samples are aligned (one value per market per sample step). Each market's series is stored
+ * once in a ring; each (pair, window) keeps only its running moments (seven doubles), so memory is
+ * O(markets × longest window + pairs × windows) and a sample step costs O(1) per pair and window:
+ * the new value is added and the value leaving the window is removed (Welford add/remove).
+ */
+const N = 0;
+const MX = 1;
+const MY = 2;
+const M2X = 3;
+const M2Y = 4;
+const CXY = 5;
+/** Samples in the window where both markets moved (a correlation of mostly-flat series means little). */
+const CO = 6;
+const STRIDE = 7;
+
+export class CorrelationMatrix {
+  readonly markets: readonly string[];
+  private readonly index = new Map<string, number>();
+  private readonly capacity: number;
+  /** series[m * capacity + slot] */
+  private readonly series: Float64Array;
+  private readonly moments: Float64Array;
+  private readonly pairCount: number;
+  /** Samples pushed so far (the ring slot of sample t is t % capacity). */
+  private t = 0;
+
+  constructor(
+    markets: readonly string[],
+    readonly windows: readonly number[],
+  ) {
+    if (markets.length < 2) throw new Error('a correlation matrix needs at least two markets');
+    if (windows.length === 0 || windows.some((w) => !Number.isInteger(w) || w < 2)) throw new Error(`windows must be integers ≥ 2, got ${windows.join(',')}`);
+    this.markets = [...markets];
+    this.markets.forEach((m, i) => this.index.set(m, i));
+    this.capacity = Math.max(...windows);
+    this.series = new Float64Array(markets.length * this.capacity);
+    this.pairCount = (markets.length * (markets.length - 1)) / 2;
+    this.moments = new Float64Array(this.pairCount * windows.length * STRIDE);
+  }
+
+  get samples(): number {
+    return this.t;
+  }
+
+  /** Bytes held by the series rings and the pair moments. */
+  get byteLength(): number {
+    return this.series.byteLength + this.moments.byteLength;
+  }
+
+  /** One aligned sample: `values[i]` belongs to `markets[i]`. */
+  push(values: ArrayLike<number>): void {
+    const k = this.markets.length;
+    if (values.length !== k) throw new Error(`expected ${k} values, got ${values.length}`);
+    for (let i = 0; i < k; i++) if (!Number.isFinite(values[i]!)) throw new Error(`non-finite sample for ${this.markets[i]}`);
+    const cap = this.capacity;
+    const slot = this.t % cap;
+    const W = this.windows.length;
+    let pair = 0;
+    for (let i = 0; i < k; i++) {
+      const x = values[i]!;
+      for (let j = i + 1; j < k; j++, pair++) {
+        const y = values[j]!;
+        for (let w = 0; w < W; w++) {
+          const base = (pair * W + w) * STRIDE;
+          const win = this.windows[w]!;
+          if (this.t >= win) {
+            const oldSlot = (this.t - win) % cap;
+            this.remove(base, this.series[i * cap + oldSlot]!, this.series[j * cap + oldSlot]!);
+          }
+          this.add(base, x, y);
+        }
+      }
+    }
+    for (let i = 0; i < k; i++) this.series[i * cap + slot] = values[i]!;
+    this.t++;
+  }
+
+  private add(b: number, x: number, y: number): void {
+    const m = this.moments;
+    const n = m[b + N]! + 1;
+    const dx = x - m[b + MX]!;
+    const mx = m[b + MX]! + dx / n;
+    const dy = y - m[b + MY]!;
+    const my = m[b + MY]! + dy / n;
+    m[b + N] = n;
+    m[b + MX] = mx;
+    m[b + MY] = my;
+    m[b + M2X] = m[b + M2X]! + dx * (x - mx);
+    m[b + M2Y] = m[b + M2Y]! + dy * (y - my);
+    m[b + CXY] = m[b + CXY]! + dx * (y - my);
+    if (x !== 0 && y !== 0) m[b + CO] = m[b + CO]! + 1;
+  }
+
+  private remove(b: number, x: number, y: number): void {
+    const m = this.moments;
+    const n = m[b + N]!;
+    if (n <= 1) {
+      m.fill(0, b, b + STRIDE);
+      return;
+    }
+    const mx = m[b + MX]!;
+    const my = m[b + MY]!;
+    const prevMx = (n * mx - x) / (n - 1);
+    const prevMy = (n * my - y) / (n - 1);
+    m[b + M2X] = m[b + M2X]! - (x - prevMx) * (x - mx);
+    m[b + M2Y] = m[b + M2Y]! - (y - prevMy) * (y - my);
+    m[b + CXY] = m[b + CXY]! - (x - prevMx) * (y - my);
+    m[b + MX] = prevMx;
+    m[b + MY] = prevMy;
+    m[b + N] = n - 1;
+    if (x !== 0 && y !== 0) m[b + CO] = m[b + CO]! - 1;
+  }
+
+  private pairIndex(a: number, b: number): number {
+    const [i, j] = a < b ? [a, b] : [b, a];
+    const k = this.markets.length;
+    return i * k - (i * (i + 1)) / 2 + (j - i - 1);
+  }
+
+  /** Pearson r of markets a and b over window number `w`; undefined until the window has 2 samples or when a series is constant. */
+  correlation(a: string, b: string, w: number): number | undefined {
+    const i = this.index.get(a);
+    const j = this.index.get(b);
+    if (i === undefined || j === undefined || i === j) throw new Error(`unknown pair ${a}/${b}`);
+    const base = (this.pairIndex(i, j) * this.windows.length + w) * STRIDE;
+    const m = this.moments;
+    // Relative tolerance: removal can leave round-off where a window has gone flat.
+    if (m[base + N]! < 2 || m[base + M2X]! <= 1e-12 || m[base + M2Y]! <= 1e-12) return undefined;
+    return Math.max(-1, Math.min(1, m[base + CXY]! / Math.sqrt(m[base + M2X]! * m[base + M2Y]!)));
+  }
+
+  /** How many samples in window `w` had both markets moving. */
+  coMoves(a: string, b: string, w: number): number {
+    const i = this.index.get(a);
+    const j = this.index.get(b);
+    if (i === undefined || j === undefined || i === j) throw new Error(`unknown pair ${a}/${b}`);
+    return this.moments[(this.pairIndex(i, j) * this.windows.length + w) * STRIDE + CO]!;
+  }
+
+  /** The newest `length` samples of one market, oldest first. */
+  recent(market: string, length: number): Float64Array {
+    const i = this.index.get(market);
+    if (i === undefined) throw new Error(`unknown market ${market}`);
+    const n = Math.min(length, this.t, this.capacity);
+    const out = new Float64Array(n);
+    for (let s = 0; s < n; s++) out[s] = this.series[i * this.capacity + ((this.t - n + s) % this.capacity)]!;
+    return out;
+  }
+
+  /**
+   * Recomputes every pair's moments from the stored series (the full refresh: after a market joins,
+   * or periodically to shed accumulated round-off). O(pairs × windows × window length).
+   */
+  refresh(): void {
+    this.moments.fill(0);
+    const k = this.markets.length;
+    const cap = this.capacity;
+    const W = this.windows.length;
+    let pair = 0;
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++, pair++) {
+        for (let w = 0; w < W; w++) {
+          const base = (pair * W + w) * STRIDE;
+          const n = Math.min(this.windows[w]!, this.t);
+          for (let s = this.t - n; s < this.t; s++) this.add(base, this.series[i * cap + (s % cap)]!, this.series[j * cap + (s % cap)]!);
+        }
+      }
+    }
+  }
+
+  *pairs(): Generator<[string, string]> {
+    for (let i = 0; i < this.markets.length; i++) for (let j = i + 1; j < this.markets.length; j++) yield [this.markets[i]!, this.markets[j]!];
+  }
+}
+
+/**
+ * The lag (in samples, −maxLag…maxLag) at which `leaderCandidate`'s series best correlates with
+ * `other`'s later values: a positive lag means the first market moved first. Used once per spike.
+ */
+export function bestLag(a: Float64Array, b: Float64Array, maxLag: number, correlate: (x: ArrayLike<number>, y: ArrayLike<number>) => number | undefined): { lag: number; r: number } | undefined {
+  let best: { lag: number; r: number } | undefined;
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    const n = Math.min(a.length, b.length) - Math.abs(lag);
+    if (n < 3) continue;
+    const x = lag >= 0 ? a.subarray(0, n) : a.subarray(-lag, -lag + n);
+    const y = lag >= 0 ? b.subarray(lag, lag + n) : b.subarray(0, n);
+    const r = correlate(x, y);
+    if (r !== undefined && (!best || r > best.r)) best = { lag, r };
+  }
+  return best;
+}

@@ -1,0 +1,200 @@
+import { bestLag, CorrelationMatrix } from './correlation-matrix';
+import { detectCorrelationSpikes, type PairReading } from './correlation-spike';
+import { MarketSignalTracker, midOf } from './market-tracker';
+import { pearsonTwoPass } from './rolling-correlation';
+import type { CorrelationSettings, DetectedSignal, MarketTick, SignalThresholds } from './types';
+
+export interface SignalEngineOptions {
+  thresholdsFor(category: string): SignalThresholds;
+  correlation: CorrelationSettings;
+  /** Category of a market (thresholds and the performance matrix are per category). */
+  categoryOf(market: string): string;
+  /** Markets with the same group key are related (correlated with each other). */
+  groupOf(market: string): string;
+}
+
+/** Kalshi naming: series is the ticker's first segment, event is the ticker without its last one. */
+export const kalshiCategory = (market: string) => market.split('-')[0]!.toLowerCase();
+export const kalshiEvent = (market: string) => (market.includes('-') ? market.slice(0, market.lastIndexOf('-')) : market);
+
+interface Group {
+  markets: string[];
+  matrix?: CorrelationMatrix;
+  lastMid: Map<string, number>;
+  sampledMid: Map<string, number>;
+  volumeSinceSample: Map<string, number>;
+  /** Per market, the volume of each sample step (newest last; at most the longest window). */
+  volumes: Map<string, number[]>;
+  nextSampleTs?: number;
+  /** Pair → sample time the short-window correlation first went above the spike level (this episode). */
+  onsets: Map<string, number>;
+}
+
+/**
+ * All signal detection of one process: per-market trackers plus cross-market correlation per group
+ * of related markets. Pure and clocked only by the ticks' exchange timestamps.
+ */
+export class SignalEngine {
+  private readonly trackers = new Map<string, MarketSignalTracker>();
+  private readonly groups = new Map<string, Group>();
+  private readonly lastFired = new Map<string, number>();
+  private readonly windowSamples: number[];
+
+  constructor(private readonly opts: SignalEngineOptions) {
+    const c = opts.correlation;
+    this.windowSamples = c.windowsMs.map((ms) => Math.max(2, Math.round(ms / c.sampleMs)));
+    if (this.windowSamples.length < 2) throw new Error('correlation needs at least one short window and a baseline window');
+  }
+
+  onTicks(ticks: readonly MarketTick[]): DetectedSignal[] {
+    const fired: DetectedSignal[] = [];
+    for (const tick of ticks) {
+      const category = this.opts.categoryOf(tick.market);
+      let tracker = this.trackers.get(tick.market);
+      if (!tracker) this.trackers.set(tick.market, (tracker = new MarketSignalTracker(tick.market, category, this.opts.thresholdsFor(category))));
+      fired.push(...tracker.onTick(tick));
+      fired.push(...this.correlate(tick, category));
+    }
+    return fired.filter((s) => this.passCooldown(s));
+  }
+
+  private passCooldown(s: DetectedSignal): boolean {
+    const key = `${s.type}:${s.market}`;
+    const last = this.lastFired.get(key);
+    if (last !== undefined && s.firedAtMs - last < this.opts.thresholdsFor(s.category).cooldownMs) return false;
+    this.lastFired.set(key, s.firedAtMs);
+    return true;
+  }
+
+  private correlate(tick: MarketTick, category: string): DetectedSignal[] {
+    const c = this.opts.correlation;
+    const groupKey = this.opts.groupOf(tick.market);
+    let g = this.groups.get(groupKey);
+    if (!g) this.groups.set(groupKey, (g = { markets: [], lastMid: new Map(), sampledMid: new Map(), volumeSinceSample: new Map(), volumes: new Map(), onsets: new Map() }));
+    if (!g.markets.includes(tick.market)) this.join(g, tick.market);
+    const out: DetectedSignal[] = [];
+    // Sample steps due before this tick use only what was known before it.
+    g.nextSampleTs ??= (Math.floor(tick.ts / c.sampleMs) + 1) * c.sampleMs;
+    let steps = 0;
+    while (tick.ts >= g.nextSampleTs) {
+      // After a long gap, only the last window's worth of steps matter.
+      if (steps++ < this.windowSamples[this.windowSamples.length - 1]!) out.push(...this.sample(g, g.nextSampleTs, category));
+      g.nextSampleTs += c.sampleMs;
+    }
+    const mid = midOf(tick);
+    if (mid !== undefined) g.lastMid.set(tick.market, mid);
+    const volume = tick.trades.reduce((a, t) => a + t.count, 0);
+    g.volumeSinceSample.set(tick.market, (g.volumeSinceSample.get(tick.market) ?? 0) + volume);
+    return out;
+  }
+
+  private join(g: Group, market: string): void {
+    const old = g.matrix;
+    g.markets.push(market);
+    g.volumes.set(market, []);
+    if (g.markets.length < 2) return;
+    const matrix = new CorrelationMatrix(g.markets, this.windowSamples);
+    if (old) {
+      // Carry the history over (the newcomer's past moves are zero), then recompute exactly.
+      const history = old.markets.map((m) => old.recent(m, old.samples));
+      const length = history[0]!.length;
+      for (let s = 0; s < length; s++) matrix.push(g.markets.map((_, i) => (i < history.length ? history[i]![s]! : 0)));
+      for (const v of g.volumes.values()) while (v.length < length) v.unshift(0);
+    }
+    g.matrix = matrix;
+  }
+
+  private sample(g: Group, sampleTs: number, category: string): DetectedSignal[] {
+    const maxWindow = this.windowSamples[this.windowSamples.length - 1]!;
+    for (const m of g.markets) {
+      const v = g.volumes.get(m)!;
+      v.push(g.volumeSinceSample.get(m) ?? 0);
+      if (v.length > maxWindow) v.shift();
+      g.volumeSinceSample.set(m, 0);
+    }
+    const matrix = g.matrix;
+    if (!matrix) return [];
+    const moves = g.markets.map((m) => {
+      const now = g.lastMid.get(m);
+      const before = g.sampledMid.get(m);
+      if (now !== undefined) g.sampledMid.set(m, now);
+      return now !== undefined && before !== undefined ? now - before : 0;
+    });
+    matrix.push(moves);
+
+    const t = this.opts.thresholdsFor(category);
+    const baseW = this.windowSamples.length - 1;
+    const readings: (PairReading & { window: number })[] = [];
+    for (const [a, b] of matrix.pairs()) {
+      const baselineR = matrix.correlation(a, b, baseW);
+      for (let w = 0; w < baseW; w++) {
+        const shortR = matrix.coMoves(a, b, w) >= t.correlationMinCoMoves ? matrix.correlation(a, b, w) : undefined;
+        const volumeRatio = (this.volumeRatio(g, a, w) + this.volumeRatio(g, b, w)) / 2;
+        readings.push({ a, b, shortR, baselineR, volumeRatio, window: w });
+      }
+      const pairKey = `${a}|${b}`;
+      const shortR0 = matrix.correlation(a, b, 0);
+      if (shortR0 !== undefined && shortR0 > t.correlationSpikeAbove) {
+        if (!g.onsets.has(pairKey)) g.onsets.set(pairKey, sampleTs);
+      } else g.onsets.delete(pairKey);
+    }
+    const out: DetectedSignal[] = [];
+    const spikes = detectCorrelationSpikes(readings, { spikeAbove: t.correlationSpikeAbove, baselineBelow: t.correlationBaselineBelow, minVolumeRatio: t.correlationMinVolumeRatio });
+    const seen = new Set<string>();
+    for (const spike of spikes) {
+      const groupId = spike.markets.join(',');
+      if (seen.has(groupId)) continue;
+      seen.add(groupId);
+      const shortest = Math.min(...spike.pairs.map((p) => (p as (typeof readings)[number]).window));
+      const length = this.windowSamples[shortest]!;
+      const leads = spike.pairs.map((p) => ({ a: p.a, b: p.b, ...(bestLag(matrix.recent(p.a, length), matrix.recent(p.b, length), this.opts.correlation.maxLagSamples, pearsonTwoPass) ?? { lag: 0, r: p.shortR ?? 0 }) }));
+      // The leader is the market that most often moves first in the spiking pairs.
+      const score = new Map<string, number>();
+      for (const l of leads) {
+        if (l.lag > 0) score.set(l.a, (score.get(l.a) ?? 0) + 1);
+        if (l.lag < 0) score.set(l.b, (score.get(l.b) ?? 0) + 1);
+      }
+      const leader = [...score.entries()].sort((x, y) => y[1] - x[1])[0]?.[0];
+      const leaderMove = leader ? matrix.recent(leader, 3).reduce((a, b) => a + b, 0) : 0;
+      const onset = Math.min(...spike.pairs.map((p) => g.onsets.get(`${p.a}|${p.b}`) ?? sampleTs));
+      const maxLag = Math.max(0, ...leads.map((l) => Math.abs(l.lag)));
+      for (const market of spike.markets) {
+        if (market === leader) continue;
+        const ownMove = matrix.recent(market, 3).reduce((a, b) => a + b, 0);
+        const move = leader ? leaderMove : ownMove;
+        const meanR = spike.pairs.reduce((a, p) => a + (p.shortR ?? 0), 0) / spike.pairs.length;
+        out.push({
+          key: `correlation_spike:${market}:${sampleTs}`,
+          type: 'correlation_spike',
+          market,
+          markets: spike.markets,
+          category,
+          direction: move > 0 ? 'yes' : move < 0 ? 'no' : undefined,
+          strength: meanR,
+          confidence: Math.min(1, (meanR - t.correlationSpikeAbove) / (1 - t.correlationSpikeAbove) / 2 + 0.5),
+          priority: spike.priority,
+          firedAtMs: sampleTs,
+          midAtFire: g.lastMid.get(market),
+          inputs: {
+            pairs: spike.pairs.map((p) => ({ a: p.a, b: p.b, shortR: p.shortR, baselineR: p.baselineR, volumeRatio: p.volumeRatio, windowMs: this.opts.correlation.windowsMs[(p as (typeof readings)[number]).window] })),
+            leader: leader ?? null,
+            leadTimeMs: maxLag * this.opts.correlation.sampleMs,
+            onsetMs: onset,
+            lags: leads,
+          },
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Volume in the short window over the rate of the baseline window (both per sample step). */
+  private volumeRatio(g: Group, market: string, w: number): number {
+    const v = g.volumes.get(market)!;
+    const short = this.windowSamples[w]!;
+    const recent = v.slice(-short);
+    const shortRate = recent.reduce((a, b) => a + b, 0) / Math.max(1, recent.length);
+    const baseRate = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    return baseRate > 0 ? shortRate / baseRate : shortRate > 0 ? Infinity : 0;
+  }
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { and, eq } from 'drizzle-orm';
+import { upsertMarketSnapshot } from '../../db/market-data-repo';
+import { signalOutcomes, signals, strategyRuns } from '../../db/schema';
+import { RecordedSettlements } from '../../db/settlements';
+import { resolveDueOutcomes } from '../../db/signals-repo';
+import { createVersion, transitionVersion } from '../../db/versions-repo';
+import { Dec } from '../../domain/decimal';
+import type { MarketEvent } from '../../domain/market-data/events';
+import { SIGNAL_MODEL } from '../../workers/signals/pipeline';
+import type { StrategyInput, StrategySnapshot } from '../../workflows/strategy';
+import { uniqueName } from '../support/harness';
+import { useStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+/** Activates a model version whose weights say `type` is followed by a +$0.08 move (a test model, not a trained one). */
+async function activateWeights(db: Parameters<typeof createVersion>[0], category: string) {
+  const v = await createVersion(db, 'model', SIGNAL_MODEL, { weights: [{ type: 'book_imbalance', category, winRate: 0.6, expectedMove: 800, weight: 0.2, count: 100 }] });
+  for (const to of ['training', 'validating', 'active']) await transitionVersion(db, 'model', v.id, to, 'test');
+  return v;
+}
+
+describe('signal pipeline: BullMQ signal worker → Postgres → batched to strategies (real services)', function () {
+  this.timeout(90_000);
+  const stack = useStack({
+    'signals.thresholds.windowMs': 1000,
+    'signals.thresholds.baselineWindows': 2,
+    'signals.thresholds.imbalanceMinDepth': 10,
+    'signals.thresholds.cooldownMs': 60_000,
+    'signals.horizonsMs': '1000,3000',
+    'signals.actionableTypes': 'book_imbalance',
+    'signals.batchMs': 200,
+    'signals.correlation.sampleMs': 1000,
+    'signals.correlation.windowsMs': '5000,20000',
+  });
+
+  it('detects an order-book imbalance, persists it with its inputs and config, sends it to the subscribed strategy once, and resolves its outcomes', async () => {
+    const s = stack();
+    const db = s.database.db;
+    const market = `${uniqueName('SIGT')}-26NOV23-T1`;
+    const category = market.split('-')[0]!.toLowerCase();
+    const now = Date.now();
+    await upsertMarketSnapshot(db, { venue: 'sim', marketTicker: market, status: 'active', attributes: { close_time: new Date(now + 3_600_000).toISOString() } }, now);
+    await activateWeights(db, category);
+
+    const strategyId = uniqueName('sigstrat');
+    const input: StrategyInput = {
+      strategyId,
+      version: 'v1.0',
+      rules: { minEdge: '0.02', maxConcurrent: 1, size: '5', entrySlippageTicks: 1, tick: '0.01', takerFeeRate: '0.07', entryTimeoutMs: 2000 },
+      position: { cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } },
+    };
+    const workflowId = `strategy/${strategyId}`;
+    const strategy = await s.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId });
+    await db.insert(strategyRuns).values({ workflowId, strategyVersionId: 0, venue: 'paper', feed: 'test', signalTypes: ['book_imbalance'], categories: [], status: 'running' });
+
+    // A bid-heavy book (YES bids 600 vs asks 30 at the top three levels), then quiet deltas that close windows.
+    const publisher = s.createPublisher(uniqueName('sigsrc'));
+    const events: MarketEvent[] = [{ t: 'snapshot', m: market, ts: now, yes: [['0.50', '300'], ['0.49', '200'], ['0.48', '100']], no: [['0.48', '10'], ['0.47', '10'], ['0.46', '10']] }];
+    for (let k = 1; k <= 12; k++) events.push({ t: 'delta', m: market, ts: now + k * 500, side: 'yes', price: '0.40', delta: k % 2 ? '1' : '-1' });
+    // One batch per event, as a live feed trickles in (a batch becomes one tick per market).
+    for (const e of events) {
+      await publisher.publish(e);
+      await publisher.flush();
+    }
+
+    const [row] = await waitFor(() => db.select().from(signals).where(and(eq(signals.marketTicker, market), eq(signals.type, 'book_imbalance'))), (r) => r.length > 0, 'imbalance signal persisted');
+    assert.equal(row!.direction, 'yes');
+    assert.equal(row!.actionable, true);
+    assert.equal(row!.configHash, s.signals.configHash);
+    assert.equal(row!.midAtFire, '0.51000');
+    assert.deepEqual((row!.inputs as { bidSizes: number[] }).bidSizes.length, 3);
+
+    const snap = await waitFor(() => strategy.query('strategy') as Promise<StrategySnapshot>, (x) => x.decisions.length > 0, 'strategy decided on the signal');
+    assert.equal(snap.decisions.length, 1, 'one actionable signal, sent once');
+    assert.equal(snap.decisions[0]!.signalId, `signal:${row!.id}`);
+    assert.equal(snap.decisions[0]!.decision, 'entered', snap.decisions[0]!.why);
+    const position = s.temporal.workflow.getHandle(snap.positions[0]!.positionId);
+    await waitFor(() => position.query('position') as Promise<{ status: string }>, (p) => p.status === 'open', 'position open');
+    await position.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL', reason: 'test over' }] });
+    await position.result();
+    await strategy.executeUpdate('stop');
+
+    // Outcomes: price history reaches past +1 s and +3 s; the mid stayed at 0.51.
+    const resolved = await resolveDueOutcomes(db, new RecordedSettlements(db));
+    assert.ok(resolved.resolved >= 2, JSON.stringify(resolved));
+    const outcomes = await db.select().from(signalOutcomes).where(eq(signalOutcomes.signalId, row!.id)).orderBy(signalOutcomes.horizonMs);
+    assert.deepEqual(
+      outcomes.map((o) => [o.horizonMs, o.resolvedBy, new Dec(o.move!).toString(), o.correct]),
+      [
+        [1000, 'price', '0', null],
+        [3000, 'price', '0', null],
+      ],
+    );
+  });
+
+  it('rejects a malformed tick batch without losing it (failed job kept with its data)', async () => {
+    const s = stack();
+    const job = await s.signals.queue.add('ticks', { source: 'x', partition: 0, batchSeq: 1, ticks: [{ m: 'M', ts: 1, yesBids: [['1.5x', '1']], noBids: [], trades: [] }] } as never);
+    const failed = await waitFor(() => s.signals.queue.getJob(job.id!), (j) => j?.failedReason !== undefined && j.failedReason !== '', 'job failed');
+    assert.match(failed!.failedReason, /malformed tick batch/);
+    assert.equal(await failed!.getState(), 'failed');
+    assert.equal(failed!.attemptsMade, 1, 'not retried: retrying cannot fix it');
+  });
+});

@@ -1,0 +1,115 @@
+import type { Client } from '@temporalio/client';
+import { Queue, Worker } from 'bullmq';
+import { and, eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { KestrelConfig } from '../../config/schema';
+import type { Database } from '../../db/client';
+import { marketSnapshots } from '../../db/schema';
+import { RecordedSettlements } from '../../db/settlements';
+import { registerSignalConfig, resolveDueOutcomes, runningSubscriptions } from '../../db/signals-repo';
+import { activeVersion } from '../../db/versions-repo';
+import type { UnitEvent } from '../../domain/market-data/events';
+import type { BookStore } from '../../domain/market-data/book-store';
+import { kalshiCategory, kalshiEvent, SignalEngine } from '../../domain/signals/engine';
+import type { SignalWeight } from '../../domain/signals/performance';
+import type { DetectedSignal, SignalThresholds } from '../../domain/signals/types';
+import { SignalRouter } from './router';
+import { createSignalQueue, enqueueTicks, ticksAfterBatch, type SignalTickBatch } from './signal-queue';
+import { createSignalWorker, type SignalWorkerResult } from './signal-worker';
+
+/** The model whose active version holds the signal weights (see the retraining workflow). */
+export const SIGNAL_MODEL = 'signal-weights';
+
+export function thresholdsFor(config: KestrelConfig['signals']): (category: string) => SignalThresholds {
+  return (category) => ({ ...config.thresholds, ...config.categoryOverrides[category] });
+}
+
+export function createSignalEngine(config: KestrelConfig['signals']): SignalEngine {
+  return new SignalEngine({ thresholdsFor: thresholdsFor(config), correlation: config.correlation, categoryOf: kalshiCategory, groupOf: kalshiEvent });
+}
+
+/** Weights of the active `signal-weights` model version, re-read at most every `ttlMs`. */
+export function activeWeights(db: Database, ttlMs: number): () => Promise<readonly SignalWeight[]> {
+  let cached: { at: number; weights: readonly SignalWeight[] } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < ttlMs) return cached.weights;
+    const active = await activeVersion(db, 'model', SIGNAL_MODEL);
+    const weights = ((active?.content as { weights?: SignalWeight[] } | undefined)?.weights ?? []) as readonly SignalWeight[];
+    cached = { at: Date.now(), weights };
+    return weights;
+  };
+}
+
+/** Close time from the market's current snapshot (`close_time`), in this process's clock. */
+export function closeTimeFromSnapshots(db: Database): (market: string) => Promise<number | undefined> {
+  return async (market) => {
+    const [row] = await db.select({ attributes: marketSnapshots.attributes }).from(marketSnapshots).where(and(eq(marketSnapshots.marketTicker, market), eq(marketSnapshots.rowCurrentInd, true)));
+    const close = Date.parse(String((row?.attributes as { close_time?: unknown } | undefined)?.close_time ?? ''));
+    return Number.isFinite(close) ? close : undefined;
+  };
+}
+
+export interface SignalPipeline {
+  queue: Queue<SignalTickBatch, unknown>;
+  worker: Worker<SignalTickBatch, SignalWorkerResult>;
+  router: SignalRouter;
+  configHash: string;
+  /** Called by the book workers after each applied batch. */
+  onApplied(events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }): void;
+  close(): Promise<void>;
+}
+
+export async function startSignalPipeline(opts: {
+  config: KestrelConfig;
+  db: Database;
+  books: BookStore;
+  temporal: Client;
+  connection: Redis;
+  workerConnection: Redis;
+  closeTimeOf?: (market: string) => Promise<number | undefined>;
+  onSignals?: (signals: readonly (DetectedSignal & { actionable: boolean })[]) => void;
+  log: (line: string) => void;
+}): Promise<SignalPipeline> {
+  const { config, db, log } = opts;
+  const s = config.signals;
+  const prefix = config.redis.keyPrefix;
+  const configHash = await registerSignalConfig(db, s);
+  const queue = createSignalQueue(s.queueName, opts.connection, prefix);
+  const router = new SignalRouter({ temporal: opts.temporal, subscriptions: () => runningSubscriptions(db), batchMs: s.batchMs, log });
+  router.start();
+  const worker = createSignalWorker({
+    connection: opts.workerConnection,
+    prefix,
+    queueName: s.queueName,
+    db,
+    engine: createSignalEngine(s),
+    configHash,
+    horizonsMs: s.horizonsMs,
+    rules: { minConfidence: s.actionableMinConfidence, priorities: s.actionablePriorities, types: s.actionableTypes },
+    weights: activeWeights(db, 10_000),
+    router,
+    closeTimeOf: opts.closeTimeOf ?? closeTimeFromSnapshots(db),
+    onSignals: opts.onSignals,
+    log,
+  });
+
+  // Outcomes are resolved by a scheduled job from price history, so restarts lose nothing.
+  const outcomeQueueName = `${s.queueName}-outcomes`;
+  const outcomeQueue = new Queue(outcomeQueueName, { connection: opts.connection, prefix });
+  await outcomeQueue.upsertJobScheduler('signal-outcomes', { every: s.outcomeEveryMs }, { name: 'signal-outcomes', data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } });
+  const settlements = new RecordedSettlements(db);
+  const outcomeWorker = new Worker(outcomeQueueName, () => resolveDueOutcomes(db, settlements), { connection: opts.workerConnection, prefix, concurrency: 1 });
+  outcomeWorker.on('failed', (_job, err) => log(`signal outcome resolution failed: ${err.message}`));
+
+  const onApplied = (events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }) => {
+    const ticks = ticksAfterBatch(opts.books, events);
+    if (ticks.length === 0) return;
+    enqueueTicks(queue, { ...batch, ticks }).catch((err: Error) => log(`enqueueing ticks of ${batch.source}/${batch.partition}/${batch.batchSeq} failed: ${err.message}`));
+  };
+  const close = async () => {
+    await Promise.all([worker.close(), outcomeWorker.close()]);
+    await router.close();
+    await Promise.all([queue.close(), outcomeQueue.close()]);
+  };
+  return { queue, worker, router, configHash, onApplied, close };
+}

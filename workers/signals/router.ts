@@ -1,0 +1,68 @@
+import type { Client } from '@temporalio/client';
+import type { StrategySubscription } from '../../db/signals-repo';
+import type { EntrySignal } from '../../workflows/strategy';
+
+export interface SignalRouterOptions {
+  temporal: Pick<Client, 'workflow'>;
+  subscriptions(): Promise<StrategySubscription[]>;
+  batchMs: number;
+  log?: (line: string) => void;
+  onSent?(workflowId: string, count: number): void;
+}
+
+/**
+ * Collects actionable signals and sends them to each subscribed strategy workflow as one Temporal
+ * signal per flush (never one per tick). A failed send is kept and retried at the next flush.
+ */
+export class SignalRouter {
+  private pending: EntrySignal[] = [];
+  private readonly retry = new Map<string, EntrySignal[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly opts: SignalRouterOptions) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.opts.batchMs);
+  }
+
+  offer(signal: EntrySignal): void {
+    this.pending.push(signal);
+  }
+
+  /** Sends what is pending now; concurrent calls share one flush. */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const subs = batch.length > 0 || this.retry.size > 0 ? await this.opts.subscriptions().catch((err: Error) => (this.opts.log?.(`signal router: cannot read subscriptions: ${err.message}`), undefined)) : [];
+    if (!subs) {
+      this.pending.unshift(...batch);
+      return;
+    }
+    for (const sub of subs) {
+      const mine = [...(this.retry.get(sub.workflowId) ?? []), ...batch.filter((s) => (sub.signalTypes.length === 0 || sub.signalTypes.includes(s.type ?? '')) && (sub.categories.length === 0 || sub.categories.includes(s.category ?? '')))];
+      this.retry.delete(sub.workflowId);
+      if (mine.length === 0) continue;
+      try {
+        await this.opts.temporal.workflow.getHandle(sub.workflowId).signal('signals', mine);
+        this.opts.onSent?.(sub.workflowId, mine.length);
+      } catch (err) {
+        this.opts.log?.(`signal router: sending ${mine.length} signals to ${sub.workflowId} failed: ${(err as Error).message}`);
+        // A strategy that is gone stops being retried when its subscription is no longer running.
+        this.retry.set(sub.workflowId, mine.slice(-1000));
+      }
+    }
+    for (const id of this.retry.keys()) if (!subs.some((s) => s.workflowId === id)) this.retry.delete(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}

@@ -1,0 +1,84 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Database } from '../../db/client';
+import { insertSignals } from '../../db/signals-repo';
+import { priceText } from '../../domain/fixed-point';
+import { actionableEntry, type ActionableRules } from '../../domain/signals/actionable';
+import type { SignalEngine } from '../../domain/signals/engine';
+import type { SignalWeight } from '../../domain/signals/performance';
+import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
+import type { SignalRouter } from './router';
+import { signalTickBatchSchema, tickFromWire, type SignalTickBatch } from './signal-queue';
+
+export interface SignalWorkerResult {
+  ticks: number;
+  detected: number;
+  actionable: number;
+}
+
+export interface SignalWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  queueName: string;
+  db: Database;
+  engine: SignalEngine;
+  configHash: string;
+  horizonsMs: readonly number[];
+  rules: ActionableRules;
+  /** The active model's weights (cached by the caller). */
+  weights(): Promise<readonly SignalWeight[]>;
+  router: SignalRouter;
+  /** Market close in this process's clock, for the strategy's timing rules. */
+  closeTimeOf(market: string): Promise<number | undefined>;
+  onSignals?(signals: readonly (DetectedSignal & { actionable: boolean })[]): void;
+  log?: (line: string) => void;
+}
+
+/**
+ * Consumes tick summaries in order (one worker, concurrency 1: the engine's windows and pair
+ * moments are stateful), persists what fires with its inputs and config hash, and hands actionable
+ * signals to the router, which batches them to the subscribed strategy workflows.
+ */
+export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTickBatch, SignalWorkerResult> {
+  const processor = async (job: Job<SignalTickBatch, SignalWorkerResult>): Promise<SignalWorkerResult> => {
+    const parsed = signalTickBatchSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed tick batch ${job.id}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    let ticks: MarketTick[];
+    try {
+      ticks = parsed.data.ticks.map(tickFromWire);
+    } catch (err) {
+      throw new UnrecoverableError(`tick batch ${job.id} has an invalid price or size: ${(err as Error).message}`);
+    }
+    const detected = opts.engine.onTicks(ticks);
+    if (detected.length === 0) return { ticks: ticks.length, detected: 0, actionable: 0 };
+    const lastTick = new Map(ticks.map((t) => [t.market, t]));
+    const weights = await opts.weights();
+    const marked = detected.map((s) => ({ signal: s, entry: actionableEntry(s, lastTick.get(s.market), weights, opts.rules) }));
+    const rows = marked.map(({ signal, entry }) => ({ ...signal, actionable: !('rejected' in entry), inputs: { ...signal.inputs, ...('rejected' in entry ? { notActionable: entry.rejected } : { model: entry.weight }) } }));
+    const ids = await insertSignals(opts.db, rows, { configHash: opts.configHash, source: parsed.data.source, horizonsMs: opts.horizonsMs });
+    opts.onSignals?.(rows);
+    let actionable = 0;
+    for (const { signal, entry } of marked) {
+      // Only newly inserted signals go on: a redelivered batch never re-sends.
+      if ('rejected' in entry || !ids.has(signal.key)) continue;
+      const closeTimeMs = await opts.closeTimeOf(signal.market);
+      if (closeTimeMs === undefined) continue;
+      actionable++;
+      opts.router.offer({
+        signalId: `signal:${ids.get(signal.key)}`,
+        market: signal.market,
+        outcome: entry.outcome,
+        modelProbability: priceText(entry.modelProbability),
+        ask: priceText(entry.ask),
+        closeTimeMs,
+        reason: `${signal.type} ${signal.priority} (confidence ${signal.confidence.toFixed(2)})`,
+        type: signal.type,
+        category: signal.category,
+      });
+    }
+    return { ticks: ticks.length, detected: detected.length, actionable };
+  };
+  const worker = new Worker<SignalTickBatch, SignalWorkerResult>(opts.queueName, processor, { connection: opts.connection, prefix: opts.prefix, concurrency: 1 });
+  worker.on('failed', (job, err) => opts.log?.(`signal job ${job?.id ?? '?'} failed: ${err.message}`));
+  return worker;
+}
