@@ -1,4 +1,6 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
 import { KestrelError } from '../domain/errors';
 
 /**
@@ -14,14 +16,27 @@ export function toActivityFailure(err: unknown): unknown {
   return err;
 }
 
-/** Wraps every activity of a set so thrown errors are mapped once, in one place. */
-export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+/** Workflow and activity ids of the running activity, for log lines (none outside an activity). */
+function activityIds(): Record<string, unknown> {
+  try {
+    const info = Context.current().info;
+    return { workflowId: info.workflowExecution?.workflowId, runId: info.workflowExecution?.runId, activity: info.activityType, attempt: info.attempt };
+  } catch {
+    return {};
+  }
+}
+
+/** Wraps every activity of a set so thrown errors are mapped (and logged with their workflow id) once, in one place. */
+export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, logger?: Logger): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {
       try {
-        return await fn(...args);
+        const result = await fn(...args);
+        logger?.debug(activityIds(), `activity ${name} completed`);
+        return result;
       } catch (err) {
+        logger?.warn({ ...activityIds(), err: (err as Error).message }, `activity ${name} failed`);
         throw toActivityFailure(err);
       }
     };

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Database } from '../db/client';
 import { ValidationError } from '../domain/errors';
 import { withFailureMapping } from './failures';
@@ -9,6 +10,7 @@ export interface ActivityDeps {
   db: Database;
   trading: Omit<TradingDeps, 'db'>;
   risk: Omit<RiskDeps, 'db'>;
+  logger?: Logger;
 }
 
 /** All activities, built from explicit dependencies (no module-level singletons). */
@@ -32,7 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     submitOrder: counted(trading.submitOrder),
     cancelOrder: counted(trading.cancelOrder),
     ...risk,
-  });
+  }, deps.logger);
 }
 
 export type Activities = ReturnType<typeof createActivities>;

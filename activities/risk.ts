@@ -1,6 +1,7 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { positions, riskEvents, riskState } from '../db/schema';
+import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
 import { Dec } from '../domain/decimal';
 import { checkOrder, initialRiskState, recordClosedPosition, recordVenueRequest, resetBreakers, rollTradingDay, type OpenExposure, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
@@ -11,7 +12,9 @@ export interface RiskDeps {
   clock: Clock;
   /** When market data for a market last arrived (local clock), for the staleness rule. */
   lastMarketDataMs: (market: string) => number | undefined;
-  alert?: (message: string) => void;
+  alert?: AlertSink;
+  /** A closed position losing at least this much raises an alert. */
+  largeLossDollars?: Dec;
   /** Drives every open position to a CRITICAL exit (flatten-all) when a breaker halts trading. */
   flatten?: (reason: string) => Promise<string[]>;
 }
@@ -47,7 +50,7 @@ export function createRiskActivities(deps: RiskDeps) {
     for (const breaker of tripped) {
       const reason = state.tripped.find((t) => t.breaker === breaker)?.reason ?? breaker;
       await record('breaker_trip', breaker, reason, { positionId, details: { mode: state.mode } });
-      deps.alert?.(`circuit breaker ${breaker} tripped: ${reason}; trading mode ${state.mode}`);
+      deps.alert?.({ kind: breaker === 'stale_market_data' ? 'stale_data' : 'breaker', severity: state.mode === 'HALTED' ? 'critical' : 'warning', title: `circuit breaker ${breaker} tripped`, detail: `${reason}; trading mode ${state.mode}${positionId ? ` (after ${positionId})` : ''}`, key: breaker });
     }
     if (tripped.length > 0 && state.mode === 'HALTED' && deps.flatten) {
       const flattened = await deps.flatten(`circuit breaker ${tripped.join(', ')}`);
@@ -83,7 +86,11 @@ export function createRiskActivities(deps: RiskDeps) {
     /** Folds a finished position into daily P&L and the loss streak; trips and records breakers. */
     async recordPositionClosed(input: { positionId: string; realizedPnl: string }): Promise<string[]> {
       const now = deps.clock.nowMs();
-      const outcome = await withRiskState(deps.db, now, (state) => ({ tripped: recordClosedPosition(state, new Dec(input.realizedPnl), deps.limits, now), state }));
+      const pnl = new Dec(input.realizedPnl);
+      if (deps.largeLossDollars && pnl.lte(deps.largeLossDollars.negated()) && !pnl.isZero()) {
+        deps.alert?.({ kind: 'large_loss', severity: 'warning', title: `large loss on ${input.positionId}`, detail: `realized P&L ${pnl.toFixed(4)} (alert threshold -${deps.largeLossDollars.toFixed(2)})`, key: input.positionId });
+      }
+      const outcome = await withRiskState(deps.db, now, (state) => ({ tripped: recordClosedPosition(state, pnl, deps.limits, now), state }));
       return afterTrips(outcome, input.positionId);
     },
   };

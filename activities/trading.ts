@@ -1,3 +1,5 @@
+import { Dec } from '../domain/decimal';
+import type { AlertSink } from '../domain/alerts';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { exitAttempts, positionExits, positions } from '../db/schema';
@@ -14,6 +16,7 @@ export interface TradingDeps {
   books: BookSource;
   settlements: SettlementSource;
   clock: Clock;
+  alert?: AlertSink;
 }
 
 export interface PositionRecord {
@@ -135,7 +138,11 @@ export function createTradingActivities(deps: TradingDeps) {
 
     async recordPositionExit(e: PositionExitRecord): Promise<void> {
       const { finishedAtMs, averagePrice, ...rest } = e;
-      await deps.db.insert(positionExits).values({ ...rest, averagePrice: averagePrice ?? null, finishedAt: new Date(finishedAtMs) }).onConflictDoNothing();
+      const inserted = await deps.db.insert(positionExits).values({ ...rest, averagePrice: averagePrice ?? null, finishedAt: new Date(finishedAtMs) }).onConflictDoNothing().returning({ exitNo: positionExits.exitNo });
+      // An urgent exit that ended with contracts still held needs a human (once per exit, not per retry).
+      if (inserted.length > 0 && (e.urgency === 'CRITICAL' || e.urgency === 'HIGH') && new Dec(e.filledSize).lt(e.requestedSize)) {
+        deps.alert?.({ kind: 'exit_failed', severity: 'critical', title: `exit #${e.exitNo} of ${e.positionId} incomplete`, detail: `${e.reason} (${e.urgency}): filled ${e.filledSize} of ${e.requestedSize} after ${e.attempts} attempts`, key: e.positionId });
+      }
     },
 
     async loadPosition(positionId: string) {

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadBootstrapConfig, loadConfigWithOverrides, resolveConfig, CONFIG_KEYS, defaultYamlPath, type LoadedConfig } from '../config/load';
 import { ensureDatabase, runMigrations } from '../db/admin';
 import { openDatabase } from '../db/client';
@@ -21,6 +21,7 @@ import { runPaperSession } from '../workers/paper-session';
 import { createRedis } from '../workers/redis';
 import { startMetricsServer } from '../workers/metrics';
 import { startStack } from '../workers/stack';
+import { createLogger, temporalLogger } from '../workers/logger';
 import { startDevServer } from '../workers/temporal-dev-server';
 
 /** Exit codes scripts can rely on. */
@@ -349,9 +350,11 @@ const commands: Record<string, Command> = {
       if (marketLimit !== undefined && (!Number.isInteger(marketLimit) || marketLimit < 1)) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
       const speed = values.speed === undefined ? 60 : Number(values.speed);
       if (!Number.isFinite(speed) || speed <= 0 || speed > 10_000) throw new UsageError(`--speed must be a number in (0, 10000], got ${JSON.stringify(values.speed)}`);
-      // Worker lifecycle chatter (bundling, state changes) hides the summary; warnings still show.
-      Runtime.install({ logger: new DefaultLogger('WARN') });
       const boot = loadBootstrapConfig();
+      // JSON logs on stderr (pino); the Temporal SDK's own logs join them with their workflow ids.
+      // Worker lifecycle chatter (bundling, state changes) hides the summary: warnings and up only.
+      const logger = createLogger({ level: boot.config.logging.level });
+      Runtime.install({ logger: temporalLogger(logger, 'WARN') });
       if (await ensureDatabase(boot.config.database.url)) out(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
       await runMigrations(boot.config.database.url);
       const { config } = await loadFullConfig();
@@ -364,7 +367,7 @@ const commands: Record<string, Command> = {
       const binary = typeof values['temporal-bin'] === 'string' ? values['temporal-bin'] : process.env.KESTREL_TEMPORAL_BIN;
       const dataHome = path.join(process.env.KESTREL_CACHE_DIR ?? path.join(homedir(), '.cache', 'kestrel'));
       const server = await startDevServer({ binary, ip: host ?? '127.0.0.1', port: Number(port ?? 7233), uiPort: config.temporal.uiPort, dbFile: path.join(dataHome, 'temporal-dev.sqlite'), namespace: config.temporal.namespace, log: out });
-      const stack = await startStack(config, { log: err });
+      const stack = await startStack(config, { logger });
       const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health });
 
       let stopping = false;

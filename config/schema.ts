@@ -155,6 +155,29 @@ export const configSchema = z.object({
       weightPriorCount: z.number().min(0).prefault(20),
     })
     .prefault({}),
+  alerts: z
+    .object({
+      /** Slack/Discord-compatible incoming webhook; empty = off. */
+      webhookUrl: z.union([z.literal(''), z.string().url()]).prefault(''),
+      /** SMTP relay host; empty = off. The password comes only from KESTREL_SMTP_PASSWORD. */
+      smtpHost: z.string().prefault(''),
+      smtpPort: z.number().int().min(1).max(65535).prefault(25),
+      smtpSecure: z.boolean().prefault(false),
+      smtpUser: z.string().prefault(''),
+      from: z.string().min(3).prefault('kestrel@localhost'),
+      to: commaList(z.string().email()).prefault(''),
+      maxPerWindow: z.number().int().min(1).prefault(3),
+      windowMs: durationMs.prefault(600_000),
+      /** A closed position losing at least this much raises an alert. */
+      largeLossDollars: nonNegativeDecimal('alerts.largeLossDollars').prefault('50'),
+    })
+    .prefault({})
+    .refine((a) => a.smtpHost === '' || a.to.length > 0, { message: 'alerts.to needs at least one address when alerts.smtpHost is set', path: ['to'] }),
+  logging: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).prefault('info'),
+    })
+    .prefault({}),
   replay: z
     .object({
       dataDir: z.string().min(1).prefault('../shared/data/kalshi-gold15m-ws'),

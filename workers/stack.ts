@@ -21,6 +21,12 @@ import { createMetrics, type Metrics } from './metrics';
 import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
 import { startSignalPipeline, type SignalPipeline } from './signals/pipeline';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { AlertRateLimiter, type AlertSink } from '../domain/alerts';
+import { kalshiCredentialsFromEnv, type KalshiCredentials } from '../venues/kalshi/signing';
+import { createAlerter, smtpChannel, webhookChannel, type AlertChannel } from './alerts';
+import { createLogger } from './logger';
 
 export interface Stack {
   config: KestrelConfig;
@@ -37,6 +43,11 @@ export interface Stack {
   /** The paper exchange the trading activities use. */
   venue: SimVenue;
   metrics: Metrics;
+  logger: Logger;
+  /** Rate-limited operator alerts (webhook, SMTP); `flush` waits for deliveries in flight. */
+  alerts: AlertSink & { flush(): Promise<void> };
+  /** Kalshi API credentials from KALSHI_API_KEY_ID / KALSHI_PRIVATE_KEY_PATH, when set. */
+  kalshiCredentials?: KalshiCredentials;
   /** Signal detection, persistence, outcomes and routing to strategies. */
   signals: SignalPipeline;
   /** Postgres, Redis and Temporal reachable? (for /health) */
@@ -49,13 +60,24 @@ export interface Stack {
 
 export interface StackOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
   /** Market close in this process's clock (replays map exchange time onto it); default: the market snapshot's close_time. */
   closeTimeOf?: (market: string) => Promise<number | undefined>;
   log?: (line: string) => void;
 }
 
 export async function startStack(config: KestrelConfig, opts: StackOptions = {}): Promise<Stack> {
-  const log = opts.log ?? (() => {});
+  const logger = opts.logger ?? createLogger({ level: config.logging.level });
+  const log = opts.log ?? ((line: string) => logger.info(line));
+  const env = opts.env ?? process.env;
+  const kalshiCredentials = kalshiCredentialsFromEnv(env, (p) => readFileSync(p, 'utf8'));
+  if (kalshiCredentials) logger.info('kalshi credentials loaded from the environment');
+  const alertChannels: AlertChannel[] = [];
+  const a = config.alerts;
+  if (a.webhookUrl) alertChannels.push(webhookChannel(a.webhookUrl));
+  if (a.smtpHost) alertChannels.push(smtpChannel({ host: a.smtpHost, port: a.smtpPort, secure: a.smtpSecure, from: a.from, to: a.to, user: a.smtpUser || undefined, password: env.KESTREL_SMTP_PASSWORD }));
+  const alerts = createAlerter({ channels: alertChannels, limiter: new AlertRateLimiter({ maxPerWindow: a.maxPerWindow, windowMs: a.windowMs }), clock: { nowMs: () => Date.now() }, logger });
   const database = openDatabase(config.database.url, { max: config.database.poolMax, applicationName: 'kestrel-workers' });
   const workerRedis = createRedis(config.redis.url, 'worker');
   const producerRedis = createRedis(config.redis.url, 'producer');
@@ -79,8 +101,9 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({
       db: database.db,
-      trading: { venue, books: bookSource, settlements: new RecordedSettlements(database.db), clock },
-      risk: { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: (msg) => log(`ALERT ${msg}`), flatten: (reason) => flattenAll(temporal, reason) },
+      trading: { venue, books: bookSource, settlements: new RecordedSettlements(database.db), clock, alert: alerts },
+      logger: logger.child({ component: 'activities' }),
+      risk: { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) },
     }),
     workflowBundle: opts.workflowBundle,
     shutdownGraceTime: config.temporal.shutdownGraceMs,
@@ -165,6 +188,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       await nativeConnection.close();
       await clientConnection.close();
       log('shutdown: temporal worker stopped');
+      await alerts.flush();
       // 3. Pools last: nothing above can need them any more.
       await database.close();
       await Promise.allSettled([quit(workerRedis), quit(producerRedis)]);
@@ -190,7 +214,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     return { ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'), checks };
   };
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, metrics, signals, health, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

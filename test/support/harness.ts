@@ -84,6 +84,7 @@ async function createHarness(): Promise<Harness> {
         'signals.queueName': uniqueName('signals'),
         'ingest.jobAttempts': 2,
         'paper.latencyMs': 0,
+        'logging.level': 'warn',
         // Tests share one database: breakers would carry losses from one test into the next.
         // The risk tests set their own limits.
         'risk.maxConsecutiveLosses': 1_000_000,

@@ -47,3 +47,21 @@ export function kalshiAuthHeaders(credentials: KalshiCredentials, timestampMs: n
 }
 
 export const publicKeyOf = (privateKey: KeyObject): KeyObject => createPublicKey(privateKey);
+
+/**
+ * Credentials from the environment only: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH (a PEM file).
+ * Neither is ever put in config, logs or error messages (errors name the variable, not its value).
+ */
+export function kalshiCredentialsFromEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => string): KalshiCredentials | undefined {
+  const keyId = env.KALSHI_API_KEY_ID;
+  const keyPath = env.KALSHI_PRIVATE_KEY_PATH;
+  if (!keyId && !keyPath) return undefined;
+  if (!keyId || !keyPath) throw new Error('Kalshi credentials need both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH');
+  let pem: string;
+  try {
+    pem = readFile(keyPath);
+  } catch (e) {
+    throw new Error(`cannot read the file named by KALSHI_PRIVATE_KEY_PATH (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return loadKalshiCredentials(keyId, pem);
+}

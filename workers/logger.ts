@@ -1,0 +1,18 @@
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Structured JSON logs. Secrets never reach a log line: they are only read from the environment or
+ * files (never config), never put into log fields, and these paths are redacted as a second guard.
+ */
+export const REDACT_PATHS = ['password', 'pass', 'privateKey', 'apiKeyId', 'headers.authorization', 'headers["KALSHI-ACCESS-KEY"]', 'headers["KALSHI-ACCESS-SIGNATURE"]', '*.password', '*.privateKey', '*.apiKeyId'];
+
+export function createLogger(opts: { level: string; destination?: DestinationStream; name?: string }): Logger {
+  return pino({ level: opts.level, name: opts.name ?? 'kestrel', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, opts.destination ?? pino.destination(2));
+}
+
+/** Temporal SDK logs (worker, workflows, activities) into pino, keeping their workflow / activity ids as fields. */
+export function temporalLogger(logger: Logger, level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'WARN'): DefaultLogger {
+  const map = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  return new DefaultLogger(level, (entry: LogEntry) => logger[map[entry.level]]({ ...(entry.meta ?? {}), source: 'temporal' }, entry.message));
+}
