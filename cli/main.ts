@@ -11,6 +11,7 @@ import { explainOrder } from '../db/provenance';
 import { readRiskState, resetRiskState } from '../activities/risk';
 import { positions, riskEvents } from '../db/schema';
 import { flattenAll } from '../workers/flatten';
+import { createStrategy, listStrategies, readStrategyConfig, startStrategy, stopStrategy } from './strategy';
 import { loadPerformanceMatrix, recentSignals, resolveDueOutcomes } from '../db/signals-repo';
 import { RecordedSettlements } from '../db/settlements';
 import { deriveWeights } from '../domain/signals/performance';
@@ -215,6 +216,71 @@ const commands: Record<string, Command> = {
         else for (const r of rows) out(`${r.day}  ${String(r.positions).padStart(4)} positions  ${r.wins} won / ${r.losses} lost  P&L ${Number(r.pnl).toFixed(4)}  fees ${Number(r.fees).toFixed(4)}`);
         return EXIT.ok;
       });
+    },
+  },
+
+  strategy: {
+    summary: 'create | list | start | stop strategy versions (immutable; start subscribes the run to its signal types)',
+    usage: 'kestrel strategy create <name> --file F.(yaml|json) | list [--json] | start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:<dataset> | stop <workflow-id>',
+    options: { file: { type: 'string' }, version: { type: 'string' }, venue: { type: 'string' }, feed: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values, positionals }) {
+      const [sub, arg] = positionals;
+      const { config } = loadBootstrapConfig();
+      const asUsage = async <T>(fn: () => Promise<T>) => {
+        try {
+          return await fn();
+        } catch (e) {
+          // Bad names, files, venues and feeds are the caller's to fix: usage errors, with the reason.
+          if (e instanceof Error && !('code' in e)) throw new UsageError(e.message);
+          throw e;
+        }
+      };
+      if (sub === 'create') {
+        if (!arg || typeof values.file !== 'string') throw new UsageError('usage: kestrel strategy create <name> --file F.(yaml|json)');
+        const strategyConfig = await asUsage(async () => readStrategyConfig(values.file as string));
+        return withDatabase(config.database.url, async (h) => {
+          const v = await asUsage(() => createStrategy(h.db, arg, strategyConfig));
+          if (values.json) json(v);
+          else out(`created strategy ${v.name} ${v.version} (id ${v.id}, draft)`);
+          return EXIT.ok;
+        });
+      }
+      if (sub === 'list') {
+        return withDatabase(config.database.url, async (h) => {
+          const rows = await listStrategies(h.db);
+          if (values.json) json(rows);
+          else if (rows.length === 0) out('no strategies (create one with `kestrel strategy create`)');
+          else
+            for (const r of rows) {
+              out(`${r.name} ${r.version}  ${r.status}  (id ${r.id})`);
+              for (const run of r.runs) out(`    ${run.status.padEnd(8)} ${run.workflowId}  venue ${run.venue}  feed ${run.feed}  since ${run.startedAt.toISOString()}`);
+            }
+          return EXIT.ok;
+        });
+      }
+      if (sub === 'start') {
+        if (!arg || typeof values.venue !== 'string' || typeof values.feed !== 'string') throw new UsageError('usage: kestrel strategy start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:<dataset>');
+        return withDatabase(config.database.url, (h) =>
+          withTemporal(async (client) => {
+            const started = await asUsage(() => startStrategy(h.db, client, config, { name: arg, version: typeof values.version === 'string' ? values.version : undefined, venue: values.venue as string, feed: values.feed as string, nowMs: Date.now() }));
+            if (values.json) json(started);
+            else out(`started ${started.workflowId} (${started.version}, ${started.status}); Temporal UI: http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(started.workflowId)}`);
+            return EXIT.ok;
+          }),
+        );
+      }
+      if (sub === 'stop') {
+        if (!arg) throw new UsageError('usage: kestrel strategy stop <workflow-id>');
+        return withDatabase(config.database.url, (h) =>
+          withTemporal(async (client) => {
+            const stopped = await asUsage(() => stopStrategy(h.db, client, arg));
+            if (values.json) json(stopped);
+            else out(`stopped ${stopped.workflowId}; ${stopped.openPositions} open positions keep running to their exits`);
+            return EXIT.ok;
+          }),
+        );
+      }
+      throw new UsageError('usage: kestrel strategy create|list|start|stop');
     },
   },
 

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { EXIT, main } from '../../cli/main';
-import { getHarness, type Harness } from '../support/harness';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { strategyRuns } from '../../db/schema';
+import { getHarness, REPO_ROOT, type Harness } from '../support/harness';
+import { useStack } from '../support/stack';
 
 /** Runs the CLI in-process with a given environment, capturing what it prints. */
 async function kestrel(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -56,7 +60,7 @@ describe('kestrel CLI', function () {
   it('prints help for every command', async () => {
     const help = await kestrel(['--help'], env);
     assert.equal(help.code, EXIT.ok);
-    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk', 'positions', 'exit', 'report', 'signals']) {
+    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk', 'positions', 'exit', 'report', 'signals', 'strategy']) {
       assert.match(help.stdout, new RegExp(`\\b${name}\\b`));
       assert.equal((await kestrel([name, '--help'], env)).code, EXIT.ok);
     }
@@ -110,5 +114,44 @@ describe('kestrel CLI', function () {
     const down = await kestrel(['health', '--json'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(down.code, EXIT.unavailable);
     assert.equal((JSON.parse(down.stdout) as { name: string; ok: boolean }[]).find((r) => r.name === 'temporal')!.ok, false);
+  });
+});
+
+describe('kestrel strategy create | list | start | stop (real Temporal worker)', function () {
+  this.timeout(60_000);
+  const stack = useStack();
+
+  it('creates an immutable version from a file, starts it on paper subscribed to its signal types, lists and stops it', async () => {
+    const harness = await getHarness();
+    const s = stack();
+    const env = { DATABASE_URL: harness.databaseUrl, REDIS_URL: harness.redisUrl, TEMPORAL_ADDRESS: harness.temporalAddress, KESTREL__TEMPORAL__TASK_QUEUE: s.config.temporal.taskQueue };
+    const name = `imb-${process.pid}-${Date.now() % 100000}`;
+    const file = path.join(REPO_ROOT, 'config', 'strategies', 'imbalance.yaml');
+
+    assert.equal((await kestrel(['strategy', 'create', 'Bad Name!', '--file', file], env)).code, EXIT.usage);
+    assert.match((await kestrel(['strategy', 'create', name, '--file', '/nope.yaml'], env)).stderr, /ENOENT|no such file/);
+    const created = await kestrel(['strategy', 'create', name, '--file', file], env);
+    assert.equal(created.code, EXIT.ok, created.stderr);
+    assert.match(created.stdout, new RegExp(`created strategy ${name} v1\\.0`));
+
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'kalshi', '--feed', 'live'], env)).stderr, /live order routing is not enabled/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'tape'], env)).stderr, /--feed must be live or replay/);
+    assert.equal((await kestrel(['strategy', 'start', 'no-such-strategy', '--venue', 'paper', '--feed', 'live'], env)).code, EXIT.usage);
+    const started = await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'live', '--json'], env);
+    assert.equal(started.code, EXIT.ok, started.stderr);
+    const { workflowId, status } = JSON.parse(started.stdout) as { workflowId: string; status: string };
+    assert.equal(status, 'testing', 'a draft that starts trading moves to testing');
+    const [run] = await s.database.db.select().from(strategyRuns).where(eq(strategyRuns.workflowId, workflowId));
+    assert.deepEqual(run!.signalTypes, ['book_imbalance', 'volume_spike']);
+
+    const list = JSON.parse((await kestrel(['strategy', 'list', '--json'], env)).stdout) as { name: string; runs: { workflowId: string; status: string }[] }[];
+    assert.deepEqual(list.find((r) => r.name === name)!.runs.map((r) => [r.workflowId, r.status]), [[workflowId, 'running']]);
+
+    const stopped = await kestrel(['strategy', 'stop', workflowId], env);
+    assert.equal(stopped.code, EXIT.ok, stopped.stderr);
+    assert.match(stopped.stdout, /0 open positions/);
+    assert.match((await kestrel(['strategy', 'stop', workflowId], env)).stderr, /already stopped/);
+    const desc = await s.temporal.workflow.getHandle(workflowId).describe();
+    assert.equal(desc.status.name, 'COMPLETED');
   });
 });

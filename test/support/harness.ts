@@ -24,7 +24,7 @@ export interface Harness {
   config(overrides?: Record<string, unknown>): KestrelConfig;
 }
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SHARED_DATA_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'data');
 export const TEST_ADMIN_DB_URL = process.env.KESTREL_TEST_ADMIN_DB_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
