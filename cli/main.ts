@@ -23,6 +23,7 @@ import { createRedis } from '../workers/redis';
 import { startMetricsServer } from '../workers/metrics';
 import { startStack } from '../workers/stack';
 import { createLogger, temporalLogger } from '../workers/logger';
+import { dashboardData } from '../workers/dashboard';
 import { startDevServer } from '../workers/temporal-dev-server';
 
 /** Exit codes scripts can rely on. */
@@ -434,7 +435,8 @@ const commands: Record<string, Command> = {
       const dataHome = path.join(process.env.KESTREL_CACHE_DIR ?? path.join(homedir(), '.cache', 'kestrel'));
       const server = await startDevServer({ binary, ip: host ?? '127.0.0.1', port: Number(port ?? 7233), uiPort: config.temporal.uiPort, dbFile: path.join(dataHome, 'temporal-dev.sqlite'), namespace: config.temporal.namespace, log: out });
       const stack = await startStack(config, { logger });
-      const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health });
+      const temporalUi = `${server.uiUrl}/namespaces/${config.temporal.namespace}`;
+      const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health, dashboard: () => dashboardData(stack.database.db, temporalUi, Date.now()) });
 
       let stopping = false;
       const stop = async (signal: string) => {
@@ -453,6 +455,7 @@ const commands: Record<string, Command> = {
       out('');
       out(`Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
       out(`Temporal gRPC: ${server.address}   task queue: ${config.temporal.taskQueue}`);
+      out(`Dashboard:     ${metricsServer.url}/`);
       out(`Metrics:       ${metricsServer.url}/metrics   health: ${metricsServer.url}/health`);
       out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
       out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}`);

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
+bash scripts/ensure-chromium.sh
 KESTREL_TEMPORAL_BIN="$(bash scripts/ensure-temporal.sh)"
 export KESTREL_TEMPORAL_BIN
 echo "== lint" && npx --no-install eslint .

@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import type { BookStore } from '../domain/market-data/book-store';
+import { DASHBOARD_HTML } from './dashboard';
 
 export interface MetricsSources {
   db: Database;
@@ -83,8 +84,8 @@ export function createMetrics(sources: MetricsSources) {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Serves /metrics (Prometheus text) and /health (JSON; 503 when a check fails). */
-export async function startMetricsServer(opts: { port: number; host?: string; metrics: Metrics; health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }> }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+/** Serves /metrics (Prometheus text), /health (JSON; 503 when a check fails) and the dashboard (/ and /api/dashboard). */
+export async function startMetricsServer(opts: { port: number; host?: string; metrics: Metrics; health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>; dashboard?: () => Promise<unknown> }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, type: string, body: string) => {
@@ -95,7 +96,11 @@ export async function startMetricsServer(opts: { port: number; host?: string; me
       opts.metrics.registry.metrics().then((text) => reply(200, opts.metrics.registry.contentType, text), (e: Error) => reply(500, 'text/plain', `metrics failed: ${e.message}`));
     } else if (path === '/health') {
       opts.health().then((h) => reply(h.ok ? 200 : 503, 'application/json', JSON.stringify(h)), (e: Error) => reply(503, 'application/json', JSON.stringify({ ok: false, error: e.message })));
-    } else reply(404, 'text/plain', 'not found: try /metrics or /health');
+    } else if (opts.dashboard && (path === '/' || path === '/dashboard')) {
+      reply(200, 'text/html; charset=utf-8', DASHBOARD_HTML);
+    } else if (opts.dashboard && path === '/api/dashboard') {
+      opts.dashboard().then((d) => reply(200, 'application/json', JSON.stringify(d)), (e: Error) => reply(500, 'application/json', JSON.stringify({ error: e.message })));
+    } else reply(404, 'text/plain', 'not found: try /metrics, /health or / (dashboard)');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
