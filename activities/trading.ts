@@ -6,8 +6,10 @@ import { exitAttempts, positionExits, positions } from '../db/schema';
 import type { Clock } from '../domain/clock';
 import type { SettlementSource } from '../domain/ports';
 import { ValidationError } from '../domain/errors';
-import { ONE_DOLLAR, priceText, sizeText } from '../domain/fixed-point';
-import { orderRequestWireSchema, type OrderRequestWire, type OrderStateWire, type QuoteWire } from '../domain/trading/wire';
+import { quoteFromBook } from '../domain/trading/quote';
+import { orderRequestWireSchema, type ExitAttemptRecord, type OrderRequestWire, type OrderStateWire, type PositionExitRecord, type PositionRecord, type QuoteWire } from '../domain/trading/wire';
+
+export type { ExitAttemptRecord, PositionExitRecord, PositionRecord };
 import type { BookSource, SimVenue } from '../venues/sim/sim-venue';
 
 export interface TradingDeps {
@@ -19,71 +21,11 @@ export interface TradingDeps {
   alert?: AlertSink;
 }
 
-export interface PositionRecord {
-  positionId: string;
-  strategyId: string;
-  market: string;
-  outcome: 'yes' | 'no';
-  status: string;
-  entryPrice?: string;
-  size: string;
-  remainingSize: string;
-  realizedPnl: string;
-  fees: string;
-  state: Record<string, unknown>;
-  openedAtMs?: number;
-  closedAtMs?: number;
-  provenance?: { strategyVersionId?: number; modelVersionId?: number; signalId?: string };
-}
-
-export interface ExitAttemptRecord {
-  positionId: string;
-  exitNo: number;
-  attemptNo: number;
-  reason: string;
-  urgency: string;
-  orderType: string;
-  limitPrice: string;
-  timeoutMs: number;
-  clientOrderId: string;
-  filledSize: string;
-  outcome: string;
-  attemptedAtMs: number;
-}
-
-export interface PositionExitRecord {
-  positionId: string;
-  exitNo: number;
-  reason: string;
-  urgency: string;
-  requestedSize: string;
-  filledSize: string;
-  averagePrice?: string;
-  fees: string;
-  realizedPnl: string;
-  attempts: number;
-  triggered: unknown[];
-  finishedAtMs: number;
-}
-
 export function createTradingActivities(deps: TradingDeps) {
   return {
     /** Best bid/ask for the held outcome: a NO bid is a YES ask seen from the other side. */
     async getQuote(input: { market: string; outcome: 'yes' | 'no' }): Promise<QuoteWire> {
-      const book = deps.books.book(input.market);
-      if (!book) return { market: input.market, outcome: input.outcome, bidSize: '0', askSize: '0', tsMs: 0, stale: true };
-      const top = book.top();
-      const [bid, ask] = input.outcome === 'yes' ? [top.yesBid, top.yesAsk] : [top.yesAsk && { price: ONE_DOLLAR - top.yesAsk.price, size: top.yesAsk.size }, top.yesBid && { price: ONE_DOLLAR - top.yesBid.price, size: top.yesBid.size }];
-      return {
-        market: input.market,
-        outcome: input.outcome,
-        bid: bid && priceText(bid.price),
-        bidSize: bid ? sizeText(bid.size) : '0',
-        ask: ask && priceText(ask.price),
-        askSize: ask ? sizeText(ask.size) : '0',
-        tsMs: book.lastUpdateMs,
-        stale: book.stale,
-      };
+      return quoteFromBook(deps.books.book(input.market), input.market, input.outcome);
     },
 
     async submitOrder(input: OrderRequestWire): Promise<OrderStateWire> {

@@ -1,6 +1,7 @@
 import { Dec } from '../decimal';
 import { kalshiFee } from '../fees';
-import { ONE_DOLLAR, priceDecimal, sizeDecimal } from '../fixed-point';
+import { ONE_DOLLAR, priceDecimal, priceText, sizeDecimal, sizeText } from '../fixed-point';
+import type { OrderStateWire } from '../trading/wire';
 import type { BinaryOrderBook, BookSide } from '../market-data/order-book';
 
 /**
@@ -207,4 +208,21 @@ export class SimMatchingEngine {
 /** Settlement payout per contract held: $1 if the held outcome won, else 0. */
 export function settlementValue(held: Outcome, result: Outcome): Dec {
   return new Dec(held === result ? 1 : 0);
+}
+
+/** An order's state in wire form (decimal strings), as the trading activities and the backtester return it. */
+export function orderStateWire(state: SimOrderState): OrderStateWire {
+  const filled = state.fills.reduce((n, f) => n.plus(sizeText(f.size)), new Dec(0));
+  const notional = state.fills.reduce((n, f) => n.plus(new Dec(sizeText(f.size)).times(priceText(f.price))), new Dec(0));
+  const fees = state.fills.reduce((n, f) => n.plus(f.fee), new Dec(0));
+  return {
+    clientOrderId: state.request.clientOrderId,
+    status: state.status,
+    size: sizeText(state.request.size),
+    filled: filled.toFixed(6),
+    averagePrice: filled.gt(0) ? notional.div(filled).toFixed(6) : undefined,
+    fees: fees.toFixed(6),
+    fills: state.fills.map((f) => ({ price: priceText(f.price), size: sizeText(f.size), liquidity: f.liquidity, fee: f.fee.toFixed(6), tsMs: f.tsMs })),
+    rejectReason: state.rejectReason,
+  };
 }

@@ -48,3 +48,52 @@ export interface OrderStateWire {
   fills: FillWire[];
   rejectReason?: string;
 }
+
+// What position logic records (activities persist it; the backtester keeps it in memory).
+export interface PositionRecord {
+  positionId: string;
+  strategyId: string;
+  market: string;
+  outcome: 'yes' | 'no';
+  status: string;
+  entryPrice?: string;
+  size: string;
+  remainingSize: string;
+  realizedPnl: string;
+  fees: string;
+  state: Record<string, unknown>;
+  openedAtMs?: number;
+  closedAtMs?: number;
+  provenance?: { strategyVersionId?: number; modelVersionId?: number; signalId?: string };
+}
+
+export interface ExitAttemptRecord {
+  positionId: string;
+  exitNo: number;
+  attemptNo: number;
+  reason: string;
+  urgency: string;
+  orderType: string;
+  limitPrice: string;
+  timeoutMs: number;
+  clientOrderId: string;
+  filledSize: string;
+  outcome: string;
+  attemptedAtMs: number;
+}
+
+export interface PositionExitRecord {
+  positionId: string;
+  exitNo: number;
+  reason: string;
+  urgency: string;
+  requestedSize: string;
+  filledSize: string;
+  averagePrice?: string;
+  fees: string;
+  realizedPnl: string;
+  attempts: number;
+  triggered: unknown[];
+  finishedAtMs: number;
+}
+

@@ -2,11 +2,10 @@ import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { fills as fillsTable, marketSnapshots, orders } from '../../db/schema';
 import type { Clock } from '../../domain/clock';
-import { Dec } from '../../domain/decimal';
 import { priceText, priceUnits, sizeText, sizeUnits } from '../../domain/fixed-point';
 import type { UnitEvent } from '../../domain/market-data/events';
 import type { BinaryOrderBook } from '../../domain/market-data/order-book';
-import { type SimMatchingEngine, type SimOrderState } from '../../domain/sim/matching';
+import { orderStateWire as toWire, type SimMatchingEngine, type SimOrderState } from '../../domain/sim/matching';
 import type { OrderRequestWire, OrderStateWire } from '../../domain/trading/wire';
 
 export interface BookSource {
@@ -122,20 +121,4 @@ export class SimVenue {
       fills: rows.map((f) => ({ price: f.price, size: f.size, liquidity: f.liquidity as 'taker' | 'maker', fee: f.fee, tsMs: f.filledAt.getTime() })),
     };
   }
-}
-
-export function toWire(state: SimOrderState): OrderStateWire {
-  const filled = state.fills.reduce((n, f) => n.plus(sizeText(f.size)), new Dec(0));
-  const notional = state.fills.reduce((n, f) => n.plus(new Dec(sizeText(f.size)).times(priceText(f.price))), new Dec(0));
-  const fees = state.fills.reduce((n, f) => n.plus(f.fee), new Dec(0));
-  return {
-    clientOrderId: state.request.clientOrderId,
-    status: state.status,
-    size: sizeText(state.request.size),
-    filled: filled.toFixed(6),
-    averagePrice: filled.gt(0) ? notional.div(filled).toFixed(6) : undefined,
-    fees: fees.toFixed(6),
-    fills: state.fills.map((f) => ({ price: priceText(f.price), size: sizeText(f.size), liquidity: f.liquidity, fee: f.fee.toFixed(6), tsMs: f.tsMs })),
-    rejectReason: state.rejectReason,
-  };
 }

@@ -1,0 +1,376 @@
+import { Dec } from '../decimal';
+import type { RiskDecision } from '../risk/risk-manager';
+import { entryClientOrderId, exitClientOrderId, planExitAttempt, type ExitPlanConfig } from './exit-plan';
+import { evaluateExits, type ExitConfig, type TriggeredExit, type Urgency } from './exits';
+import type { ExitAttemptRecord, OrderRequestWire, OrderStateWire, PositionExitRecord, PositionRecord, QuoteWire } from './wire';
+
+/**
+ * One position's life (entry → monitoring → exits by priority → multi-attempt exit walk →
+ * settlement), written once and run two ways: by the Temporal position workflow (durable, live
+ * and paper) and by the in-process backtester (simulated clock). Everything it does to the world
+ * goes through `PositionPorts`; everything about time through `PositionRuntime`.
+ */
+export type PositionStatus = 'entering' | 'open' | 'exiting' | 'closed' | 'settled' | 'entry_failed' | 'risk_denied';
+
+export interface PositionCadence {
+  /** Monitoring interval normally, and when close is near or an exit is pending. */
+  normalMs: number;
+  urgentMs: number;
+  /** How often a resting order is re-checked. */
+  pollMs: number;
+  /** After close, how long to wait for the result before giving up (the position stays open). */
+  settleTimeoutMs: number;
+}
+
+export interface PositionInput {
+  strategyId: string;
+  market: string;
+  outcome: 'yes' | 'no';
+  closeTimeMs: number;
+  entry: { limitPrice: string; size: string; timeoutMs: number };
+  modelProbability?: string;
+  /** What caused this position: recorded on the position and reachable from every order. */
+  provenance?: { strategyVersionId?: number; modelVersionId?: number; signalId?: string };
+  cadence: PositionCadence;
+  /** Raw (string) exit and execution settings; validated by the domain schemas. */
+  exitConfig?: Record<string, unknown>;
+  planConfig?: Record<string, unknown>;
+  /** Carried across continue-as-new. */
+  resume?: PositionSnapshot;
+}
+
+export interface PositionSnapshot {
+  positionId: string;
+  status: PositionStatus;
+  market: string;
+  outcome: 'yes' | 'no';
+  entryPrice?: string;
+  size: string;
+  remaining: string;
+  realizedPnl: string;
+  fees: string;
+  highWaterBid: string;
+  partialStagesDone: number;
+  exitNo: number;
+  currentExit?: { exitNo: number; reason: string; urgency: Urgency; attemptNo: number; requested: string; filled: string };
+  lastQuote?: QuoteWire;
+  lastTriggered: { reason: string; urgency: string; detail: string }[];
+  pendingManualExit?: { urgency: Urgency; reason: string };
+  settlement?: 'yes' | 'no';
+  riskDenial?: string;
+}
+
+export interface ManualExitRequest {
+  urgency: Urgency;
+  reason?: string;
+}
+
+export interface PositionPorts {
+  getQuote(input: { market: string; outcome: 'yes' | 'no' }): Promise<QuoteWire>;
+  submitOrder(input: OrderRequestWire): Promise<OrderStateWire>;
+  getOrder(clientOrderId: string): Promise<OrderStateWire>;
+  cancelOrder(clientOrderId: string): Promise<OrderStateWire>;
+  marketResult(market: string): Promise<'yes' | 'no' | null>;
+  recordPosition(record: PositionRecord): Promise<void>;
+  recordExitAttempt(record: ExitAttemptRecord): Promise<void>;
+  recordPositionExit(record: PositionExitRecord): Promise<void>;
+  checkEntryRisk(input: { positionId: string; market: string; cost: string; closeTimeMs: number }): Promise<RiskDecision>;
+  recordPositionClosed(input: { positionId: string; realizedPnl: string }): Promise<unknown>;
+}
+
+export interface PositionRuntime {
+  /** The position's clock (workflow time, or the simulated market clock). */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Waits up to `ms`, returning early when a manual exit becomes pending. */
+  waitForCommand(p: PositionState, ms: number): Promise<void>;
+  /** Versioning of behaviour changes (Temporal's patched(); always true in a backtest). */
+  patched(id: string): boolean;
+  /** Called before each persisted status change (search attributes). */
+  onStatus(p: PositionState): void;
+  /** Continue-as-new when the history is long (never returns then). */
+  maybeContinueAsNew(p: PositionState): Promise<void>;
+  /** After the end: tell the parent strategy, let handlers finish. */
+  finished(p: PositionState): Promise<void>;
+  log(message: string, meta: Record<string, unknown>): void;
+}
+
+const ZERO = new Dec(0);
+
+/** Position state lives in one object; handlers and the main loop share it (and it survives continue-as-new as a snapshot). */
+export class PositionState {
+  status: PositionStatus = 'entering';
+  entryPrice?: Dec;
+  size = ZERO;
+  remaining = ZERO;
+  realizedPnl = ZERO;
+  fees = ZERO;
+  highWaterBid = ZERO;
+  partialStagesDone = 0;
+  exitNo = 0;
+  currentExit?: PositionSnapshot['currentExit'];
+  lastQuote?: QuoteWire;
+  lastTriggered: TriggeredExit[] = [];
+  pendingManualExit?: { urgency: Urgency; reason: string };
+  circuitBreaker?: string;
+  rebalance = false;
+  settlement?: 'yes' | 'no';
+  riskDenial?: string;
+  openedAtMs?: number;
+  closedAtMs?: number;
+
+  constructor(
+    readonly id: string,
+    readonly input: PositionInput,
+  ) {
+    const r = input.resume;
+    if (r) {
+      this.status = r.status;
+      this.entryPrice = r.entryPrice === undefined ? undefined : new Dec(r.entryPrice);
+      this.size = new Dec(r.size);
+      this.remaining = new Dec(r.remaining);
+      this.realizedPnl = new Dec(r.realizedPnl);
+      this.fees = new Dec(r.fees);
+      this.highWaterBid = new Dec(r.highWaterBid);
+      this.partialStagesDone = r.partialStagesDone;
+      this.exitNo = r.exitNo;
+      this.pendingManualExit = r.pendingManualExit;
+    }
+  }
+
+  snapshot(): PositionSnapshot {
+    return {
+      positionId: this.id,
+      status: this.status,
+      market: this.input.market,
+      outcome: this.input.outcome,
+      entryPrice: this.entryPrice?.toFixed(6),
+      size: this.size.toFixed(6),
+      remaining: this.remaining.toFixed(6),
+      realizedPnl: this.realizedPnl.toFixed(6),
+      fees: this.fees.toFixed(6),
+      highWaterBid: this.highWaterBid.toFixed(4),
+      partialStagesDone: this.partialStagesDone,
+      exitNo: this.exitNo,
+      currentExit: this.currentExit,
+      lastQuote: this.lastQuote,
+      lastTriggered: this.lastTriggered.map((t) => ({ reason: t.reason, urgency: t.urgency, detail: t.detail })),
+      pendingManualExit: this.pendingManualExit,
+      settlement: this.settlement,
+      riskDenial: this.riskDenial,
+    };
+  }
+}
+
+export interface PositionSettings {
+  exitConfig: ExitConfig;
+  planConfig: ExitPlanConfig;
+}
+
+export async function runPosition(p: PositionState, input: PositionInput, settings: PositionSettings, ports: PositionPorts, rt: PositionRuntime): Promise<PositionSnapshot> {
+  const { exitConfig, planConfig } = settings;
+  const { cadence } = input;
+  const publish = async () => {
+    rt.onStatus(p);
+    await ports.recordPosition({
+      positionId: p.id,
+      strategyId: input.strategyId,
+      market: input.market,
+      outcome: input.outcome,
+      status: p.status,
+      entryPrice: p.entryPrice?.toFixed(4),
+      size: p.size.toFixed(6),
+      remainingSize: p.remaining.toFixed(6),
+      realizedPnl: p.realizedPnl.toFixed(6),
+      fees: p.fees.toFixed(6),
+      // Trailing-stop and staging state, persisted as JSONB.
+      state: { highWaterBid: p.highWaterBid.toFixed(4), partialStagesDone: p.partialStagesDone, exitNo: p.exitNo, lastTriggered: p.lastTriggered.map((t) => t.reason), settlement: p.settlement ?? null },
+      openedAtMs: p.openedAtMs,
+      closedAtMs: p.closedAtMs,
+      provenance: input.provenance,
+    });
+  };
+
+  /** Waits for a resting order to fill or time out, then cancels what is left; returns the final state. */
+  const workOrder = async (order: OrderStateWire, timeoutMs: number): Promise<OrderStateWire> => {
+    const deadline = rt.now() + timeoutMs;
+    while (order.status === 'resting' && rt.now() < deadline) {
+      await rt.sleep(Math.min(cadence.pollMs, Math.max(1, deadline - rt.now())));
+      order = await ports.getOrder(order.clientOrderId);
+    }
+    return order.status === 'resting' ? ports.cancelOrder(order.clientOrderId) : order;
+  };
+
+  // Workflows started before the risk manager existed replay without it.
+  const riskManaged = rt.patched('risk-manager-v1');
+
+  const finish = async (): Promise<PositionSnapshot> => {
+    if (riskManaged && (p.status === 'closed' || p.status === 'settled')) await ports.recordPositionClosed({ positionId: p.id, realizedPnl: p.realizedPnl.toFixed(6) });
+    await rt.finished(p);
+    return p.snapshot();
+  };
+
+  if (p.status === 'entering') {
+    await publish();
+    if (riskManaged) {
+      const risk = await ports.checkEntryRisk({ positionId: p.id, market: input.market, cost: new Dec(input.entry.size).times(input.entry.limitPrice).toFixed(6), closeTimeMs: input.closeTimeMs });
+      if (!risk.allowed) {
+        p.status = 'risk_denied';
+        p.riskDenial = `${risk.rule}: ${risk.reason}`;
+        await publish();
+        return finish();
+      }
+    }
+    const entry = await ports.submitOrder({
+      clientOrderId: entryClientOrderId(p.id, 1),
+      positionId: p.id,
+      purpose: 'entry',
+      market: input.market,
+      outcome: input.outcome,
+      action: 'buy',
+      limitPrice: input.entry.limitPrice,
+      size: input.entry.size,
+      tif: 'gtc',
+    });
+    const final = await workOrder(entry, input.entry.timeoutMs);
+    const filled = new Dec(final.filled);
+    if (filled.isZero()) {
+      p.status = 'entry_failed';
+      await publish();
+      return finish();
+    }
+    p.entryPrice = new Dec(final.averagePrice!);
+    p.size = filled;
+    p.remaining = filled;
+    p.fees = new Dec(final.fees);
+    p.realizedPnl = p.fees.neg();
+    p.highWaterBid = p.entryPrice;
+    p.openedAtMs = rt.now();
+    p.status = 'open';
+    await publish();
+  }
+
+  const runExit = async (reason: string, urgency: Urgency, size: Dec, triggered: TriggeredExit[]) => {
+    p.exitNo++;
+    p.status = 'exiting';
+    const exitNo = p.exitNo;
+    let filled = ZERO;
+    let proceeds = ZERO;
+    let exitFees = ZERO;
+    let attemptNo = 0;
+    for (;;) {
+      if (filled.gte(size)) break;
+      attemptNo++;
+      const quote = await ports.getQuote({ market: input.market, outcome: input.outcome });
+      p.lastQuote = quote;
+      const spec = planExitAttempt(urgency, attemptNo, { bid: quote.bid ? new Dec(quote.bid) : undefined, ask: quote.ask ? new Dec(quote.ask) : undefined }, planConfig);
+      if (!spec) break;
+      const want = size.minus(filled);
+      p.currentExit = { exitNo, reason, urgency, attemptNo, requested: size.toFixed(6), filled: filled.toFixed(6) };
+      const clientOrderId = exitClientOrderId(p.id, exitNo, attemptNo);
+      const sent = await ports.submitOrder({
+        clientOrderId,
+        positionId: p.id,
+        purpose: 'exit',
+        market: input.market,
+        outcome: input.outcome,
+        action: 'sell',
+        limitPrice: spec.limitPrice.toFixed(4),
+        size: want.toFixed(6),
+        tif: spec.orderType === 'ioc' ? 'ioc' : 'gtc',
+      });
+      const final = await workOrder(sent, spec.timeoutMs);
+      const got = new Dec(final.filled);
+      filled = filled.plus(got);
+      if (got.gt(0)) proceeds = proceeds.plus(got.times(final.averagePrice!));
+      exitFees = exitFees.plus(final.fees);
+      await ports.recordExitAttempt({
+        positionId: p.id,
+        exitNo,
+        attemptNo,
+        reason,
+        urgency,
+        orderType: spec.orderType,
+        limitPrice: spec.limitPrice.toFixed(4),
+        timeoutMs: spec.timeoutMs,
+        clientOrderId,
+        filledSize: got.toFixed(6),
+        outcome: final.status === 'rejected' ? `rejected: ${final.rejectReason ?? ''}` : got.gte(want) ? 'filled' : got.gt(0) ? 'partial' : 'unfilled',
+        attemptedAtMs: rt.now(),
+      });
+    }
+    const pnl = filled.gt(0) ? proceeds.minus(filled.times(p.entryPrice!)).minus(exitFees) : exitFees.neg();
+    p.remaining = p.remaining.minus(filled);
+    p.realizedPnl = p.realizedPnl.plus(pnl);
+    p.fees = p.fees.plus(exitFees);
+    if (reason === 'partial_exit_target' && filled.gt(0)) p.partialStagesDone++;
+    p.currentExit = undefined;
+    await ports.recordPositionExit({
+      positionId: p.id,
+      exitNo,
+      reason,
+      urgency,
+      requestedSize: size.toFixed(6),
+      filledSize: filled.toFixed(6),
+      averagePrice: filled.gt(0) ? proceeds.div(filled).toFixed(6) : undefined,
+      fees: exitFees.toFixed(6),
+      realizedPnl: pnl.toFixed(6),
+      attempts: attemptNo,
+      triggered: triggered.map((t) => ({ reason: t.reason, urgency: t.urgency, detail: t.detail, size: t.size.toFixed(6) })),
+      finishedAtMs: rt.now(),
+    });
+    if (p.remaining.lte(0)) {
+      p.status = 'closed';
+      p.closedAtMs = rt.now();
+    } else p.status = 'open';
+    await publish();
+  };
+
+  while (p.status === 'open') {
+    if (p.pendingManualExit) {
+      const manual = p.pendingManualExit;
+      await runExit(`manual: ${manual.reason}`, manual.urgency, p.remaining, []);
+      p.pendingManualExit = undefined;
+    } else {
+      if (rt.now() >= input.closeTimeMs) break;
+      const quote = await ports.getQuote({ market: input.market, outcome: input.outcome });
+      p.lastQuote = quote;
+      const bid = quote.bid ? new Dec(quote.bid) : undefined;
+      if (bid && bid.gt(p.highWaterBid)) p.highWaterBid = bid;
+      // The market may have closed while the quote was fetched: then it is settlement, not an exit.
+      if (rt.now() >= input.closeTimeMs && rt.patched('no-exit-after-close')) break;
+      if (!quote.stale) {
+        const evaluation = evaluateExits(
+          { entryPrice: p.entryPrice!, originalSize: p.size, remainingSize: p.remaining, highWaterBid: p.highWaterBid, partialStagesDone: p.partialStagesDone, circuitBreakerTripped: p.circuitBreaker !== undefined, rebalanceRequested: p.rebalance },
+          { nowMs: rt.now(), bid, bidSize: new Dec(quote.bidSize), ask: quote.ask ? new Dec(quote.ask) : undefined, closeTimeMs: input.closeTimeMs, modelProbability: input.modelProbability ? new Dec(input.modelProbability) : undefined },
+          exitConfig,
+        );
+        p.lastTriggered = evaluation.triggered;
+        if (evaluation.triggered.length) rt.log('exit conditions triggered', { positionId: p.id, triggered: evaluation.triggered.map((t) => `${t.reason}(${t.urgency}): ${t.detail}`) });
+        if (evaluation.decision) await runExit(evaluation.decision.reason, evaluation.decision.urgency, evaluation.decision.size, evaluation.triggered);
+      }
+    }
+    if (p.status !== 'open') break;
+    await rt.maybeContinueAsNew(p);
+    const urgent = input.closeTimeMs - rt.now() <= exitConfig.urgentBeforeCloseMs;
+    await rt.waitForCommand(p, urgent ? cadence.urgentMs : cadence.normalMs);
+  }
+
+  if (p.status === 'open') {
+    // Held to close: wait for the result and settle at $1 / $0 per contract (no fee on settlement).
+    const deadline = rt.now() + cadence.settleTimeoutMs;
+    while (!p.settlement && rt.now() < deadline) {
+      p.settlement = (await ports.marketResult(input.market)) ?? undefined;
+      if (!p.settlement) await rt.sleep(cadence.pollMs);
+    }
+    if (p.settlement) {
+      const value = new Dec(p.settlement === input.outcome ? 1 : 0);
+      p.realizedPnl = p.realizedPnl.plus(p.remaining.times(value.minus(p.entryPrice!)));
+      p.remaining = ZERO;
+      p.status = 'settled';
+      p.closedAtMs = rt.now();
+    }
+    await publish();
+  }
+  return finish();
+}
