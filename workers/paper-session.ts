@@ -2,8 +2,7 @@ import { inArray } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../db/market-data-repo';
 import { positionExits, positions } from '../db/schema';
 import { Dec } from '../domain/decimal';
-import { ONE_DOLLAR, priceText } from '../domain/fixed-point';
-import type { PricePoint } from '../domain/market-data/price-history';
+import { momentumSignal } from '../domain/strategies/momentum';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { replayKalshiRecording } from '../venues/replay/replay-source';
@@ -25,21 +24,6 @@ export interface PaperSessionSummary {
   positions: { positionId: string; market: string; outcome: string; status: string; entryPrice: string | null; size: string; realizedPnl: string; fees: string; exits: string[] }[];
   totalPnl: string;
   totalFees: string;
-}
-
-/** Momentum rule: the outcome whose mid rose at least this much over the lookback gets a signal. */
-const LOOKBACK_MS = 60_000;
-const MIN_MOVE = 600; // $0.06 in price units
-const MAX_SPREAD = 300;
-const COOLDOWN_MS = 120_000;
-const MIN_TIME_LEFT_MS = 180_000;
-
-function midAt(points: PricePoint[], ts: number): number | undefined {
-  for (let i = points.length - 1; i >= 0; i--) {
-    const p = points[i]!;
-    if (p.ts <= ts && p.bid >= 0 && p.ask >= 0) return (p.bid + p.ask) / 2;
-  }
-  return undefined;
 }
 
 /**
@@ -88,30 +72,12 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
     let lastSignalExchangeMs = -Infinity;
     const watcher = setInterval(() => {
       const state = stack.books.markets.get(market);
-      if (!state || state.book.stale || !closeExchangeMs) return;
-      const nowEx = state.book.lastUpdateMs;
-      if (closeExchangeMs - nowEx < MIN_TIME_LEFT_MS || nowEx - lastSignalExchangeMs < COOLDOWN_MS) return;
-      const top = state.book.top();
-      if (!top.yesBid || !top.yesAsk || top.yesAsk.price - top.yesBid.price > MAX_SPREAD) return;
-      const points = state.history.toArray();
-      const then = midAt(points, nowEx - LOOKBACK_MS);
-      if (then === undefined) return;
-      const now = (top.yesBid.price + top.yesAsk.price) / 2;
-      const move = now - then;
-      if (Math.abs(move) < MIN_MOVE) return;
-      const outcome = move > 0 ? 'yes' : 'no';
-      const ask = outcome === 'yes' ? top.yesAsk.price : ONE_DOLLAR - top.yesBid.price;
-      const outcomeMid = outcome === 'yes' ? now : ONE_DOLLAR - now;
-      const probability = Math.min(9700, Math.round(outcomeMid + Math.abs(move) / 2));
-      const signal: EntrySignal = {
-        signalId: `${market}@${nowEx}`,
-        market,
-        outcome,
-        modelProbability: priceText(probability),
-        ask: priceText(ask),
-        closeTimeMs: Date.now() + (closeExchangeMs - nowEx) / opts.speed,
-        reason: `mid moved ${priceText(Math.abs(move))} in ${LOOKBACK_MS / 1000}s`,
-      };
+      if (!state || !closeExchangeMs) return;
+      const found = momentumSignal(market, state.book, state.history.toArray(), closeExchangeMs, lastSignalExchangeMs);
+      if (!found) return;
+      const nowEx = found.firedAtMs;
+      // The replay runs `speed` times faster: the market's close in this process's clock.
+      const signal: EntrySignal = { ...found, closeTimeMs: Date.now() + (closeExchangeMs - nowEx) / opts.speed };
       lastSignalExchangeMs = nowEx;
       signals++;
       void strategy.signal('signals', [signal]).catch((err: Error) => opts.log(`signal failed: ${err.message}`));

@@ -20,6 +20,8 @@ import { partitionQueueName } from './market-data/partitions';
 import { createMetrics, type Metrics } from './metrics';
 import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
+import type { Clock } from '../domain/clock';
+import { riskLimitsFrom } from '../config/risk-limits';
 import { startSignalPipeline, type SignalPipeline } from './signals/pipeline';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -62,6 +64,8 @@ export interface StackOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** The trading clock (paper exchange, risk, trading activities); a lockstep replay passes the market clock. */
+  clock?: Clock;
   /** Market close in this process's clock (replays map exchange time onto it); default: the market snapshot's close_time. */
   closeTimeOf?: (market: string) => Promise<number | undefined>;
   log?: (line: string) => void;
@@ -88,7 +92,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const md = config.marketData;
   const books = new BookStore({ historyCapacity: md.historyCapacity, sampleMs: md.historySampleMs });
   const bookSource = { book: (market: string) => books.markets.get(market)?.book };
-  const clock = { nowMs: () => Date.now() };
+  const clock: Clock = opts.clock ?? { nowMs: () => Date.now() };
   const venue = new SimVenue(new SimMatchingEngine({ takerRate: config.fees.kalshiTakerRate, makerRate: config.fees.kalshiMakerRate, seriesMultiplier: config.paper.seriesFeeMultiplier }), {
     db: database.db,
     books: bookSource,
@@ -219,23 +223,4 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
 
 async function quit(redis: Redis): Promise<void> {
   if (redis.status !== 'end') await redis.quit();
-}
-
-/** Config keys → the risk manager's limits (decimals stay decimal strings until the schema parses them). */
-function riskLimitsFrom(config: KestrelConfig): Record<string, unknown> {
-  const r = config.risk;
-  return {
-    capital: r.capital.toString(),
-    maxPositionFraction: r.maxPositionFraction.toString(),
-    maxTotalExposureFraction: r.maxTotalExposureFraction.toString(),
-    maxConcurrentPositions: r.maxConcurrentPositions,
-    maxMarketExposureFraction: r.maxMarketExposureFraction.toString(),
-    maxEventExposureFraction: r.maxEventExposureFraction.toString(),
-    noEntryBeforeCloseMs: r.noEntryBeforeCloseMs,
-    dailyLossLimitFraction: r.dailyLossLimitFraction.toString(),
-    maxConsecutiveLosses: r.maxConsecutiveLosses,
-    maxVenueErrorRate: r.maxVenueErrorRate.toString(),
-    minVenueRequestsForErrorRate: r.minVenueRequestsForErrorRate,
-    staleDataMs: r.staleDataMs,
-  };
 }

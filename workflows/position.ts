@@ -18,6 +18,8 @@ export const positionQuery = wf.defineQuery<PositionSnapshot>('position');
 export const requestExitUpdate = wf.defineUpdate<{ accepted: true; positionId: string; urgency: Urgency }, [ManualExitRequest]>('requestExit');
 export const circuitBreakerSignal = wf.defineSignal<[string]>('circuitBreaker');
 export const rebalanceSignal = wf.defineSignal('rebalance');
+/** Lockstep replays only: the market clock moved to this time. */
+export const clockSignal = wf.defineSignal<[number]>('clock');
 
 export async function positionWorkflow(input: PositionInput): Promise<PositionSnapshot> {
   const info = wf.workflowInfo();
@@ -45,10 +47,22 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     },
   );
 
+  const stepped = input.clock?.mode === 'stepped';
+  let clockMs = input.clock?.startMs ?? 0;
+  wf.setHandler(clockSignal, (ms) => void (clockMs = Math.max(clockMs, ms)));
+  /** Stepped clock: wait until the replay reaches `target` (or `early` holds), saying what we wait for. */
+  const waitClock = async (target: number, early: () => boolean = () => false) => {
+    p.waitingUntilMs = target;
+    await wf.condition(() => clockMs >= target || early());
+    p.waitingUntilMs = undefined;
+  };
   const runtime: PositionRuntime = {
-    now: () => Date.now(), // workflow time: deterministic on replay
-    sleep: (ms) => wf.sleep(ms),
-    waitForCommand: async (pos, ms) => void (await wf.condition(() => pos.pendingManualExit !== undefined, ms)),
+    now: () => (stepped ? clockMs : Date.now()), // workflow time: deterministic on replay
+    sleep: (ms) => (stepped ? waitClock(clockMs + ms) : wf.sleep(ms)),
+    waitForCommand: async (pos, ms) => {
+      if (stepped) await waitClock(clockMs + ms, () => pos.pendingManualExit !== undefined);
+      else await wf.condition(() => pos.pendingManualExit !== undefined, ms);
+    },
     patched: (id) => wf.patched(id),
     onStatus: (pos) =>
       wf.upsertSearchAttributes([
@@ -59,7 +73,7 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     maybeContinueAsNew: async (pos) => {
       if (!wf.workflowInfo().continueAsNewSuggested) return;
       await wf.condition(wf.allHandlersFinished);
-      await wf.continueAsNew<typeof positionWorkflow>({ ...input, resume: pos.snapshot() });
+      await wf.continueAsNew<typeof positionWorkflow>({ ...input, ...(stepped ? { clock: { mode: 'stepped' as const, startMs: clockMs } } : {}), resume: pos.snapshot() });
     },
     finished: async (pos) => {
       const parent = wf.workflowInfo().parent;

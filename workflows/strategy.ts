@@ -1,41 +1,10 @@
 import * as wf from '@temporalio/workflow';
-import { Dec } from '../domain/decimal';
-import { kalshiFee } from '../domain/fees';
-import { kellyContracts } from '../domain/risk/kelly';
+import { decideEntry, type EntrySignal, type StrategyRules, type StrategySnapshot } from '../domain/trading/strategy-rules';
 import { positionFinishedSignal } from './messages';
 import { positionWorkflow, type PositionInput } from './position';
 import { STRATEGY_KEY } from './search-attributes';
 
-/** An actionable signal, already filtered upstream (never one Temporal signal per tick). */
-export interface EntrySignal {
-  signalId: string;
-  market: string;
-  outcome: 'yes' | 'no';
-  /** The model's probability that `outcome` wins. */
-  modelProbability: string;
-  /** Best ask for `outcome` when the signal fired. */
-  ask: string;
-  /** Market close, in this workflow's clock. */
-  closeTimeMs: number;
-  reason: string;
-  /** Signal type and market category, when the signal came from the signal engine. */
-  type?: string;
-  category?: string;
-}
-
-export interface StrategyRules {
-  /** Required edge per contract: model probability − ask − taker fee per contract. */
-  minEdge: string;
-  maxConcurrent: number;
-  size: string;
-  /** Entry limit = ask + this many ticks (crossing a thinning book). */
-  entrySlippageTicks: number;
-  tick: string;
-  takerFeeRate: string;
-  entryTimeoutMs: number;
-  /** Fixed size, or fractional Kelly on the edge after fees (capped at `size` and by the risk limits). */
-  sizing?: { kind: 'fixed' } | { kind: 'kelly'; kellyFraction: string; capital: string };
-}
+export type { EntrySignal, StrategyPositionSummary, StrategyRules, StrategySnapshot } from '../domain/trading/strategy-rules';
 
 export interface StrategyInput {
   strategyId: string;
@@ -44,31 +13,13 @@ export interface StrategyInput {
   strategyVersionId?: number;
   modelVersionId?: number;
   rules: StrategyRules;
-  position: Pick<PositionInput, 'cadence' | 'exitConfig' | 'planConfig'>;
+  position: Pick<PositionInput, 'cadence' | 'exitConfig' | 'planConfig'> & { clock?: 'stepped' };
   resume?: StrategySnapshot;
-}
-
-export interface StrategyPositionSummary {
-  positionId: string;
-  market: string;
-  signalId: string;
-  status: string;
-  realizedPnl?: string;
-}
-
-export interface StrategySnapshot {
-  active: boolean;
-  positions: StrategyPositionSummary[];
-  seenSignals: string[];
-  decisions: { signalId: string; decision: 'entered' | 'rejected'; why: string }[];
-  nextPositionNo: number;
 }
 
 export const strategyQuery = wf.defineQuery<StrategySnapshot>('strategy');
 export const signalsSignal = wf.defineSignal<[EntrySignal[]]>('signals');
 export const stopStrategyUpdate = wf.defineUpdate<StrategySnapshot>('stop');
-
-const OPEN = new Set(['entering', 'open', 'exiting']);
 
 /** Runs one strategy version: turns actionable signals into position workflows (children). */
 export async function strategyWorkflow(input: StrategyInput): Promise<StrategySnapshot> {
@@ -88,7 +39,6 @@ export async function strategyWorkflow(input: StrategyInput): Promise<StrategySn
     return s;
   });
 
-  const rules = input.rules;
   const decide = (signalId: string, decision: 'entered' | 'rejected', why: string) => {
     s.decisions.push({ signalId, decision, why });
     if (s.decisions.length > 200) s.decisions.shift();
@@ -101,33 +51,12 @@ export async function strategyWorkflow(input: StrategyInput): Promise<StrategySn
       if (s.seenSignals.includes(signal.signalId)) continue;
       s.seenSignals.push(signal.signalId);
       if (s.seenSignals.length > 1000) s.seenSignals.shift();
-      const open = s.positions.filter((p) => OPEN.has(p.status));
-      if (open.some((p) => p.market === signal.market)) {
-        decide(signal.signalId, 'rejected', `already holding ${signal.market}`);
-        continue;
-      }
-      if (open.length >= rules.maxConcurrent) {
-        decide(signal.signalId, 'rejected', `${open.length} positions open (max ${rules.maxConcurrent})`);
-        continue;
-      }
-      const ask = new Dec(signal.ask);
-      let size = new Dec(rules.size);
-      if (rules.sizing?.kind === 'kelly') {
-        const kelly = kellyContracts({ probability: new Dec(signal.modelProbability), price: ask, capital: new Dec(rules.sizing.capital), kellyFraction: new Dec(rules.sizing.kellyFraction), takerRate: new Dec(rules.takerFeeRate), maxContracts: size });
-        size = kelly.contracts;
-        if (size.lte(0)) {
-          decide(signal.signalId, 'rejected', `Kelly size is 0 (edge ${kelly.edge.toFixed(4)})`);
-          continue;
-        }
-      }
-      const feePerContract = kalshiFee({ contracts: size, price: ask, rate: new Dec(rules.takerFeeRate) }).div(size);
-      const edge = new Dec(signal.modelProbability).minus(ask).minus(feePerContract);
-      if (edge.lt(rules.minEdge)) {
-        decide(signal.signalId, 'rejected', `edge ${edge.toFixed(4)} < ${rules.minEdge}`);
+      const entry = decideEntry(signal, s.positions, input.rules);
+      if (entry.decision === 'rejected') {
+        decide(signal.signalId, 'rejected', entry.why);
         continue;
       }
       const positionId = `position/${input.strategyId}/${signal.market}/${s.nextPositionNo++}`;
-      const limit = Dec.min(new Dec('0.99'), ask.plus(new Dec(rules.tick).times(rules.entrySlippageTicks)));
       await wf.startChild(positionWorkflow, {
         workflowId: positionId,
         // Positions outlive their strategy: stopping a strategy never abandons an open position.
@@ -138,15 +67,17 @@ export async function strategyWorkflow(input: StrategyInput): Promise<StrategySn
             market: signal.market,
             outcome: signal.outcome,
             closeTimeMs: signal.closeTimeMs,
-            entry: { limitPrice: limit.toFixed(4), size: size.toFixed(2), timeoutMs: rules.entryTimeoutMs },
+            entry: { limitPrice: entry.limitPrice, size: entry.size, timeoutMs: input.rules.entryTimeoutMs },
             modelProbability: signal.modelProbability,
             provenance: { strategyVersionId: input.strategyVersionId, modelVersionId: input.modelVersionId, signalId: signal.signalId },
             ...input.position,
+            // Lockstep replay: the position starts on the market clock of the signal that opened it.
+            clock: input.position.clock && { mode: 'stepped' as const, startMs: signal.firedAtMs ?? 0 },
           },
         ],
       });
       s.positions.push({ positionId, market: signal.market, signalId: signal.signalId, status: 'entering' });
-      decide(signal.signalId, 'entered', `edge ${edge.toFixed(4)} (${signal.reason})`);
+      decide(signal.signalId, 'entered', entry.why);
     }
     if (wf.workflowInfo().continueAsNewSuggested) {
       await wf.condition(wf.allHandlersFinished);

@@ -35,6 +35,12 @@ export interface PositionInput {
   /** Raw (string) exit and execution settings; validated by the domain schemas. */
   exitConfig?: Record<string, unknown>;
   planConfig?: Record<string, unknown>;
+  /**
+   * Absent: the workflow's own clock and timers. `stepped`: a lockstep replay drives the clock with
+   * `clock` signals (each timer fires exactly when the replay reaches it), so a paper run over
+   * recorded data makes the same decisions as the backtester.
+   */
+  clock?: { mode: 'stepped'; startMs: number };
   /** Carried across continue-as-new. */
   resume?: PositionSnapshot;
 }
@@ -58,6 +64,8 @@ export interface PositionSnapshot {
   pendingManualExit?: { urgency: Urgency; reason: string };
   settlement?: 'yes' | 'no';
   riskDenial?: string;
+  /** Stepped clock only: the market time this position is waiting for (the replay steps to it). */
+  waitingUntilMs?: number;
 }
 
 export interface ManualExitRequest {
@@ -118,6 +126,7 @@ export class PositionState {
   riskDenial?: string;
   openedAtMs?: number;
   closedAtMs?: number;
+  waitingUntilMs?: number;
 
   constructor(
     readonly id: string,
@@ -158,6 +167,7 @@ export class PositionState {
       pendingManualExit: this.pendingManualExit,
       settlement: this.settlement,
       riskDenial: this.riskDenial,
+      waitingUntilMs: this.waitingUntilMs,
     };
   }
 }

@@ -1,0 +1,295 @@
+import { Dec } from '../decimal';
+import { BookStore } from '../market-data/book-store';
+import type { UnitEvent } from '../market-data/events';
+import { checkOrder, initialRiskState, recordClosedPosition, recordVenueRequest, rollTradingDay, type OpenExposure, type RiskLimits } from '../risk/risk-manager';
+import { priceUnits, sizeUnits } from '../fixed-point';
+import { orderStateWire, SimMatchingEngine, type FeeSchedule, type SimOrderState } from '../sim/matching';
+import { exitPlanConfigSchema } from '../trading/exit-plan';
+import { exitConfigSchema } from '../trading/exits';
+import { PositionState, runPosition, type PositionInput, type PositionPorts, type PositionRuntime, type PositionSnapshot } from '../trading/position-engine';
+import { quoteFromBook } from '../trading/quote';
+import { decideEntry, OPEN_STATUSES, type EntrySignal, type StrategyRules, type StrategySnapshot } from '../trading/strategy-rules';
+import type { ExitAttemptRecord, OrderRequestWire, OrderStateWire, PositionExitRecord, PositionRecord } from '../trading/wire';
+
+/**
+ * The in-process backtester: the same strategy rules, position engine (exit conditions, exit walk,
+ * settlement), risk manager and matching engine as paper trading, driven by a simulated clock over
+ * recorded events instead of Temporal. Time only moves forward through the events and the
+ * positions' own timers; at one instant, events are applied first, then timers fire.
+ */
+
+export interface MarketInfo {
+  closeTimeMs: number;
+  result?: 'yes' | 'no';
+  /** Related markets share an event (risk caps per event). */
+  event: string;
+}
+
+/** Reads the books after each instant's events and proposes entries (a signal rule or a model). */
+export type SignalRule = (ctx: { market: string; nowMs: number; store: BookStore; info: MarketInfo }) => Omit<EntrySignal, 'closeTimeMs'> | undefined;
+
+export interface BacktestConfig {
+  strategyId: string;
+  rules: StrategyRules;
+  position: Pick<PositionInput, 'cadence' | 'exitConfig' | 'planConfig'>;
+  risk: RiskLimits;
+  fees: FeeSchedule;
+  history: { capacity: number; sampleMs: number };
+}
+
+export interface OrderRecord extends OrderStateWire {
+  positionId: string;
+  purpose: 'entry' | 'exit';
+  market: string;
+  outcome: 'yes' | 'no';
+  action: 'buy' | 'sell';
+  limitPrice: string;
+  tif: string;
+  submittedAtMs: number;
+}
+
+export interface BacktestResult {
+  strategy: StrategySnapshot;
+  positions: (PositionSnapshot & { openedAtMs?: number; closedAtMs?: number; signal?: EntrySignal })[];
+  orders: OrderRecord[];
+  exitAttempts: ExitAttemptRecord[];
+  exits: PositionExitRecord[];
+  riskDenials: { positionId: string; rule: string; reason: string }[];
+  events: number;
+  startMs?: number;
+  endMs?: number;
+}
+
+interface Timer {
+  at: number;
+  seq: number;
+  resolve: () => void;
+}
+
+/** A simulated clock whose timers are released by the backtest loop, never by wall time. */
+class SimClock {
+  now = 0;
+  private seq = 0;
+  private readonly timers: Timer[] = [];
+
+  sleepUntil(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.timers.push({ at, seq: this.seq++, resolve });
+    });
+  }
+
+  nextAt(): number {
+    let min = Infinity;
+    for (const t of this.timers) if (t.at < min) min = t.at;
+    return min;
+  }
+
+  /** Releases every timer due at or before `at`, oldest first. */
+  release(at: number): void {
+    const due = this.timers.filter((t) => t.at <= at).sort((a, b) => a.at - b.at || a.seq - b.seq);
+    for (const t of due) this.timers.splice(this.timers.indexOf(t), 1);
+    for (const t of due) t.resolve();
+  }
+}
+
+/** Lets every position run until it waits on the clock again (all backtest ports resolve at once). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class Backtester {
+  readonly store: BookStore;
+  readonly engine: SimMatchingEngine;
+  private readonly clock = new SimClock();
+  private readonly risk = initialRiskState();
+  private readonly strategy: StrategySnapshot = { active: true, positions: [], seenSignals: [], decisions: [], nextPositionNo: 1 };
+  private readonly positions = new Map<string, { state: PositionState; input: PositionInput; record?: PositionRecord; signal: EntrySignal; done: Promise<PositionSnapshot> }>();
+  private readonly orders = new Map<string, OrderRecord>();
+  private readonly attempts: ExitAttemptRecord[] = [];
+  private readonly exits: PositionExitRecord[] = [];
+  private readonly denials: BacktestResult['riskDenials'] = [];
+  private eventCount = 0;
+  private startMs?: number;
+  private failure: unknown;
+
+  constructor(
+    private readonly config: BacktestConfig,
+    private readonly markets: ReadonlyMap<string, MarketInfo>,
+    private readonly rule: SignalRule,
+  ) {
+    this.store = new BookStore({ historyCapacity: config.history.capacity, sampleMs: config.history.sampleMs });
+    this.engine = new SimMatchingEngine(config.fees);
+  }
+
+  /** Runs over events in exchange-time order (groups of equal timestamps), then lets positions finish. */
+  async run(events: Iterable<UnitEvent>, onProgress?: (events: number, nowMs: number) => void): Promise<BacktestResult> {
+    const it = events[Symbol.iterator]();
+    let next = it.next();
+    while (!next.done || this.clock.nextAt() < Infinity) {
+      const eventAt = next.done ? Infinity : next.value.ts;
+      const timerAt = this.clock.nextAt();
+      if (eventAt <= timerAt) {
+        if (eventAt < this.clock.now) throw new Error(`events out of order: ${eventAt} after ${this.clock.now}`);
+        this.clock.now = eventAt;
+        this.startMs ??= eventAt;
+        const group: UnitEvent[] = [];
+        while (!next.done && next.value.ts === eventAt) {
+          group.push(next.value);
+          next = it.next();
+        }
+        this.applyEvents(group);
+        if (onProgress && this.eventCount % 100_000 < group.length) onProgress(this.eventCount, eventAt);
+      } else {
+        this.clock.now = timerAt;
+        this.clock.release(timerAt);
+      }
+      await settle();
+      if (this.failure) throw this.failure;
+    }
+    await Promise.all([...this.positions.values()].map((p) => p.done));
+    return this.result();
+  }
+
+  private applyEvents(group: UnitEvent[]): void {
+    this.eventCount += group.length;
+    // Market data freshness is judged on the market clock, as the stack does in lockstep replays.
+    this.store.applyAll(group, this.clock.now);
+    const touched = new Set<string>();
+    for (const e of group) {
+      if (e.t === 'trade') this.engine.onTrade(e.m, { takerSide: e.takerSide, yesPrice: e.price, count: e.count }, e.ts);
+      else touched.add(e.m);
+    }
+    for (const market of touched) {
+      const book = this.store.markets.get(market)?.book;
+      if (book && !book.stale) this.engine.onBookUpdate(market, book, this.clock.now);
+    }
+    const seen = new Set(group.map((e) => e.m));
+    for (const market of seen) {
+      const info = this.markets.get(market);
+      if (!info) continue;
+      const proposal = this.rule({ market, nowMs: this.clock.now, store: this.store, info });
+      if (proposal) this.onSignal({ ...proposal, closeTimeMs: info.closeTimeMs });
+    }
+  }
+
+  /** The strategy workflow's loop body, in process: same dedupe, same rules, same position ids. */
+  private onSignal(signal: EntrySignal): void {
+    const s = this.strategy;
+    if (!s.active || s.seenSignals.includes(signal.signalId)) return;
+    s.seenSignals.push(signal.signalId);
+    if (s.seenSignals.length > 1000) s.seenSignals.shift();
+    const entry = decideEntry(signal, s.positions, this.config.rules);
+    const decide = (decision: 'entered' | 'rejected', why: string) => {
+      s.decisions.push({ signalId: signal.signalId, decision, why });
+      if (s.decisions.length > 200) s.decisions.shift();
+    };
+    if (entry.decision === 'rejected') return decide('rejected', entry.why);
+    const positionId = `position/${this.config.strategyId}/${signal.market}/${s.nextPositionNo++}`;
+    const input: PositionInput = {
+      strategyId: this.config.strategyId,
+      market: signal.market,
+      outcome: signal.outcome,
+      closeTimeMs: signal.closeTimeMs,
+      entry: { limitPrice: entry.limitPrice, size: entry.size, timeoutMs: this.config.rules.entryTimeoutMs },
+      modelProbability: signal.modelProbability,
+      provenance: { signalId: signal.signalId },
+      ...this.config.position,
+    };
+    const state = new PositionState(positionId, input);
+    const slot = { state, input, signal, done: Promise.resolve(state.snapshot()) };
+    this.positions.set(positionId, slot);
+    s.positions.push({ positionId, market: signal.market, signalId: signal.signalId, status: 'entering' });
+    decide('entered', entry.why);
+    slot.done = runPosition(state, input, { exitConfig: exitConfigSchema.parse(input.exitConfig ?? {}), planConfig: exitPlanConfigSchema.parse(input.planConfig ?? {}) }, this.ports(), this.runtime()).catch((err: unknown) => {
+      this.failure ??= err;
+      return state.snapshot();
+    });
+  }
+
+  private runtime(): PositionRuntime {
+    const clock = this.clock;
+    return {
+      now: () => clock.now,
+      sleep: (ms) => clock.sleepUntil(clock.now + ms),
+      // No operator in a backtest: a manual exit never arrives early.
+      waitForCommand: (_p, ms) => clock.sleepUntil(clock.now + ms),
+      patched: () => true,
+      onStatus: () => {},
+      maybeContinueAsNew: async () => {},
+      finished: async (p) => {
+        const summary = this.strategy.positions.find((x) => x.positionId === p.id);
+        if (summary) Object.assign(summary, { status: p.status, realizedPnl: p.realizedPnl.toFixed(6) });
+      },
+      log: () => {},
+    };
+  }
+
+  private ports(): PositionPorts {
+    const wire = (id: string): OrderStateWire => {
+      const live = this.engine.orders.get(id);
+      const stored = this.orders.get(id);
+      if (!stored) throw new Error(`unknown order ${id}`);
+      if (live) Object.assign(stored, orderStateWire(live));
+      const { positionId: _p, purpose: _u, market: _m, outcome: _o, action: _a, limitPrice: _l, tif: _t, submittedAtMs: _s, ...state } = stored;
+      return state;
+    };
+    return {
+      getQuote: async (i) => quoteFromBook(this.store.markets.get(i.market)?.book, i.market, i.outcome),
+      submitOrder: async (req: OrderRequestWire) => {
+        if (this.orders.has(req.clientOrderId)) return wire(req.clientOrderId);
+        const book = this.store.markets.get(req.market)?.book;
+        // As the paper exchange (venues/sim/sim-venue.ts) does it, minus the database.
+        const request = { clientOrderId: req.clientOrderId, market: req.market, outcome: req.outcome, action: req.action, limitPrice: priceUnits(req.limitPrice), size: sizeUnits(req.size), tif: req.tif };
+        const state = orderStateWire(
+          book
+            ? this.engine.submit(request, book, this.clock.now)
+            : ({ request, status: 'rejected', filled: 0, fills: [], queueAhead: 0, rejectReason: `no market data for ${req.market}`, createdMs: this.clock.now } satisfies SimOrderState),
+        );
+        recordVenueRequest(this.risk, false, this.config.risk, this.clock.now);
+        this.orders.set(req.clientOrderId, { ...state, positionId: req.positionId, purpose: req.purpose, market: req.market, outcome: req.outcome, action: req.action, limitPrice: req.limitPrice, tif: req.tif, submittedAtMs: this.clock.now });
+        return wire(req.clientOrderId);
+      },
+      getOrder: async (id) => wire(id),
+      cancelOrder: async (id) => {
+        const live = this.engine.cancel(id);
+        recordVenueRequest(this.risk, false, this.config.risk, this.clock.now);
+        if (live) Object.assign(this.orders.get(id)!, orderStateWire(live));
+        return wire(id);
+      },
+      marketResult: async (market) => {
+        const info = this.markets.get(market);
+        return info?.result && this.clock.now >= info.closeTimeMs ? info.result : null;
+      },
+      recordPosition: async (r) => {
+        const slot = this.positions.get(r.positionId);
+        if (slot) slot.record = r;
+      },
+      recordExitAttempt: async (a) => void this.attempts.push(a),
+      recordPositionExit: async (e) => void this.exits.push(e),
+      checkEntryRisk: async (i) => {
+        rollTradingDay(this.risk, this.clock.now);
+        const exposures: OpenExposure[] = [...this.positions.values()]
+          .filter((p) => p.state.id !== i.positionId && OPEN_STATUSES.has(p.state.status))
+          .map((p) => ({ positionId: p.state.id, market: p.input.market, event: this.markets.get(p.input.market)?.event ?? p.input.market, exposure: p.state.entryPrice ? p.state.remaining.times(p.state.entryPrice) : new Dec(0) }));
+        const last = this.store.markets.get(i.market)?.receivedAtMs;
+        if (last !== undefined && Number.isFinite(last)) this.risk.lastMarketDataMs[i.market] = last;
+        const decision = checkOrder({ market: i.market, event: this.markets.get(i.market)?.event ?? i.market, cost: new Dec(i.cost), closeTimeMs: i.closeTimeMs, reducesExposure: false }, exposures, this.risk, this.config.risk, this.clock.now);
+        if (!decision.allowed) this.denials.push({ positionId: i.positionId, rule: decision.rule, reason: decision.reason });
+        return decision;
+      },
+      recordPositionClosed: async (i) => recordClosedPosition(this.risk, new Dec(i.realizedPnl), this.config.risk, this.clock.now),
+    };
+  }
+
+  private result(): BacktestResult {
+    return {
+      strategy: this.strategy,
+      positions: [...this.positions.values()].map((p) => ({ ...p.state.snapshot(), openedAtMs: p.state.openedAtMs, closedAtMs: p.state.closedAtMs, signal: p.signal })),
+      orders: [...this.orders.values()],
+      exitAttempts: this.attempts,
+      exits: this.exits,
+      riskDenials: this.denials,
+      events: this.eventCount,
+      startMs: this.startMs,
+      endMs: this.clock.now,
+    };
+  }
+}

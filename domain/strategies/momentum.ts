@@ -1,0 +1,63 @@
+import { ONE_DOLLAR, priceText } from '../fixed-point';
+import type { BinaryOrderBook } from '../market-data/order-book';
+import type { PricePoint } from '../market-data/price-history';
+import type { EntrySignal } from '../trading/strategy-rules';
+
+/**
+ * The momentum rule of the demo strategy: the outcome whose mid rose at least `minMove` over the
+ * lookback gets a signal, with a probability of its mid plus half the move. It is a plain rule, not
+ * a tuned edge; it is here so paper trading, backtests and the parity test run the same decisions.
+ */
+export interface MomentumParams {
+  lookbackMs: number;
+  /** Price units ($0.0001). */
+  minMove: number;
+  maxSpread: number;
+  cooldownMs: number;
+  minTimeLeftMs: number;
+}
+
+export const DEFAULT_MOMENTUM: MomentumParams = { lookbackMs: 60_000, minMove: 600, maxSpread: 300, cooldownMs: 120_000, minTimeLeftMs: 180_000 };
+
+function midAt(points: readonly PricePoint[], ts: number): number | undefined {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const p = points[i]!;
+    if (p.ts <= ts && p.bid >= 0 && p.ask >= 0) return (p.bid + p.ask) / 2;
+  }
+  return undefined;
+}
+
+/** Evaluates the rule at the book's own time (its newest event); `lastSignalMs` enforces the cooldown. */
+export function momentumSignal(
+  market: string,
+  book: BinaryOrderBook,
+  history: readonly PricePoint[],
+  closeTimeMs: number,
+  lastSignalMs: number,
+  params: MomentumParams = DEFAULT_MOMENTUM,
+): (Omit<EntrySignal, 'closeTimeMs'> & { firedAtMs: number }) | undefined {
+  if (book.stale) return undefined;
+  const now = book.lastUpdateMs;
+  if (closeTimeMs - now < params.minTimeLeftMs || now - lastSignalMs < params.cooldownMs) return undefined;
+  const top = book.top();
+  if (!top.yesBid || !top.yesAsk || top.yesAsk.price - top.yesBid.price > params.maxSpread) return undefined;
+  const then = midAt(history, now - params.lookbackMs);
+  if (then === undefined) return undefined;
+  const mid = (top.yesBid.price + top.yesAsk.price) / 2;
+  const move = mid - then;
+  if (Math.abs(move) < params.minMove) return undefined;
+  const outcome = move > 0 ? 'yes' : 'no';
+  const ask = outcome === 'yes' ? top.yesAsk.price : ONE_DOLLAR - top.yesBid.price;
+  const outcomeMid = outcome === 'yes' ? mid : ONE_DOLLAR - mid;
+  const probability = Math.min(9700, Math.round(outcomeMid + Math.abs(move) / 2));
+  return {
+    signalId: `${market}@${now}`,
+    market,
+    outcome,
+    modelProbability: priceText(probability),
+    ask: priceText(ask),
+    reason: `mid moved ${priceText(Math.abs(move))} in ${params.lookbackMs / 1000}s`,
+    type: 'momentum',
+    firedAtMs: now,
+  };
+}

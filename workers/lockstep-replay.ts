@@ -1,0 +1,113 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { upsertMarketSnapshot } from '../db/market-data-repo';
+import type { BacktestConfig, SignalRule } from '../domain/backtest/backtester';
+import type { PositionSnapshot } from '../domain/trading/position-engine';
+import type { StrategySnapshot } from '../domain/trading/strategy-rules';
+import type { RecordedWindow } from '../backtest/recorded-data';
+import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
+import type { StrategyInput } from '../workflows/strategy';
+import type { Stack } from './stack';
+
+/** A clock the replay moves; the stack's paper exchange, risk checks and activities read it. */
+export class ReplayClock {
+  constructor(public nowMs = 0) {}
+  readonly clock = { nowMs: () => this.nowMs };
+}
+
+const TERMINAL = new Set(['closed', 'settled', 'entry_failed', 'risk_denied']);
+
+/**
+ * Paper trading over a recorded window through the real Temporal workflows, in lockstep: the
+ * replay applies recorded events to the stack's books and paper exchange and moves the market
+ * clock; position workflows run on that clock (`clock: stepped`) and the replay only steps to the
+ * next event or the next time a position waits for, after every workflow has acted. The order of
+ * things is the backtester's (events at an instant first, then timers), so the two must agree
+ * order for order (the parity test checks it).
+ */
+export async function runLockstepPaper(
+  stack: Stack,
+  replay: ReplayClock,
+  opts: { window: RecordedWindow; dataDir: string; strategy: Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'>; rule: SignalRule; log?: (line: string) => void },
+): Promise<{ strategyWorkflowId: string; strategy: StrategySnapshot; positions: PositionSnapshot[] }> {
+  const { window } = opts;
+  // Settlement reads the recorded results from the market snapshots, as in the paper session.
+  for (const market of window.markets) {
+    const meta = readGoldMarketMetadata(opts.dataDir, market);
+    if (meta) await upsertMarketSnapshot(stack.database.db, meta.meta, meta.observedAtMs);
+  }
+  const input: StrategyInput = { strategyId: opts.strategy.strategyId, version: 'lockstep', rules: opts.strategy.rules, position: { ...opts.strategy.position, clock: 'stepped' } };
+  const strategyWorkflowId = `strategy/${opts.strategy.strategyId}`;
+  const strategy = await stack.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: strategyWorkflowId });
+  const positions = new Map<string, { handle: WorkflowHandle; snapshot?: PositionSnapshot; done: boolean }>();
+
+  const refresh = async () => {
+    await Promise.all(
+      [...positions.values()]
+        .filter((p) => !p.done)
+        .map(async (p) => {
+          const description = await p.handle.describe();
+          if (description.status.name !== 'RUNNING') {
+            p.snapshot = (await p.handle.result()) as PositionSnapshot;
+            p.done = true;
+          } else p.snapshot = (await p.handle.query('position').catch(() => undefined)) as PositionSnapshot | undefined;
+        }),
+    );
+  };
+  /** Every position is blocked on a future clock time or finished, and the strategy knows how each finished one ended. */
+  const waitIdle = async () => {
+    for (let spins = 0; ; spins++) {
+      await refresh();
+      // A position that has not answered a query yet counts as busy.
+      const busy = [...positions.values()].some((p) => !p.done && !(p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs > replay.nowMs));
+      let lagging = false;
+      if (!busy && [...positions.values()].some((p) => p.done)) {
+        const s = (await strategy.query('strategy')) as StrategySnapshot;
+        lagging = [...positions.values()].some((p) => p.done && s.positions.find((x) => x.positionId === p.snapshot?.positionId)?.status !== p.snapshot?.status);
+      }
+      if (!busy && !lagging) return;
+      if (spins > 4000) throw new Error(`lockstep replay stuck at ${replay.nowMs}: ${JSON.stringify([...positions.values()].map((p) => p.snapshot))}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+
+  const events = window.events;
+  let i = 0;
+  for (;;) {
+    const eventAt = i < events.length ? events[i]!.ts : Infinity;
+    const waits = [...positions.values()].filter((p) => !p.done).map((p) => p.snapshot?.waitingUntilMs ?? Infinity);
+    const timerAt = Math.min(Infinity, ...waits);
+    if (eventAt === Infinity && timerAt === Infinity) break;
+    if (eventAt <= timerAt) {
+      replay.nowMs = eventAt;
+      const group = [];
+      while (i < events.length && events[i]!.ts === eventAt) group.push(events[i++]!);
+      stack.books.applyAll(group, replay.nowMs);
+      stack.venue.onMarketEvents(group);
+      const proposals = [];
+      for (const market of new Set(group.map((e) => e.m))) {
+        const info = window.info.get(market);
+        const proposal = info && opts.rule({ market, nowMs: replay.nowMs, store: stack.books, info });
+        if (proposal && info) proposals.push({ ...proposal, closeTimeMs: info.closeTimeMs, firedAtMs: replay.nowMs });
+      }
+      if (proposals.length === 0) continue;
+      await waitIdle();
+      await strategy.signal('signals', proposals);
+      // Wait until the strategy has decided on every signal sent (a decision is recorded after its child started).
+      let snapshot: StrategySnapshot;
+      for (;;) {
+        snapshot = (await strategy.query('strategy')) as StrategySnapshot;
+        if (proposals.every((p) => snapshot.decisions.some((d) => d.signalId === p.signalId))) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      for (const p of snapshot.positions) if (!positions.has(p.positionId)) positions.set(p.positionId, { handle: stack.temporal.workflow.getHandle(p.positionId), done: false });
+      await waitIdle();
+    } else {
+      replay.nowMs = timerAt;
+      await Promise.all([...positions.values()].filter((p) => !p.done && p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs <= timerAt).map((p) => p.handle.signal('clock', timerAt)));
+      await waitIdle();
+    }
+  }
+  await waitIdle();
+  const final = (await strategy.executeUpdate('stop')) as StrategySnapshot;
+  return { strategyWorkflowId, strategy: final, positions: [...positions.values()].map((p) => p.snapshot!) };
+}
