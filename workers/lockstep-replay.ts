@@ -14,7 +14,6 @@ export class ReplayClock {
   readonly clock = { nowMs: () => this.nowMs };
 }
 
-const TERMINAL = new Set(['closed', 'settled', 'entry_failed', 'risk_denied']);
 
 /**
  * Paper trading over a recorded window through the real Temporal workflows, in lockstep: the
