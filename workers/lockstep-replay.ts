@@ -14,7 +14,6 @@ export class ReplayClock {
   readonly clock = { nowMs: () => this.nowMs };
 }
 
-
 /**
  * Paper trading over a recorded window through the real Temporal workflows, in lockstep: the
  * replay applies recorded events to the stack's books and paper exchange and moves the market
@@ -85,7 +84,7 @@ export async function runLockstepPaper(
       const proposals = [];
       for (const market of new Set(group.map((e) => e.m))) {
         const info = window.info.get(market);
-        const proposal = info && opts.rule({ market, nowMs: replay.nowMs, store: stack.books, info });
+        const proposal = info && opts.rule({ market, nowMs: replay.nowMs, store: stack.books, info: { closeTimeMs: info.closeTimeMs, event: info.event } });
         if (proposal && info) proposals.push({ ...proposal, closeTimeMs: info.closeTimeMs, firedAtMs: replay.nowMs });
       }
       if (proposals.length === 0) continue;

@@ -25,8 +25,11 @@ export interface MarketInfo {
   event: string;
 }
 
-/** Reads the books after each instant's events and proposes entries (a signal rule or a model). */
-export type SignalRule = (ctx: { market: string; nowMs: number; store: BookStore; info: MarketInfo }) => Omit<EntrySignal, 'closeTimeMs'> | undefined;
+/**
+ * Reads the books after each instant's events and proposes entries (a signal rule or a model).
+ * It sees the market's close time but never its result: no look-ahead through metadata.
+ */
+export type SignalRule = (ctx: { market: string; nowMs: number; store: BookStore; info: Omit<MarketInfo, 'result'> }) => Omit<EntrySignal, 'closeTimeMs'> | undefined;
 
 export interface BacktestConfig {
   strategyId: string;
@@ -136,7 +139,7 @@ export class Backtester {
           next = it.next();
         }
         this.applyEvents(group);
-        if (onProgress && this.eventCount % 100_000 < group.length) onProgress(this.eventCount, eventAt);
+        if (onProgress && this.eventCount % 50_000 < group.length) onProgress(this.eventCount, eventAt);
       } else {
         this.clock.now = timerAt;
         this.clock.release(timerAt);
@@ -165,7 +168,7 @@ export class Backtester {
     for (const market of seen) {
       const info = this.markets.get(market);
       if (!info) continue;
-      const proposal = this.rule({ market, nowMs: this.clock.now, store: this.store, info });
+      const proposal = this.rule({ market, nowMs: this.clock.now, store: this.store, info: { closeTimeMs: info.closeTimeMs, event: info.event } });
       if (proposal) this.onSignal({ ...proposal, closeTimeMs: info.closeTimeMs });
     }
   }
