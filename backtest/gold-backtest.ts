@@ -16,7 +16,7 @@ export function momentumRule(params: MomentumParams = DEFAULT_MOMENTUM): SignalR
   return ({ market, store, info }) => {
     const state = store.markets.get(market);
     if (!state) return undefined;
-    const found = momentumSignal(market, state.book, state.history.toArray(), info.closeTimeMs, last.get(market) ?? -Infinity, params);
+    const found = momentumSignal(market, state.book, state.history, info.closeTimeMs, last.get(market) ?? -Infinity, params);
     if (found) last.set(market, found.firedAtMs);
     return found;
   };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchBacktest } from './backtest';
 import { benchIngest } from './ingest';
 import { benchReplay } from './replay';
 import { benchSignals } from './signals';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<str
   replay: ({ markets }) => benchReplay({ dataDir: GOLD, markets, log }),
   ingest: ({ markets }) => benchIngest({ dataDir: GOLD, markets, log }),
   signals: ({ markets }) => benchSignals({ markets, log }),
+  backtest: ({ markets }) => benchBacktest({ dataDir: GOLD, markets, log }),
   'signals-real': async () => signalsRealData({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-2024-rest-snapshots'), log }),
 };
 

@@ -11,6 +11,11 @@ import { explainOrder } from '../db/provenance';
 import { readRiskState, resetRiskState } from '../activities/risk';
 import { positions, riskEvents } from '../db/schema';
 import { flattenAll } from '../workers/flatten';
+import { backtestConfig, momentumRule, runBacktest } from '../backtest/gold-backtest';
+import { loadRecordedWindow } from '../backtest/recorded-data';
+import { progressBar, writeBacktestReport } from '../backtest/report';
+import { goldWalkForward, momentumGrid } from '../backtest/walk-forward-gold';
+import { DEFAULT_MOMENTUM } from '../domain/strategies/momentum';
 import { createStrategy, listStrategies, readStrategyConfig, startStrategy, stopStrategy } from './strategy';
 import { loadPerformanceMatrix, recentSignals, resolveDueOutcomes } from '../db/signals-repo';
 import { RecordedSettlements } from '../db/settlements';
@@ -282,6 +287,65 @@ const commands: Record<string, Command> = {
         );
       }
       throw new UsageError('usage: kestrel strategy create|list|start|stop');
+    },
+  },
+
+  backtest: {
+    summary: 'backtest the momentum strategy in process over recorded gold markets (same domain code as paper/live): metrics, plots, report',
+    usage: 'kestrel backtest [--markets N | --market TICKER ...] [--min-move DOLLARS] [--lookback-ms MS] [--out DIR] [--json]',
+    options: { markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values }) {
+      const { config } = loadBootstrapConfig();
+      const limit = values.markets === undefined ? undefined : Number(values.markets);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
+      const minMove = values['min-move'] === undefined ? DEFAULT_MOMENTUM.minMove : Math.round(Number(values['min-move']) * 10_000);
+      if (!Number.isFinite(minMove) || minMove <= 0 || minMove >= 10_000) throw new UsageError(`--min-move must be a price move in dollars in (0, 1), got ${JSON.stringify(values['min-move'])}`);
+      const lookbackMs = values['lookback-ms'] === undefined ? DEFAULT_MOMENTUM.lookbackMs : Number(values['lookback-ms']);
+      if (!Number.isInteger(lookbackMs) || lookbackMs < 1000) throw new UsageError(`--lookback-ms must be an integer ≥ 1000, got ${JSON.stringify(values['lookback-ms'])}`);
+      const markets = values.market as unknown as string[] | undefined;
+      const window = await loadRecordedWindow(config.replay.dataDir, { markets, limit }).catch((e: Error) => {
+        throw new UsageError(e.message);
+      });
+      const params = { ...DEFAULT_MOMENTUM, minMove, lookbackMs };
+      const summary = await runBacktest({ config: backtestConfig(config), capital: config.risk.capital, events: window.events, info: window.info, rule: momentumRule(params), onProgress: values.json ? undefined : progressBar('backtest') });
+      const outDir = typeof values.out === 'string' ? values.out : path.join('backtest-output', new Date().toISOString().replace(/[:.]/g, '-'));
+      const files = writeBacktestReport(outDir, summary, { title: `Backtest: momentum on ${window.markets.length} recorded gold markets`, capital: config.risk.capital, markets: window.markets, parameters: { momentum: params, strategy: backtestConfig(config).rules } });
+      const m = summary.metrics;
+      if (values.json) json({ metrics: m, bySignalType: summary.bySignalType, byCategory: summary.byCategory, monteCarlo: summary.monteCarlo, events: summary.result.events, elapsedMs: summary.elapsedMs, files });
+      else {
+        out(`${window.markets.length} markets, ${summary.result.events.toLocaleString('en-US')} events in ${(summary.elapsedMs / 1000).toFixed(1)} s`);
+        out(`trades ${m.trades}  win rate ${m.winRate === null ? '-' : (100 * m.winRate).toFixed(1) + '%'}  P&L ${m.totalPnl} (fees ${m.fees})  Sharpe/trade ${m.sharpe?.toFixed(3) ?? '-'}  Sortino ${m.sortino?.toFixed(3) ?? '-'}  Calmar ${m.calmar?.toFixed(3) ?? '-'}  max DD ${m.maxDrawdown}`);
+        out(`report ${files.report}  plots ${files.equity}, ${files.drawdown}`);
+      }
+      return EXIT.ok;
+    },
+  },
+
+  'walk-forward': {
+    summary: 'walk-forward optimisation of the momentum strategy over recorded gold days: in-sample vs out-of-sample',
+    usage: 'kestrel walk-forward [--train-days N] [--test-days M] [--markets N] [--json]',
+    options: { 'train-days': { type: 'string' }, 'test-days': { type: 'string' }, markets: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values }) {
+      const { config } = loadBootstrapConfig();
+      const int = (name: string, fallback: number) => {
+        const v = values[name] === undefined ? fallback : Number(values[name]);
+        if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(values[name])}`);
+        return v;
+      };
+      const trainDays = int('train-days', 2);
+      const testDays = int('test-days', 1);
+      const limit = values.markets === undefined ? undefined : int('markets', 39);
+      const window = await loadRecordedWindow(config.replay.dataDir, { limit });
+      const bar = values.json ? undefined : progressBar('walk-forward folds');
+      const wf = await goldWalkForward({ config, window, trainDays, testDays, grid: momentumGrid(), onFold: bar }).catch((e: Error) => {
+        throw new UsageError(e.message);
+      });
+      if (values.json) json(wf);
+      else {
+        for (const f of wf.folds) out(`train ${f.train.join(',')} → test ${f.test.join(',')}: chose minMove $${(f.chosen.minMove / 10_000).toFixed(2)} lookback ${f.chosen.lookbackMs / 1000}s; in-sample ${f.inSample.toFixed(2)} vs out-of-sample ${f.outOfSample.toFixed(2)} (per test-day length)`);
+        out(`total in-sample ${wf.inSampleTotal.toFixed(2)}, out-of-sample ${wf.outOfSampleTotal.toFixed(2)}, efficiency ${wf.efficiency?.toFixed(2) ?? '-'} over ${wf.backtests} backtests`);
+      }
+      return EXIT.ok;
     },
   },
 

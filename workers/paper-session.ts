@@ -73,7 +73,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
     const watcher = setInterval(() => {
       const state = stack.books.markets.get(market);
       if (!state || !closeExchangeMs) return;
-      const found = momentumSignal(market, state.book, state.history.toArray(), closeExchangeMs, lastSignalExchangeMs);
+      const found = momentumSignal(market, state.book, state.history, closeExchangeMs, lastSignalExchangeMs);
       if (!found) return;
       const nowEx = found.firedAtMs;
       // The replay runs `speed` times faster: the market's close in this process's clock.

@@ -66,6 +66,30 @@ export class PriceRing {
     return this.count === 0 ? undefined : this.at(this.count - 1);
   }
 
+  /**
+   * YES mid of the newest two-sided point at or before `ts` (binary search on time, no allocation):
+   * what a rule asks of the past on every event.
+   */
+  midAtOrBefore(ts: number): number | undefined {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ts[(this.start + mid) % this.capacity]! <= ts) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    for (let k = found; k >= 0; k--) {
+      const i = (this.start + k) % this.capacity;
+      const bid = this.prices[i * 3]!;
+      const ask = this.prices[i * 3 + 1]!;
+      if (bid >= 0 && ask >= 0) return (bid + ask) / 2;
+    }
+    return undefined;
+  }
+
   toArray(): PricePoint[] {
     return Array.from({ length: this.count }, (_, k) => this.at(k));
   }

@@ -1,6 +1,6 @@
 import { ONE_DOLLAR, priceText } from '../fixed-point';
 import type { BinaryOrderBook } from '../market-data/order-book';
-import type { PricePoint } from '../market-data/price-history';
+import type { PriceRing } from '../market-data/price-history';
 import type { EntrySignal } from '../trading/strategy-rules';
 
 /**
@@ -19,19 +19,11 @@ export interface MomentumParams {
 
 export const DEFAULT_MOMENTUM: MomentumParams = { lookbackMs: 60_000, minMove: 600, maxSpread: 300, cooldownMs: 120_000, minTimeLeftMs: 180_000 };
 
-function midAt(points: readonly PricePoint[], ts: number): number | undefined {
-  for (let i = points.length - 1; i >= 0; i--) {
-    const p = points[i]!;
-    if (p.ts <= ts && p.bid >= 0 && p.ask >= 0) return (p.bid + p.ask) / 2;
-  }
-  return undefined;
-}
-
 /** Evaluates the rule at the book's own time (its newest event); `lastSignalMs` enforces the cooldown. */
 export function momentumSignal(
   market: string,
   book: BinaryOrderBook,
-  history: readonly PricePoint[],
+  history: Pick<PriceRing, 'midAtOrBefore'>,
   closeTimeMs: number,
   lastSignalMs: number,
   params: MomentumParams = DEFAULT_MOMENTUM,
@@ -41,7 +33,7 @@ export function momentumSignal(
   if (closeTimeMs - now < params.minTimeLeftMs || now - lastSignalMs < params.cooldownMs) return undefined;
   const top = book.top();
   if (!top.yesBid || !top.yesAsk || top.yesAsk.price - top.yesBid.price > params.maxSpread) return undefined;
-  const then = midAt(history, now - params.lookbackMs);
+  const then = history.midAtOrBefore(now - params.lookbackMs);
   if (then === undefined) return undefined;
   const mid = (top.yesBid.price + top.yesAsk.price) / 2;
   const move = mid - then;

@@ -39,3 +39,16 @@ describe('BookStore sampling', () => {
     assert.equal(store.state('M').book.stale, true);
   });
 });
+
+describe('PriceRing.midAtOrBefore', () => {
+  it('finds the newest two-sided point at or before a time, across the ring wrap', () => {
+    const ring = new PriceRing(4);
+    const point = (ts: number, bid: number, ask: number) => ({ ts, bid, ask, last: -1, volume: 0 });
+    [point(10, 100, 200), point(20, 110, 210), point(30, -1, 220), point(40, 130, 230), point(50, 140, 240)].forEach((p) => ring.push(p));
+    assert.equal(ring.midAtOrBefore(5), undefined, 'before the oldest kept point');
+    assert.equal(ring.midAtOrBefore(25), 160);
+    assert.equal(ring.midAtOrBefore(35), 160, 'skips the one-sided point at 30');
+    assert.equal(ring.midAtOrBefore(1000), 190);
+    assert.equal(ring.midAtOrBefore(10), undefined, 'the point at 10 was overwritten');
+  });
+});
