@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import { ValidationError } from '../domain/errors';
 import { withFailureMapping } from './failures';
 import { createMarketDataActivities } from './market-data';
+import { createRetrainingActivities } from './retraining';
 import { createRiskActivities, type RiskDeps } from './risk';
 import { createTradingActivities, type TradingDeps } from './trading';
 
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     submitOrder: counted(trading.submitOrder),
     cancelOrder: counted(trading.cancelOrder),
     ...risk,
+    ...createRetrainingActivities({ db: deps.db }),
   }, deps.logger);
 }
 

@@ -66,3 +66,13 @@ function mergeByTime(lists: UnitEvent[][]): UnitEvent[] {
     out.push(lists[best]![idx[best]!++]!);
   }
 }
+
+/** UTC days of the recorded markets' closes (cheap: metadata only), to validate a walk-forward before loading events. */
+export function recordedDays(dataDir: string, limit?: number): string[] {
+  const days = new Set<string>();
+  for (const market of listRecordedMarkets(dataDir).slice(0, limit ?? Infinity)) {
+    const close = Date.parse(String(readGoldMarketMetadata(dataDir, market)?.meta.attributes.close_time ?? ''));
+    if (Number.isFinite(close)) days.add(new Date(close).toISOString().slice(0, 10));
+  }
+  return [...days].sort();
+}

@@ -12,10 +12,12 @@ import { readRiskState, resetRiskState } from '../activities/risk';
 import { positions, riskEvents } from '../db/schema';
 import { flattenAll } from '../workers/flatten';
 import { backtestConfig, momentumRule, runBacktest } from '../backtest/gold-backtest';
-import { loadRecordedWindow } from '../backtest/recorded-data';
+import { loadRecordedWindow, recordedDays } from '../backtest/recorded-data';
 import { progressBar, writeBacktestReport } from '../backtest/report';
 import { goldWalkForward, momentumGrid } from '../backtest/walk-forward-gold';
 import { DEFAULT_MOMENTUM } from '../domain/strategies/momentum';
+import { ensureRetrainingSchedule, retrainInput } from '../workers/retraining-schedule';
+import { retrainingRuns } from '../db/schema';
 import { createStrategy, listStrategies, readStrategyConfig, startStrategy, stopStrategy } from './strategy';
 import { loadPerformanceMatrix, recentSignals, resolveDueOutcomes } from '../db/signals-repo';
 import { RecordedSettlements } from '../db/settlements';
@@ -335,6 +337,8 @@ const commands: Record<string, Command> = {
       const trainDays = int('train-days', 2);
       const testDays = int('test-days', 1);
       const limit = values.markets === undefined ? undefined : int('markets', 39);
+      const days = recordedDays(config.replay.dataDir, limit);
+      if (trainDays + testDays > days.length) throw new UsageError(`the recording has ${days.length} days (${days.join(', ')}): it cannot hold a ${trainDays}-day training window and a ${testDays}-day test window`);
       const window = await loadRecordedWindow(config.replay.dataDir, { limit });
       const bar = values.json ? undefined : progressBar('walk-forward folds');
       const wf = await goldWalkForward({ config, window, trainDays, testDays, grid: momentumGrid(), onFold: bar }).catch((e: Error) => {
@@ -346,6 +350,41 @@ const commands: Record<string, Command> = {
         out(`total in-sample ${wf.inSampleTotal.toFixed(2)}, out-of-sample ${wf.outOfSampleTotal.toFixed(2)}, efficiency ${wf.efficiency?.toFixed(2) ?? '-'} over ${wf.backtests} backtests`);
       }
       return EXIT.ok;
+    },
+  },
+
+  retrain: {
+    summary: 'signal-weight retraining: `schedule` creates/updates the Temporal Schedule, `now` runs once and waits, `runs` lists what each run decided',
+    usage: 'kestrel retrain schedule | now | runs [--json]',
+    options: { json: { type: 'boolean' } },
+    async run({ values, positionals }) {
+      const sub = positionals[0];
+      const { config } = loadBootstrapConfig();
+      if (sub === 'schedule') {
+        const r = await withTemporal((client) => ensureRetrainingSchedule(client, config));
+        out(`${r.created ? 'created' : 'updated'} schedule ${r.scheduleId}: every ${config.retraining.everyMs / 3_600_000} h, overlap SKIP`);
+        return EXIT.ok;
+      }
+      if (sub === 'now') {
+        const result = await withTemporal(async (client) => {
+          const handle = await client.workflow.start('retrainSignalWeightsWorkflow', { args: [retrainInput(config)], taskQueue: config.temporal.taskQueue, workflowId: `retrain/${config.retraining.modelName}/manual-${Date.now()}` });
+          out(`started ${handle.workflowId}; waiting for it (a worker must be running: kestrel up)...`);
+          return handle.result();
+        });
+        if (values.json) json(result);
+        else out(`${result.status}${result.modelVersion ? ` ${result.modelVersion}` : ''}: ${result.reason}`);
+        return EXIT.ok;
+      }
+      if (sub === 'runs') {
+        return withDatabase(config.database.url, async (h) => {
+          const rows = await h.db.select().from(retrainingRuns).orderBy(desc(retrainingRuns.id)).limit(50);
+          if (values.json) json(rows);
+          else if (rows.length === 0) out('no retraining runs yet');
+          else for (const r of rows) out(`#${r.id} ${r.createdAt.toISOString()} ${r.modelName} ${r.status.padEnd(17)} IS ${r.inSample?.toFixed(1) ?? '-'} OOS ${r.outOfSample?.toFixed(1) ?? '-'} (${r.trainOutcomes}/${r.testOutcomes} outcomes) ${r.reason}`);
+          return EXIT.ok;
+        });
+      }
+      throw new UsageError('usage: kestrel retrain schedule | now | runs');
     },
   },
 
@@ -499,6 +538,7 @@ const commands: Record<string, Command> = {
       const dataHome = path.join(process.env.KESTREL_CACHE_DIR ?? path.join(homedir(), '.cache', 'kestrel'));
       const server = await startDevServer({ binary, ip: host ?? '127.0.0.1', port: Number(port ?? 7233), uiPort: config.temporal.uiPort, dbFile: path.join(dataHome, 'temporal-dev.sqlite'), namespace: config.temporal.namespace, log: out });
       const stack = await startStack(config, { logger });
+      const retraining = await ensureRetrainingSchedule(stack.temporal, config);
       const temporalUi = `${server.uiUrl}/namespaces/${config.temporal.namespace}`;
       const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health, dashboard: () => dashboardData(stack.database.db, temporalUi, Date.now()) });
 
@@ -520,6 +560,7 @@ const commands: Record<string, Command> = {
       out(`Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
       out(`Temporal gRPC: ${server.address}   task queue: ${config.temporal.taskQueue}`);
       out(`Dashboard:     ${metricsServer.url}/`);
+      out(`Retraining:    Temporal Schedule ${retraining.scheduleId} (every ${config.retraining.everyMs / 3_600_000} h, overlap SKIP)`);
       out(`Metrics:       ${metricsServer.url}/metrics   health: ${metricsServer.url}/health`);
       out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
       out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}`);

@@ -173,6 +173,20 @@ export const configSchema = z.object({
     })
     .prefault({})
     .refine((a) => a.smtpHost === '' || a.to.length > 0, { message: 'alerts.to needs at least one address when alerts.smtpHost is set', path: ['to'] }),
+  retraining: z
+    .object({
+      /** Temporal Schedule id; `kestrel up` creates or updates it (overlap policy SKIP). */
+      scheduleId: z.string().min(1).prefault('kestrel-retrain-signal-weights'),
+      everyMs: durationMs.prefault(86_400_000),
+      modelName: z.string().min(1).prefault('signal-weights'),
+      trainWindowMs: durationMs.prefault(7 * 86_400_000),
+      testWindowMs: durationMs.prefault(86_400_000),
+      horizonMs: durationMs.prefault(600_000),
+      /** Out-of-sample edge may be at most this fraction below in-sample for a promotion. */
+      maxShortfall: z.number().min(0).max(1).prefault(0.5),
+      minOutcomes: z.number().int().min(1).prefault(30),
+    })
+    .prefault({}),
   logging: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).prefault('info'),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, desc, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import { Dec } from '../domain/decimal';
 import { ONE_DOLLAR, PRICE_SCALE } from '../domain/fixed-point';
 import { performanceMatrix, signalOutcome, type OutcomeRow, type PerformanceCell } from '../domain/signals/performance';
@@ -124,7 +124,7 @@ export async function outcomeRows(db: Database, range: { fromMs?: number; toMs?:
     .select({ type: signals.type, category: signals.category, firedAt: signals.firedAt, horizonMs: signalOutcomes.horizonMs, move: signalOutcomes.move, correct: signalOutcomes.correct })
     .from(signalOutcomes)
     .innerJoin(signals, eq(signals.id, signalOutcomes.signalId))
-    .where(and(isNotNull(signalOutcomes.resolvedAt), range.fromMs !== undefined ? gte(signals.firedAt, new Date(range.fromMs)) : undefined, range.toMs !== undefined ? sql`${signals.firedAt} < ${new Date(range.toMs)}` : undefined));
+    .where(and(isNotNull(signalOutcomes.resolvedAt), range.fromMs !== undefined ? gte(signals.firedAt, new Date(range.fromMs)) : undefined, range.toMs !== undefined ? lt(signals.firedAt, new Date(range.toMs)) : undefined));
   return rows.map((r) => ({ type: r.type, category: r.category, firedAtMs: r.firedAt.getTime(), horizonMs: r.horizonMs, move: dollarsToUnits(r.move ?? '0'), correct: r.correct }));
 }
 
@@ -149,8 +149,4 @@ export interface StrategySubscription {
 
 export async function runningSubscriptions(db: Database): Promise<StrategySubscription[]> {
   return db.select({ workflowId: strategyRuns.workflowId, signalTypes: strategyRuns.signalTypes, categories: strategyRuns.categories }).from(strategyRuns).where(eq(strategyRuns.status, 'running'));
-}
-
-export async function markSignalsActionable(db: Database, ids: readonly number[]): Promise<void> {
-  if (ids.length > 0) await db.update(signals).set({ actionable: true }).where(inArray(signals.id, [...ids]));
 }

@@ -2,3 +2,4 @@
 export { ingestTradeBatchWorkflow } from './ingest';
 export { positionWorkflow } from './position';
 export { strategyWorkflow } from './strategy';
+export { retrainSignalWeightsWorkflow } from './retraining';

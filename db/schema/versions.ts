@@ -1,4 +1,4 @@
-import { bigint, bigserial, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * Immutable strategy versions: to change a strategy's configuration you create a new version.
@@ -56,4 +56,29 @@ export const modelVersionStatus = pgTable(
     changedAt: timestamp('changed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index('model_version_status_idx').on(t.modelVersionId, t.id)],
+);
+
+/** Every retraining run (scheduled or manual) and what it decided. */
+export const retrainingRuns = pgTable(
+  'retraining_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    modelName: text('model_name').notNull(),
+    /** promoted | rejected | unchanged | insufficient_data */
+    status: text('status').notNull(),
+    modelVersionId: bigint('model_version_id', { mode: 'number' }),
+    activeVersionId: bigint('active_version_id', { mode: 'number' }),
+    inSample: doublePrecision('in_sample'),
+    outOfSample: doublePrecision('out_of_sample'),
+    activeOutOfSample: doublePrecision('active_out_of_sample'),
+    trainOutcomes: integer('train_outcomes').notNull(),
+    testOutcomes: integer('test_outcomes').notNull(),
+    reason: text('reason').notNull(),
+    trainFrom: timestamp('train_from', { withTimezone: true, precision: 3 }).notNull(),
+    testFrom: timestamp('test_from', { withTimezone: true, precision: 3 }).notNull(),
+    testTo: timestamp('test_to', { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('retraining_runs_model_idx').on(t.modelName, t.id)],
 );

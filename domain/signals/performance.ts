@@ -84,3 +84,31 @@ export function deriveWeights(cells: readonly PerformanceCell[], horizonMs: numb
       return { type: c.type, category: c.category, winRate, expectedMove, weight: Math.max(0, Math.min(1, (winRate - 0.5) * 2)), count: c.count };
     });
 }
+
+/**
+ * How a set of weights would have done on some outcomes: the mean directional move of the
+ * outcomes (at `horizonMs`) of signals the weights say to act on (weight and expected move > 0).
+ * Used for in-sample vs out-of-sample comparison when retraining.
+ */
+export function scoreWeights(weights: readonly SignalWeight[], rows: readonly OutcomeRow[], horizonMs: number): { score: number; acted: number } {
+  const act = new Set(weights.filter((w) => w.weight > 0 && w.expectedMove > 0).map((w) => `${w.type}|${w.category}`));
+  const chosen = rows.filter((r) => r.horizonMs === horizonMs && act.has(`${r.type}|${r.category}`));
+  return { score: chosen.length ? chosen.reduce((a, r) => a + r.move, 0) / chosen.length : 0, acted: chosen.length };
+}
+
+export interface PromotionRule {
+  /** Out-of-sample may fall at most this fraction below in-sample (0.5 = half). */
+  maxShortfall: number;
+}
+
+/**
+ * Promote a retrained model only if it has an out-of-sample edge, that edge is within the bound of
+ * its in-sample edge (not an overfit), and it beats the active model's out-of-sample edge.
+ */
+export function promotionDecision(candidate: { inSample: number; outOfSample: number }, active: { outOfSample: number } | undefined, rule: PromotionRule): { promote: boolean; reason: string } {
+  const { inSample, outOfSample } = candidate;
+  if (outOfSample <= 0) return { promote: false, reason: `no out-of-sample edge (${outOfSample.toFixed(1)} units)` };
+  if (inSample <= 0 || outOfSample < inSample * (1 - rule.maxShortfall)) return { promote: false, reason: `out-of-sample ${outOfSample.toFixed(1)} is more than ${(rule.maxShortfall * 100).toFixed(0)}% below in-sample ${inSample.toFixed(1)}` };
+  if (active && outOfSample <= active.outOfSample) return { promote: false, reason: `out-of-sample ${outOfSample.toFixed(1)} does not beat the active model's ${active.outOfSample.toFixed(1)}` };
+  return { promote: true, reason: `out-of-sample ${outOfSample.toFixed(1)} (in-sample ${inSample.toFixed(1)})${active ? ` beats active ${active.outOfSample.toFixed(1)}` : '; no active model'}` };
+}

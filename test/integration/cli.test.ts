@@ -54,13 +54,18 @@ describe('kestrel CLI', function () {
     assert.match((await kestrel(['signals', '--type', 'vibes'], env)).stderr, /--type must be one of/);
     assert.equal((await kestrel(['signals', 'matrix', '--horizon', '5'], env)).code, EXIT.usage);
     assert.equal((await kestrel(['signals', 'nonsense'], env)).code, EXIT.usage);
+    assert.match((await kestrel(['backtest', '--markets', '0'], env)).stderr, /--markets must be a positive integer/);
+    assert.match((await kestrel(['backtest', '--min-move', '3'], env)).stderr, /--min-move must be a price move/);
+    assert.match((await kestrel(['backtest', '--market', 'NOPE-1'], env)).stderr, /no recording for market NOPE-1/);
+    assert.match((await kestrel(['walk-forward', '--train-days', '40'], env)).stderr, /cannot hold a 40-day training window/);
+    assert.equal((await kestrel(['retrain', 'sometimes'], env)).code, EXIT.usage);
     assert.match((await kestrel(['exit', 'position/x', '--urgency', 'ASAP'], env)).stderr, /--urgency must be CRITICAL, HIGH, MEDIUM or LOW/);
   });
 
   it('prints help for every command', async () => {
     const help = await kestrel(['--help'], env);
     assert.equal(help.code, EXIT.ok);
-    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk', 'positions', 'exit', 'report', 'signals', 'strategy']) {
+    for (const name of ['migrate', 'config', 'health', 'up', 'why', 'flatten-all', 'risk', 'positions', 'exit', 'report', 'signals', 'strategy', 'backtest', 'walk-forward', 'retrain']) {
       assert.match(help.stdout, new RegExp(`\\b${name}\\b`));
       assert.equal((await kestrel([name, '--help'], env)).code, EXIT.ok);
     }
