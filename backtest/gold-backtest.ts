@@ -50,6 +50,7 @@ export function backtestConfig(config: KestrelConfig, strategy = momentumStrateg
     risk: riskLimitsSchema.parse(riskLimitsFrom(config)),
     fees: { takerRate: config.fees.kalshiTakerRate, makerRate: config.fees.kalshiMakerRate, seriesMultiplier: config.paper.seriesFeeMultiplier },
     history: { capacity: config.marketData.historyCapacity, sampleMs: config.marketData.historySampleMs },
+    latencyMs: config.paper.latencyMs,
   };
 }
 

@@ -38,6 +38,8 @@ export interface BacktestConfig {
   risk: RiskLimits;
   fees: FeeSchedule;
   history: { capacity: number; sampleMs: number };
+  /** Order round trip in market time: an order meets the book as it is this long after it was sent. */
+  latencyMs?: number;
 }
 
 export interface OrderRecord extends OrderStateWire {
@@ -238,6 +240,8 @@ export class Backtester {
       getQuote: async (i) => quoteFromBook(this.store.markets.get(i.market)?.book, i.market, i.outcome),
       submitOrder: async (req: OrderRequestWire) => {
         if (this.orders.has(req.clientOrderId)) return wire(req.clientOrderId);
+        const sentAtMs = this.clock.now;
+        if (this.config.latencyMs) await this.clock.sleepUntil(sentAtMs + this.config.latencyMs);
         const book = this.store.markets.get(req.market)?.book;
         // As the paper exchange (venues/sim/sim-venue.ts) does it, minus the database.
         const request = { clientOrderId: req.clientOrderId, market: req.market, outcome: req.outcome, action: req.action, limitPrice: priceUnits(req.limitPrice), size: sizeUnits(req.size), tif: req.tif };
@@ -247,7 +251,7 @@ export class Backtester {
             : ({ request, status: 'rejected', filled: 0, fills: [], queueAhead: 0, rejectReason: `no market data for ${req.market}`, createdMs: this.clock.now } satisfies SimOrderState),
         );
         recordVenueRequest(this.risk, false, this.config.risk, this.clock.now);
-        this.orders.set(req.clientOrderId, { ...state, positionId: req.positionId, purpose: req.purpose, market: req.market, outcome: req.outcome, action: req.action, limitPrice: req.limitPrice, tif: req.tif, submittedAtMs: this.clock.now });
+        this.orders.set(req.clientOrderId, { ...state, positionId: req.positionId, purpose: req.purpose, market: req.market, outcome: req.outcome, action: req.action, limitPrice: req.limitPrice, tif: req.tif, submittedAtMs: sentAtMs });
         return wire(req.clientOrderId);
       },
       getOrder: async (id) => wire(id),

@@ -48,6 +48,15 @@ describe('backtester on the recorded gold feed', function () {
     assert.match(md, /Monte Carlo \(500 resamples/);
   });
 
+  it('models order latency in market time: orders meet the book as it is later', async () => {
+    const instant = await new Backtester({ ...backtestConfig(config), latencyMs: 0 }, two.info, momentumRule()).run(two.events);
+    const late = await new Backtester({ ...backtestConfig(config), latencyMs: 2000 }, two.info, momentumRule()).run(two.events);
+    const entry = (r: typeof instant) => r.orders.find((o) => o.purpose === 'entry')!;
+    assert.equal(entry(late).clientOrderId, entry(instant).clientOrderId);
+    assert.ok(entry(late).fills.every((f) => f.tsMs >= entry(late).submittedAtMs + 2000) || entry(late).fills.length === 0, 'fills come at least the latency after sending');
+    assert.notDeepEqual(late.orders.map((o) => o.fills), instant.orders.map((o) => o.fills));
+  });
+
   it('is deterministic: the same window twice gives the same orders', async () => {
     const run = () => new Backtester(backtestConfig(config), two.info, momentumRule()).run(two.events);
     const [a, b] = [await run(), await run()];
