@@ -22,8 +22,15 @@ export function momentumRule(params: MomentumParams = DEFAULT_MOMENTUM): SignalR
   };
 }
 
-/** The demo strategy on the market clock (the paper session runs the same rules, sped up). */
-export function momentumStrategy(config: KestrelConfig): Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'> {
+/**
+ * The demo strategy. Timings are in market time; a sped-up paper replay passes `scale` (market ms →
+ * wall ms) and a faster polling cadence, the backtester runs it as is.
+ */
+export function momentumStrategy(
+  config: KestrelConfig,
+  opts: { scale?: (marketMs: number) => number; cadence?: BacktestConfig['position']['cadence'] } = {},
+): Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'> {
+  const scale = opts.scale ?? ((ms: number) => ms);
   return {
     strategyId: 'momentum-gold',
     rules: {
@@ -33,13 +40,14 @@ export function momentumStrategy(config: KestrelConfig): Pick<BacktestConfig, 's
       entrySlippageTicks: 1,
       tick: '0.01',
       takerFeeRate: config.fees.kalshiTakerRate.toString(),
-      entryTimeoutMs: 20_000,
+      entryTimeoutMs: scale(20_000),
+      // Quarter Kelly on the capital the risk manager knows, at most 25 contracts.
       sizing: { kind: 'kelly', kellyFraction: '0.25', capital: config.risk.capital.toString() },
     },
     position: {
-      cadence: { normalMs: 1000, urgentMs: 250, pollMs: 100, settleTimeoutMs: 600_000 },
-      exitConfig: { urgentBeforeCloseMs: 60_000, earlyExitBeforeCloseMs: 180_000 },
-      planConfig: { timeoutsMs: { CRITICAL: 2_000, HIGH: 5_000, MEDIUM: 10_000, LOW: 20_000 } },
+      cadence: opts.cadence ?? { normalMs: 1000, urgentMs: 250, pollMs: 100, settleTimeoutMs: 600_000 },
+      exitConfig: { urgentBeforeCloseMs: scale(60_000), earlyExitBeforeCloseMs: scale(180_000) },
+      planConfig: { timeoutsMs: { CRITICAL: scale(2_000), HIGH: scale(5_000), MEDIUM: scale(10_000), LOW: scale(20_000) } },
     },
   };
 }

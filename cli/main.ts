@@ -563,7 +563,7 @@ const commands: Record<string, Command> = {
       out(`Retraining:    Temporal Schedule ${retraining.scheduleId} (every ${config.retraining.everyMs / 3_600_000} h, overlap SKIP)`);
       out(`Metrics:       ${metricsServer.url}/metrics   health: ${metricsServer.url}/health`);
       out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
-      out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}`);
+      out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}, ${config.redis.keyPrefix}:${config.signals.queueName}`);
       out('');
       if (!values['no-job'] && job === 'paper') {
         out(`Main job: paper-trading session on the recorded Kalshi gold feed (${marketLimit} markets at ${speed}× recorded pace): books via BullMQ, a momentum rule signals a strategy workflow, positions trade on the paper exchange with Kalshi fees and settle on the recorded results`);
@@ -584,7 +584,8 @@ const commands: Record<string, Command> = {
         out(`  trades: ${summary.trades} prints in ${summary.batches} Temporal workflows; trade_prints rows ${summary.rowsBefore} → ${summary.rowsAfter}; ${summary.failedJobs} failed jobs, ${summary.malformed} malformed lines`);
       }
       out('');
-      out('Try:  npx kestrel health  |  npx kestrel config show  |  Temporal UI search: KestrelPositionStatus="closed"');
+      out('Try:  npx kestrel positions  |  npx kestrel report pnl  |  npx kestrel signals  |  npx kestrel why <client-order-id>  |  npx kestrel health');
+      out('      npx kestrel backtest --markets 6  |  npx kestrel walk-forward  |  npx kestrel strategy list  |  Temporal UI search: KestrelPositionStatus="closed"');
       out('      psql postgres://postgres@127.0.0.1:5432/kestrel -c "select position_id, status, entry_price, realized_pnl, fees from positions order by updated_at desc limit 10"');
       if (values['exit-after-job']) {
         await stop('done');

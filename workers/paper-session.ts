@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../db/market-data-repo';
 import { positionExits, positions } from '../db/schema';
 import { Dec } from '../domain/decimal';
+import { momentumStrategy } from '../backtest/gold-backtest';
 import { momentumSignal } from '../domain/strategies/momentum';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
@@ -38,26 +39,8 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   const runId = Date.now();
   const strategyId = `momentum-gold-${runId}`;
   const scale = (marketMs: number) => Math.max(50, Math.round(marketMs / opts.speed));
-  const input: StrategyInput = {
-    strategyId,
-    version: 'v1.0',
-    rules: {
-      minEdge: '0.02',
-      maxConcurrent: 3,
-      size: '25',
-      entrySlippageTicks: 1,
-      tick: '0.01',
-      takerFeeRate: config.fees.kalshiTakerRate.toString(),
-      entryTimeoutMs: scale(20_000),
-      // Quarter Kelly on the capital the risk manager knows, at most 25 contracts.
-      sizing: { kind: 'kelly', kellyFraction: '0.25', capital: config.risk.capital.toString() },
-    },
-    position: {
-      cadence: { normalMs: 250, urgentMs: 100, pollMs: 50, settleTimeoutMs: 15_000 },
-      exitConfig: { urgentBeforeCloseMs: scale(60_000), earlyExitBeforeCloseMs: scale(180_000) },
-      planConfig: { timeoutsMs: { CRITICAL: scale(2_000), HIGH: scale(5_000), MEDIUM: scale(10_000), LOW: scale(20_000) } },
-    },
-  };
+  const momentum = momentumStrategy(config, { scale, cadence: { normalMs: 250, urgentMs: 100, pollMs: 50, settleTimeoutMs: 15_000 } });
+  const input: StrategyInput = { strategyId, version: 'v1.0', rules: momentum.rules, position: momentum.position };
   const strategyWorkflowId = `strategy/${strategyId}`;
   const strategy = await stack.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: config.temporal.taskQueue, workflowId: strategyWorkflowId });
   opts.log(`strategy workflow ${strategyWorkflowId} started (momentum rule, ${opts.speed}× replay)`);
