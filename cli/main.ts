@@ -15,6 +15,7 @@ import { backtestConfig, momentumRule, runBacktest } from '../backtest/gold-back
 import { loadRecordedWindow, recordedDays } from '../backtest/recorded-data';
 import { progressBar, writeBacktestReport } from '../backtest/report';
 import { goldWalkForward, momentumGrid } from '../backtest/walk-forward-gold';
+import { runSignalBacktest, signalWalkForward } from '../backtest/signal-strategy';
 import { DEFAULT_MOMENTUM } from '../domain/strategies/momentum';
 import { ensureRetrainingSchedule, retrainInput } from '../workers/retraining-schedule';
 import { retrainingRuns } from '../db/schema';
@@ -294,8 +295,8 @@ const commands: Record<string, Command> = {
 
   backtest: {
     summary: 'backtest the momentum strategy in process over recorded gold markets (same domain code as paper/live): metrics, plots, report',
-    usage: 'kestrel backtest [--markets N | --market TICKER ...] [--min-move DOLLARS] [--lookback-ms MS] [--out DIR] [--json]',
-    options: { markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    usage: 'kestrel backtest [--strategy momentum|signals] [--markets N | --market TICKER ...] [--min-move DOLLARS] [--lookback-ms MS] [--train-days N] [--out DIR] [--json]',
+    options: { strategy: { type: 'string' }, markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, 'train-days': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }) {
       const { config } = loadBootstrapConfig();
       const limit = values.markets === undefined ? undefined : Number(values.markets);
@@ -308,10 +309,23 @@ const commands: Record<string, Command> = {
       const window = await loadRecordedWindow(config.replay.dataDir, { markets, limit }).catch((e: Error) => {
         throw new UsageError(e.message);
       });
+      const strategyName = values.strategy ?? 'momentum';
+      if (strategyName !== 'momentum' && strategyName !== 'signals') throw new UsageError(`--strategy must be momentum or signals, got ${JSON.stringify(strategyName)}`);
+      const trainDays = values['train-days'] === undefined ? 2 : Number(values['train-days']);
+      if (!Number.isInteger(trainDays) || trainDays < 1) throw new UsageError(`--train-days must be a positive integer, got ${JSON.stringify(values['train-days'])}`);
       const params = { ...DEFAULT_MOMENTUM, minMove, lookbackMs };
-      const summary = await runBacktest({ config: backtestConfig(config), capital: config.risk.capital, events: window.events, info: window.info, rule: momentumRule(params), onProgress: values.json ? undefined : progressBar('backtest') });
+      const onProgress = values.json ? undefined : progressBar('backtest');
+      const signalRun =
+        strategyName === 'signals'
+          ? await runSignalBacktest({ config, window, trainDays, onProgress }).catch((e: Error) => {
+              throw new UsageError(e.message);
+            })
+          : undefined;
+      const summary = signalRun ?? (await runBacktest({ config: backtestConfig(config), capital: config.risk.capital, events: window.events, info: window.info, rule: momentumRule(params), onProgress }));
+      if (signalRun && !values.json) out(`signal weights fitted on ${signalRun.trainDays.join(', ')} (${signalRun.trainSignals} signals), traded on ${signalRun.testDays.join(', ')}: ${signalRun.weights.map((w) => `${w.type} ${w.weight.toFixed(2)}`).join(', ') || 'none'}`);
       const outDir = typeof values.out === 'string' ? values.out : path.join('backtest-output', new Date().toISOString().replace(/[:.]/g, '-'));
-      const files = writeBacktestReport(outDir, summary, { title: `Backtest: momentum on ${window.markets.length} recorded gold markets`, capital: config.risk.capital, markets: window.markets, parameters: { momentum: params, strategy: backtestConfig(config).rules } });
+      const parameters = signalRun ? { signals: config.signals, weights: signalRun.weights, trainDays: signalRun.trainDays, testDays: signalRun.testDays } : { momentum: params, strategy: backtestConfig(config).rules };
+      const files = writeBacktestReport(outDir, summary, { title: `Backtest: ${strategyName} on ${window.markets.length} recorded gold markets`, capital: config.risk.capital, markets: window.markets, parameters });
       const m = summary.metrics;
       if (values.json) json({ metrics: m, bySignalType: summary.bySignalType, byCategory: summary.byCategory, monteCarlo: summary.monteCarlo, events: summary.result.events, elapsedMs: summary.elapsedMs, files });
       else {
@@ -325,8 +339,8 @@ const commands: Record<string, Command> = {
 
   'walk-forward': {
     summary: 'walk-forward optimisation of the momentum strategy over recorded gold days: in-sample vs out-of-sample',
-    usage: 'kestrel walk-forward [--train-days N] [--test-days M] [--markets N] [--json]',
-    options: { 'train-days': { type: 'string' }, 'test-days': { type: 'string' }, markets: { type: 'string' }, json: { type: 'boolean' } },
+    usage: 'kestrel walk-forward [--strategy momentum|signals] [--train-days N] [--test-days M] [--markets N] [--json]',
+    options: { strategy: { type: 'string' }, 'train-days': { type: 'string' }, 'test-days': { type: 'string' }, markets: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }) {
       const { config } = loadBootstrapConfig();
       const int = (name: string, fallback: number) => {
@@ -339,8 +353,19 @@ const commands: Record<string, Command> = {
       const limit = values.markets === undefined ? undefined : int('markets', 39);
       const days = recordedDays(config.replay.dataDir, limit);
       if (trainDays + testDays > days.length) throw new UsageError(`the recording has ${days.length} days (${days.join(', ')}): it cannot hold a ${trainDays}-day training window and a ${testDays}-day test window`);
+      const strategyName = values.strategy ?? 'momentum';
+      if (strategyName !== 'momentum' && strategyName !== 'signals') throw new UsageError(`--strategy must be momentum or signals, got ${JSON.stringify(strategyName)}`);
       const window = await loadRecordedWindow(config.replay.dataDir, { limit });
       const bar = values.json ? undefined : progressBar('walk-forward folds');
+      if (strategyName === 'signals') {
+        const wf = await signalWalkForward({ config, window, trainDays, testDays, onFold: bar });
+        if (values.json) json(wf);
+        else {
+          for (const f of wf.folds) out(`train ${f.train.join(',')} → test ${f.test.join(',')}: weights ${f.weights.map((w) => `${w.type} ${w.weight.toFixed(2)}`).join(', ') || 'none'}; in-sample ${f.inSample.toFixed(2)} (${f.trades.inSample} trades) vs out-of-sample ${f.outOfSample.toFixed(2)} (${f.trades.outOfSample} trades)`);
+          out(`total in-sample ${wf.inSampleTotal.toFixed(2)}, out-of-sample ${wf.outOfSampleTotal.toFixed(2)}, efficiency ${wf.efficiency?.toFixed(2) ?? '-'}`);
+        }
+        return EXIT.ok;
+      }
       const wf = await goldWalkForward({ config, window, trainDays, testDays, grid: momentumGrid(), onFold: bar }).catch((e: Error) => {
         throw new UsageError(e.message);
       });

@@ -84,7 +84,7 @@ export async function runLockstepPaper(
       const proposals = [];
       for (const market of new Set(group.map((e) => e.m))) {
         const info = window.info.get(market);
-        const proposal = info && opts.rule({ market, nowMs: replay.nowMs, store: stack.books, info: { closeTimeMs: info.closeTimeMs, event: info.event } });
+        const proposal = info && opts.rule({ market, nowMs: replay.nowMs, store: stack.books, info: { closeTimeMs: info.closeTimeMs, event: info.event }, events: group });
         if (proposal && info) proposals.push({ ...proposal, closeTimeMs: info.closeTimeMs, firedAtMs: replay.nowMs });
       }
       if (proposals.length === 0) continue;

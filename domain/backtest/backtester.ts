@@ -29,7 +29,7 @@ export interface MarketInfo {
  * Reads the books after each instant's events and proposes entries (a signal rule or a model).
  * It sees the market's close time but never its result: no look-ahead through metadata.
  */
-export type SignalRule = (ctx: { market: string; nowMs: number; store: BookStore; info: Omit<MarketInfo, 'result'> }) => Omit<EntrySignal, 'closeTimeMs'> | undefined;
+export type SignalRule = (ctx: { market: string; nowMs: number; store: BookStore; info: Omit<MarketInfo, 'result'>; events: readonly UnitEvent[] }) => Omit<EntrySignal, 'closeTimeMs'> | undefined;
 
 export interface BacktestConfig {
   strategyId: string;
@@ -170,7 +170,7 @@ export class Backtester {
     for (const market of seen) {
       const info = this.markets.get(market);
       if (!info) continue;
-      const proposal = this.rule({ market, nowMs: this.clock.now, store: this.store, info: { closeTimeMs: info.closeTimeMs, event: info.event } });
+      const proposal = this.rule({ market, nowMs: this.clock.now, store: this.store, info: { closeTimeMs: info.closeTimeMs, event: info.event }, events: group });
       if (proposal) this.onSignal({ ...proposal, closeTimeMs: info.closeTimeMs });
     }
   }

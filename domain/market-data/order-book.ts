@@ -52,6 +52,19 @@ class BidLadder {
     return this.best === undefined ? undefined : { price: this.best, size: this.sizes.get(this.best)! };
   }
 
+  /** The best `n` levels, best first, without sorting the whole ladder. */
+  top(n: number): Level[] {
+    const best: Level[] = [];
+    for (const [price, size] of this.sizes) {
+      if (best.length === n && price <= best[n - 1]!.price) continue;
+      let i = best.length;
+      while (i > 0 && best[i - 1]!.price < price) i--;
+      best.splice(i, 0, { price, size });
+      if (best.length > n) best.pop();
+    }
+    return best;
+  }
+
   /** Levels best first. */
   levels(): Level[] {
     return [...this.sizes.entries()].map(([price, size]) => ({ price, size })).sort((a, b) => b.price - a.price);
@@ -133,6 +146,11 @@ export class BinaryOrderBook {
 
   levels(side: BookSide): Level[] {
     return this.ladders[side].levels();
+  }
+
+  /** The best `n` levels of one side, best first. */
+  topLevels(side: BookSide, n: number): Level[] {
+    return this.ladders[side].top(n);
   }
 
   depth(side: BookSide): number {

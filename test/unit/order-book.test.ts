@@ -78,3 +78,15 @@ describe('SequenceTracker', () => {
     assert.equal(s.counts.filtered, 1);
   });
 });
+
+describe('BinaryOrderBook.topLevels', () => {
+  it('returns the best n levels best first, as a full sort would', () => {
+    const book = new BinaryOrderBook('M');
+    const yes = [4100, 3900, 4500, 4000, 4400, 4300, 3800].map((price, i) => ({ price, size: (i + 1) * 100 }));
+    book.applySnapshot(yes, [], 1);
+    assert.deepEqual(book.topLevels('yes', 3), book.levels('yes').slice(0, 3));
+    assert.deepEqual(book.topLevels('yes', 3).map((l) => l.price), [4500, 4400, 4300]);
+    assert.deepEqual(book.topLevels('yes', 20), book.levels('yes'));
+    assert.deepEqual(book.topLevels('no', 5), []);
+  });
+});

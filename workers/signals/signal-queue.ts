@@ -50,7 +50,7 @@ export function ticksAfterBatch(store: BookStore, events: readonly UnitEvent[]):
   for (const [m, ts] of lastTs) {
     const book = store.markets.get(m)?.book;
     if (!book || book.stale) continue;
-    const wire = (side: 'yes' | 'no') => book.levels(side).slice(0, TICK_LEVELS).map((l) => [priceText(l.price), sizeText(l.size)] as [string, string]);
+    const wire = (side: 'yes' | 'no') => book.topLevels(side, TICK_LEVELS).map((l) => [priceText(l.price), sizeText(l.size)] as [string, string]);
     out.push({ m, ts, yesBids: wire('yes'), noBids: wire('no'), trades: trades.get(m) ?? [] });
   }
   return out;

@@ -1,0 +1,109 @@
+import { ONE_DOLLAR, priceText } from '../fixed-point';
+import { BookStore } from '../market-data/book-store';
+import type { UnitEvent } from '../market-data/events';
+import { actionableEntry, type ActionableRules } from '../signals/actionable';
+import type { SignalEngine } from '../signals/engine';
+import { deriveWeights, performanceMatrix, type OutcomeRow, type SignalWeight } from '../signals/performance';
+import { signalOutcome } from '../signals/performance';
+import type { DetectedSignal, MarketTick } from '../signals/types';
+import type { MarketInfo, SignalRule } from './backtester';
+
+const TICK_LEVELS = 5;
+
+/** The tick the signal worker would get for `market` after this instant's events (book top levels + trades). */
+export function tickAt(store: BookStore, market: string, nowMs: number, events: readonly UnitEvent[]): MarketTick | undefined {
+  const book = store.markets.get(market)?.book;
+  if (!book || book.stale) return undefined;
+  const trades = events.flatMap((e) => (e.t === 'trade' && e.m === market ? [{ ts: e.ts, price: e.price, count: e.count, takerSide: e.takerSide }] : []));
+  return { market, ts: nowMs, yesBids: book.topLevels('yes', TICK_LEVELS), noBids: book.topLevels('no', TICK_LEVELS), trades };
+}
+
+/**
+ * The signal engine as a backtest signal rule: every instant's tick goes through the same detectors
+ * as the BullMQ signal worker, and the most confident actionable signal (under the given model
+ * weights) becomes the entry proposal. `detected` keeps every signal for the report.
+ */
+export function signalEngineRule(engine: SignalEngine, weights: readonly SignalWeight[], rules: ActionableRules): SignalRule & { detected: DetectedSignal[] } {
+  const detected: DetectedSignal[] = [];
+  const rule: SignalRule = ({ market, nowMs, store, events }) => {
+    const tick = tickAt(store, market, nowMs, events);
+    if (!tick) return undefined;
+    const fired = engine.onTicks([tick]);
+    detected.push(...fired);
+    let best: { signal: DetectedSignal; entry: Exclude<ReturnType<typeof actionableEntry>, { rejected: string }> } | undefined;
+    for (const signal of fired) {
+      const entry = actionableEntry(signal, tick, weights, rules);
+      if (!('rejected' in entry) && (!best || signal.confidence > best.signal.confidence)) best = { signal, entry };
+    }
+    if (!best) return undefined;
+    const { signal, entry } = best;
+    return {
+      signalId: `${signal.type}:${market}@${signal.firedAtMs}`,
+      market,
+      outcome: entry.outcome,
+      modelProbability: priceText(entry.modelProbability),
+      ask: priceText(entry.ask),
+      reason: `${signal.type} ${signal.priority} (confidence ${signal.confidence.toFixed(2)})`,
+      type: signal.type,
+      category: signal.category,
+    };
+  };
+  return Object.assign(rule, { detected });
+}
+
+/**
+ * Fits signal weights on a training stretch of recorded data, as the retraining workflow does on
+ * live outcomes: run the detectors, measure each signal's move at `horizonMs` from the recorded
+ * mids (or the settlement when the market closed first), aggregate, shrink.
+ */
+export function fitWeightsOnEvents(opts: { engine: SignalEngine; events: readonly UnitEvent[]; info: ReadonlyMap<string, MarketInfo>; horizonMs: number; priorCount: number; history: { capacity: number; sampleMs: number } }): { weights: SignalWeight[]; signals: number; outcomes: OutcomeRow[] } {
+  const store = new BookStore({ historyCapacity: opts.history.capacity, sampleMs: opts.history.sampleMs });
+  const detected: DetectedSignal[] = [];
+  const mids = new Map<string, { ts: number; mid: number }[]>();
+  let i = 0;
+  while (i < opts.events.length) {
+    const now = opts.events[i]!.ts;
+    const group: UnitEvent[] = [];
+    while (i < opts.events.length && opts.events[i]!.ts === now) group.push(opts.events[i++]!);
+    store.applyAll(group, now);
+    for (const market of new Set(group.map((e) => e.m))) {
+      const tick = tickAt(store, market, now, group);
+      if (!tick) continue;
+      detected.push(...opts.engine.onTicks([tick]));
+      const top = store.markets.get(market)!.book.top();
+      if (top.yesBid && top.yesAsk) {
+        const list = mids.get(market) ?? [];
+        list.push({ ts: now, mid: (top.yesBid.price + top.yesAsk.price) / 2 });
+        mids.set(market, list);
+      }
+    }
+  }
+  const outcomes: OutcomeRow[] = [];
+  for (const s of detected) {
+    if (s.midAtFire === undefined) continue;
+    const due = s.firedAtMs + opts.horizonMs;
+    const info = opts.info.get(s.market);
+    const series = mids.get(s.market) ?? [];
+    let after: number | undefined;
+    if (info && due >= info.closeTimeMs) after = info.result === undefined ? undefined : info.result === 'yes' ? ONE_DOLLAR : 0;
+    else if (series.length && series[series.length - 1]!.ts >= due) after = midAtOrBefore(series, due);
+    if (after === undefined) continue;
+    const o = signalOutcome(s.direction, s.midAtFire, after);
+    outcomes.push({ type: s.type, category: s.category, firedAtMs: s.firedAtMs, horizonMs: opts.horizonMs, move: o.move, correct: o.correct });
+  }
+  return { weights: deriveWeights(performanceMatrix(outcomes), opts.horizonMs, opts.priorCount), signals: detected.length, outcomes };
+}
+
+function midAtOrBefore(series: readonly { ts: number; mid: number }[], ts: number): number | undefined {
+  let lo = 0;
+  let hi = series.length - 1;
+  let found: number | undefined;
+  while (lo <= hi) {
+    const m = (lo + hi) >> 1;
+    if (series[m]!.ts <= ts) {
+      found = series[m]!.mid;
+      lo = m + 1;
+    } else hi = m - 1;
+  }
+  return found;
+}
