@@ -1,6 +1,6 @@
-import { inArray } from 'drizzle-orm';
+import { count, eq, inArray } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../db/market-data-repo';
-import { positionExits, positions } from '../db/schema';
+import { positionExits, positions, signals as signalsTable } from '../db/schema';
 import { Dec } from '../domain/decimal';
 import { momentumStrategy } from '../backtest/gold-backtest';
 import { momentumSignal } from '../domain/strategies/momentum';
@@ -22,6 +22,8 @@ export interface PaperSessionSummary {
   markets: number;
   events: number;
   signals: number;
+  /** Signals the signal engine (BullMQ signal worker) detected on this session's feed, by type. */
+  engineSignals: Record<string, number>;
   positions: { positionId: string; market: string; outcome: string; status: string; entryPrice: string | null; size: string; realizedPnl: string; fees: string; exits: string[] }[];
   totalPnl: string;
   totalFees: string;
@@ -84,6 +86,14 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   }
   await strategy.executeUpdate('stop');
 
+  // The signal worker runs behind the books: let it finish this session's ticks before counting.
+  const drainDeadline = Date.now() + 15_000;
+  while (Date.now() < drainDeadline) {
+    const counts = await stack.signals.queue.getJobCounts('waiting', 'active', 'delayed');
+    if ((counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const engineRows = await stack.database.db.select({ type: signalsTable.type, n: count() }).from(signalsTable).where(eq(signalsTable.source, `paper-${runId}`)).groupBy(signalsTable.type);
   const ids = snapshot.positions.map((p) => p.positionId);
   const rows = ids.length ? await stack.database.db.select().from(positions).where(inArray(positions.positionId, ids)) : [];
   const exits = ids.length ? await stack.database.db.select().from(positionExits).where(inArray(positionExits.positionId, ids)) : [];
@@ -92,6 +102,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
     markets: markets.length,
     events,
     signals,
+    engineSignals: Object.fromEntries(engineRows.map((r) => [r.type, r.n])),
     positions: rows.map((r) => ({
       positionId: r.positionId,
       market: r.marketTicker,

@@ -15,6 +15,7 @@ describe('paper-trading session on the replayed gold feed (real Temporal, BullMQ
     // Later suites share the database: leave the paper risk state as the harness expects it.
     const summary = await runPaperSession(stack(), { marketLimit: 2, speed: 60, log: () => {} }).finally(() => resetRiskState(stack().database.db, 'paper session test done', Date.now()));
     assert.ok(summary.signals > 0, 'the momentum rule fired on the recorded feed');
+    assert.ok(Object.values(summary.engineSignals).reduce((a, b) => a + b, 0) > 0, 'the signal engine fired on the same feed');
     const traded = summary.positions.filter((p) => p.status === 'closed');
     assert.ok(traded.length > 0, JSON.stringify(summary.positions));
 
