@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadBootstrapConfig, loadConfigWithOverrides, resolveConfig, CONFIG_KEYS, defaultYamlPath, type LoadedConfig } from '../config/load';
 import { ensureDatabase, runMigrations } from '../db/admin';
 import { openDatabase } from '../db/client';
@@ -19,7 +18,8 @@ import { runSignalBacktest, signalWalkForward } from '../backtest/signal-strateg
 import { DEFAULT_MOMENTUM } from '../domain/strategies/momentum';
 import { ensureRetrainingSchedule, retrainInput } from '../workers/retraining-schedule';
 import { retrainingRuns } from '../db/schema';
-import { createStrategy, listStrategies, readStrategyConfig, startStrategy, stopStrategy } from './strategy';
+import { createStrategy, listStrategies, parseVenueAndFeed, readStrategyConfig, startStrategy, stopStrategy, versionToRun } from './strategy';
+import { replayStrategy } from '../workers/strategy-replay';
 import { loadPerformanceMatrix, recentSignals, resolveDueOutcomes } from '../db/signals-repo';
 import { RecordedSettlements } from '../db/settlements';
 import { deriveWeights } from '../domain/signals/performance';
@@ -30,7 +30,7 @@ import { runPaperSession } from '../workers/paper-session';
 import { createRedis } from '../workers/redis';
 import { startMetricsServer } from '../workers/metrics';
 import { startStack } from '../workers/stack';
-import { createLogger, temporalLogger } from '../workers/logger';
+import { createLogger, installTemporalLogging } from '../workers/logger';
 import { dashboardData } from '../workers/dashboard';
 import { startDevServer } from '../workers/temporal-dev-server';
 
@@ -230,8 +230,8 @@ const commands: Record<string, Command> = {
 
   strategy: {
     summary: 'create | list | start | stop strategy versions (immutable; start subscribes the run to its signal types)',
-    usage: 'kestrel strategy create <name> --file F.(yaml|json) | list [--json] | start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:<dataset> | stop <workflow-id>',
-    options: { file: { type: 'string' }, version: { type: 'string' }, venue: { type: 'string' }, feed: { type: 'string' }, json: { type: 'boolean' } },
+    usage: 'kestrel strategy create <name> --file F.(yaml|json) | list [--json] | start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:gold [--markets N] | stop <workflow-id>',
+    options: { file: { type: 'string' }, version: { type: 'string' }, venue: { type: 'string' }, feed: { type: 'string' }, markets: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values, positionals }) {
       const [sub, arg] = positionals;
       const { config } = loadBootstrapConfig();
@@ -268,10 +268,28 @@ const commands: Record<string, Command> = {
         });
       }
       if (sub === 'start') {
-        if (!arg || typeof values.venue !== 'string' || typeof values.feed !== 'string') throw new UsageError('usage: kestrel strategy start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:<dataset>');
+        if (!arg || typeof values.venue !== 'string' || typeof values.feed !== 'string') throw new UsageError('usage: kestrel strategy start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:<dataset> [--markets N]');
+        const feed = await asUsage(async () => parseVenueAndFeed(values.venue as string, values.feed as string));
+        const version = typeof values.version === 'string' ? values.version : undefined;
+        if (feed.kind === 'replay') {
+          const limit = values.markets === undefined ? 2 : Number(values.markets);
+          if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
+          return withDatabase(config.database.url, async (h) => {
+            const v = await asUsage(() => versionToRun(h.db, arg, version));
+            const logger = createLogger({ level: config.logging.level });
+            installTemporalLogging(logger);
+            const run = await replayStrategy({ config, logger, name: arg, version: v, markets: limit, nowMs: Date.now(), log: values.json ? err : out });
+            if (values.json) json(run);
+            else {
+              out(`${run.workflowId}: ${run.detected} engine signals, ${run.strategy.decisions.length} decisions, ${run.positions.length} positions`);
+              for (const p of run.positions) out(`  ${p.positionId}  ${p.outcome.toUpperCase()} ${Number(p.size)} @ ${p.entryPrice ?? '-'}  ${p.status}  P&L ${p.realizedPnl}`);
+            }
+            return EXIT.ok;
+          });
+        }
         return withDatabase(config.database.url, (h) =>
           withTemporal(async (client) => {
-            const started = await asUsage(() => startStrategy(h.db, client, config, { name: arg, version: typeof values.version === 'string' ? values.version : undefined, venue: values.venue as string, feed: values.feed as string, nowMs: Date.now() }));
+            const started = await asUsage(() => startStrategy(h.db, client, config, { name: arg, version, nowMs: Date.now() }));
             if (values.json) json(started);
             else out(`started ${started.workflowId} (${started.version}, ${started.status}); Temporal UI: http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(started.workflowId)}`);
             return EXIT.ok;
@@ -549,7 +567,7 @@ const commands: Record<string, Command> = {
       // JSON logs on stderr (pino); the Temporal SDK's own logs join them with their workflow ids.
       // Worker lifecycle chatter (bundling, state changes) hides the summary: warnings and up only.
       const logger = createLogger({ level: boot.config.logging.level });
-      Runtime.install({ logger: temporalLogger(logger, 'WARN') });
+      installTemporalLogging(logger);
       if (await ensureDatabase(boot.config.database.url)) out(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
       await runMigrations(boot.config.database.url);
       const { config } = await loadFullConfig();

@@ -1,4 +1,4 @@
-import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -15,4 +15,13 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
 export function temporalLogger(logger: Logger, level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'WARN'): DefaultLogger {
   const map = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
   return new DefaultLogger(level, (entry: LogEntry) => logger[map[entry.level]]({ ...(entry.meta ?? {}), source: 'temporal' }, entry.message));
+}
+
+/** Routes the Temporal SDK's logs into pino; a process whose runtime already exists (tests) keeps its own. */
+export function installTemporalLogging(logger: Logger, level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'WARN'): void {
+  try {
+    Runtime.install({ logger: temporalLogger(logger, level) });
+  } catch {
+    // Already installed in this process.
+  }
 }

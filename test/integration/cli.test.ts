@@ -3,7 +3,7 @@ import { EXIT, main } from '../../cli/main';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { strategyRuns } from '../../db/schema';
-import { getHarness, REPO_ROOT, type Harness } from '../support/harness';
+import { getHarness, REPO_ROOT, SHARED_DATA_DIR, type Harness } from '../support/harness';
 import { useStack } from '../support/stack';
 
 /** Runs the CLI in-process with a given environment, capturing what it prints. */
@@ -123,7 +123,7 @@ describe('kestrel CLI', function () {
 });
 
 describe('kestrel strategy create | list | start | stop (real Temporal worker)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const stack = useStack();
 
   it('creates an immutable version from a file, starts it on paper subscribed to its signal types, lists and stops it', async () => {
@@ -141,6 +141,7 @@ describe('kestrel strategy create | list | start | stop (real Temporal worker)',
 
     assert.match((await kestrel(['strategy', 'start', name, '--venue', 'kalshi', '--feed', 'live'], env)).stderr, /live order routing is not enabled/);
     assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'tape'], env)).stderr, /--feed must be live or replay/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'replay:tulips'], env)).stderr, /unknown replay dataset "tulips"; known: gold/);
     assert.equal((await kestrel(['strategy', 'start', 'no-such-strategy', '--venue', 'paper', '--feed', 'live'], env)).code, EXIT.usage);
     const started = await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'live', '--json'], env);
     assert.equal(started.code, EXIT.ok, started.stderr);
@@ -158,5 +159,13 @@ describe('kestrel strategy create | list | start | stop (real Temporal worker)',
     assert.match((await kestrel(['strategy', 'stop', workflowId], env)).stderr, /already stopped/);
     const desc = await s.temporal.workflow.getHandle(workflowId).describe();
     assert.equal(desc.status.name, 'COMPLETED');
+
+    // The same version on the recorded gold feed, in lockstep through its own workers (no trained weights here: no entries).
+    const replayed = await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'replay:gold', '--markets', '1', '--json'], { ...env, KESTREL__REPLAY__DATA_DIR: path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws') });
+    assert.equal(replayed.code, EXIT.ok, replayed.stderr);
+    const replayRun = JSON.parse(replayed.stdout) as { workflowId: string; detected: number; positions: unknown[] };
+    assert.ok(replayRun.detected > 0, 'the signal engine ran on the recorded books');
+    const [replayRow] = await s.database.db.select().from(strategyRuns).where(eq(strategyRuns.workflowId, replayRun.workflowId));
+    assert.deepEqual([replayRow!.feed, replayRow!.status], ['replay:gold', 'completed']);
   });
 });

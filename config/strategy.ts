@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { decimalString } from '../domain/decimal';
+import { SIGNAL_TYPES } from '../domain/signals/types';
+
+/** What a strategy version holds: the strategy workflow's rules, position timing and what it subscribes to. */
+export const strategyConfigSchema = z
+  .object({
+    rules: z.object({
+      minEdge: decimalString,
+      maxConcurrent: z.number().int().min(1),
+      size: decimalString,
+      entrySlippageTicks: z.number().int().min(0),
+      tick: decimalString,
+      takerFeeRate: decimalString,
+      entryTimeoutMs: z.number().int().positive(),
+      sizing: z.union([z.object({ kind: z.literal('fixed') }), z.object({ kind: z.literal('kelly'), kellyFraction: decimalString, capital: decimalString })]).optional(),
+    }),
+    position: z.object({
+      cadence: z.object({ normalMs: z.number().int().positive(), urgentMs: z.number().int().positive(), pollMs: z.number().int().positive(), settleTimeoutMs: z.number().int().positive() }),
+      exitConfig: z.record(z.string(), z.unknown()).optional(),
+      planConfig: z.record(z.string(), z.unknown()).optional(),
+    }),
+    signalTypes: z.array(z.enum(SIGNAL_TYPES)).min(1),
+    categories: z.array(z.string().min(1)).prefault([]),
+  })
+  .strict();
+export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
+
+export function readStrategyConfig(file: string): StrategyConfig {
+  const text = readFileSync(file, 'utf8');
+  const raw: unknown = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  const parsed = strategyConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: invalid strategy config:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return parsed.data;
+}
+

@@ -1,0 +1,50 @@
+import { eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { loadRecordedWindow } from '../backtest/recorded-data';
+import { momentumStrategy } from '../backtest/gold-backtest';
+import type { KestrelConfig } from '../config/schema';
+import { strategyRuns } from '../db/schema';
+import { signalEngineRule } from '../domain/backtest/signal-engine-rule';
+import type { SignalWeight } from '../domain/signals/performance';
+import { ReplayClock, runLockstepPaper } from './lockstep-replay';
+import { activeWeights, createSignalEngine } from './signals/pipeline';
+import { startStack } from './stack';
+import type { StrategyConfig } from '../config/strategy';
+
+/**
+ * A strategy version on a recorded feed, paper-traded through real Temporal workflows in lockstep
+ * (see lockstep-replay.ts). It runs its own workers on a task queue and Redis prefix of its own, so
+ * it never takes work from (or gives work to) a running `kestrel up`; entries come from the signal
+ * engine under the active `signal-weights` model, filtered to the version's signal types.
+ */
+export async function replayStrategy(opts: {
+  config: KestrelConfig;
+  logger: Logger;
+  name: string;
+  version: { id: number; version: string; config: StrategyConfig };
+  markets?: number;
+  nowMs: number;
+  log: (line: string) => void;
+}) {
+  const runId = `${opts.name}-${opts.version.version}-replay-${opts.nowMs}`;
+  const workflowId = `strategy/${runId}`;
+  const config: KestrelConfig = { ...opts.config, temporal: { ...opts.config.temporal, taskQueue: `kestrel-replay-${opts.nowMs}` }, redis: { ...opts.config.redis, keyPrefix: `kestrel-replay-${opts.nowMs}` } };
+  const window = await loadRecordedWindow(config.replay.dataDir, { limit: opts.markets });
+  opts.log(`replaying ${window.markets.length} recorded markets (${window.events.length.toLocaleString('en-US')} events) in lockstep through Temporal`);
+  const replay = new ReplayClock(window.events[0]?.ts ?? 0);
+  const stack = await startStack(config, { clock: replay.clock, logger: opts.logger });
+  try {
+    const weights: readonly SignalWeight[] = await activeWeights(stack.database.db, 0)();
+    if (!weights.some((w) => w.weight > 0 && w.expectedMove > 0)) opts.log('the active signal-weights model has no positive edge for any signal type: expect no entries (train one: kestrel retrain now)');
+    const v = opts.version.config;
+    const types = config.signals.actionableTypes.filter((t) => v.signalTypes.includes(t));
+    const rule = signalEngineRule(createSignalEngine(config.signals), weights, { minConfidence: config.signals.actionableMinConfidence, priorities: config.signals.actionablePriorities, types });
+    await stack.database.db.insert(strategyRuns).values({ workflowId, strategyVersionId: opts.version.id, venue: 'paper', feed: 'replay:gold', signalTypes: v.signalTypes, categories: v.categories, status: 'running' });
+    const strategy = { ...momentumStrategy(config), strategyId: runId, rules: v.rules, position: v.position };
+    const result = await runLockstepPaper(stack, replay, { window, dataDir: config.replay.dataDir, strategy, rule });
+    await stack.database.db.update(strategyRuns).set({ status: 'completed', stoppedAt: new Date() }).where(eq(strategyRuns.workflowId, workflowId));
+    return { workflowId, taskQueue: config.temporal.taskQueue, detected: rule.detected.length, ...result };
+  } finally {
+    await stack.shutdown();
+  }
+}
