@@ -1,5 +1,5 @@
 import type { MarketEvent } from '../../domain/market-data/events';
-import { kalshiDeltaMsgSchema, kalshiSnapshotMsgSchema, kalshiTradeMsgSchema, type ParseResult } from './ws-messages';
+import { kalshiDeltaMsgSchema, kalshiSnapshotMsgSchema, parseKalshiTrade, type ParseResult } from './ws-messages';
 
 /**
  * Kalshi WS message → venue-neutral wire event (decimal strings kept as sent). `fallbackTsMs` is
@@ -18,10 +18,10 @@ export function kalshiToMarketEvent(type: string, msg: unknown, fallbackTsMs: nu
     return { ok: true, value: { t: 'delta', m: p.data.market_ticker, ts: p.data.ts_ms ?? fallbackTsMs, side: p.data.side, price: p.data.price_dollars, delta: p.data.delta_fp } };
   }
   if (type === 'trade') {
-    const p = kalshiTradeMsgSchema.safeParse(msg);
-    if (!p.success) return fail(p.error.issues);
-    const m = p.data;
-    return { ok: true, value: { t: 'trade', m: m.market_ticker, ts: m.ts_ms ?? (m.ts !== undefined ? m.ts * 1000 : fallbackTsMs), id: m.trade_id, yesPrice: m.yes_price_dollars, count: m.count_fp, takerSide: m.taker_side } };
+    const p = parseKalshiTrade(msg, fallbackTsMs);
+    if (!p.ok) return p;
+    const t = p.value;
+    return { ok: true, value: { t: 'trade', m: t.marketTicker, ts: t.exchangeTsMs, id: t.tradeId, yesPrice: t.yesPrice, count: t.count, takerSide: t.takerSide } };
   }
   return undefined;
 }

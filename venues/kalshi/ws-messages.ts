@@ -27,11 +27,15 @@ export type KalshiEnvelope = z.infer<typeof kalshiEnvelopeSchema>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
-export function parseKalshiTrade(msg: unknown): ParseResult<TradePrint> {
+/**
+ * A Kalshi trade message as a trade print. Without `fallbackTsMs` a trade must carry its exchange
+ * time (ts_ms or ts); a live feed may pass the receive time as the fallback.
+ */
+export function parseKalshiTrade(msg: unknown, fallbackTsMs?: number): ParseResult<TradePrint> {
   const parsed = kalshiTradeMsgSchema.safeParse(msg);
   if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
   const m = parsed.data;
-  const tsMs = m.ts_ms ?? (m.ts !== undefined ? m.ts * 1000 : undefined);
+  const tsMs = m.ts_ms ?? (m.ts !== undefined ? m.ts * 1000 : fallbackTsMs);
   if (tsMs === undefined) return { ok: false, error: 'trade has neither ts_ms nor ts' };
   return {
     ok: true,
