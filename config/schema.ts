@@ -170,6 +170,8 @@ export const configSchema = z.object({
       windowMs: durationMs.prefault(600_000),
       /** A closed position losing at least this much raises an alert. */
       largeLossDollars: nonNegativeDecimal('alerts.largeLossDollars').prefault('50'),
+      /** How often open positions' markets are checked for stale data (0 = off); the limit is risk.staleDataMs. */
+      staleWatchMs: z.number().int().min(0).prefault(5000),
     })
     .prefault({})
     .refine((a) => a.smtpHost === '' || a.to.length > 0, { message: 'alerts.to needs at least one address when alerts.smtpHost is set', path: ['to'] }),

@@ -29,6 +29,7 @@ import { AlertRateLimiter, type AlertSink } from '../domain/alerts';
 import { kalshiCredentialsFromEnv, type KalshiCredentials } from '../venues/kalshi/signing';
 import { createAlerter, smtpChannel, webhookChannel, type AlertChannel } from './alerts';
 import { createLogger } from './logger';
+import { startStaleDataWatch } from './stale-data-watch';
 
 export interface Stack {
   config: KestrelConfig;
@@ -140,6 +141,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     },
     log,
   });
+  const staleWatch = config.alerts.staleWatchMs > 0 ? startStaleDataWatch({ db: database.db, books, clock, staleDataMs: config.risk.staleDataMs, alert: alerts, everyMs: config.alerts.staleWatchMs, log }) : undefined;
   const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
     createBookWorker({
       connection: workerRedis,
@@ -184,6 +186,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       for (const w of bookWorkers) w.closing.abort();
       await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
       await signals.close();
+      await staleWatch?.stop();
       await Promise.all([ingestQueue.close(), maintenance.queue.close(), ...partitionQueues.map((q) => q.close())]);
       log('shutdown: bullmq workers closed');
       // 2. Temporal worker: finish in-flight tasks, then stop polling.

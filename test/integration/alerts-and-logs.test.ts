@@ -11,6 +11,11 @@ import { AlertRateLimiter, type Alert } from '../../domain/alerts';
 import { KalshiRestClient } from '../../venues/kalshi/rest-client';
 import { createAlerter, smtpChannel, webhookChannel } from '../../workers/alerts';
 import { createLogger } from '../../workers/logger';
+import { checkStaleData } from '../../workers/stale-data-watch';
+import { openDatabase } from '../../db/client';
+import { upsertMarketSnapshot } from '../../db/market-data-repo';
+import { positions } from '../../db/schema';
+import { BookStore } from '../../domain/market-data/book-store';
 import { startStack, type Stack } from '../../workers/stack';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { getHarness, uniqueName } from '../support/harness';
@@ -64,6 +69,29 @@ describe('alerts (webhook + SMTP, rate-limited) and structured logs without secr
     assert.deepEqual(sent.map((s) => s.send), [true, true, false, false, true, true]);
     assert.deepEqual(sent[4], { send: true, suppressedBefore: 2 });
     assert.deepEqual(limiter.admit('other', 30), { send: true, suppressedBefore: 0 }, 'keys are limited separately');
+  });
+
+  it('stale-data watch: alerts for a market this process was receiving, with open positions, gone quiet before its close', async () => {
+    const harness = await getHarness();
+    const handle = openDatabase(harness.databaseUrl, { max: 1 });
+    try {
+      const now = Date.now();
+      const books = new BookStore({ historyCapacity: 10, sampleMs: 1000 });
+      const [quiet, fresh, closed, unseen] = ['QUIET', 'FRESH', 'CLOSED', 'UNSEEN'].map((p) => uniqueName(p));
+      books.state(quiet!).receivedAtMs = now - 20_000;
+      books.state(fresh!).receivedAtMs = now - 1_000;
+      books.state(closed!).receivedAtMs = now - 20_000;
+      for (const m of [quiet!, fresh!, closed!, unseen!]) {
+        await upsertMarketSnapshot(handle.db, { venue: 'sim', marketTicker: m, status: 'active', attributes: { close_time: new Date(m === closed ? now - 60_000 : now + 3_600_000).toISOString() } }, now);
+        await handle.db.insert(positions).values({ positionId: `position/stale/${m}`, strategyId: 'stale-test', venue: 'sim', marketTicker: m, outcome: 'yes', status: 'open', state: {} });
+      }
+      const alerts: string[] = [];
+      const stale = await checkStaleData({ db: handle.db, books, clock: { nowMs: () => now }, staleDataMs: 15_000, alert: (a) => alerts.push(`${a.kind} ${a.key} ${a.title}`) });
+      assert.deepEqual(stale, [quiet]);
+      assert.deepEqual(alerts, [`stale_data ${quiet} market data for ${quiet} is stale`]);
+    } finally {
+      await handle.close();
+    }
   });
 
   it('delivers to a local webhook and a local SMTP server, at most N per window per key', async () => {

@@ -85,6 +85,8 @@ async function createHarness(): Promise<Harness> {
         'ingest.jobAttempts': 2,
         'paper.latencyMs': 0,
         'logging.level': 'warn',
+        // Other suites leave positions in the shared database; the watch has its own test.
+        'alerts.staleWatchMs': 0,
         // Tests share one database: breakers would carry losses from one test into the next.
         // The risk tests set their own limits.
         'risk.maxConsecutiveLosses': 1_000_000,
