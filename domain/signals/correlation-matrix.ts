@@ -151,20 +151,52 @@ export class CorrelationMatrix {
 
   /**
    * Recomputes every pair's moments from the stored series (the full refresh: after a market joins,
-   * or periodically to shed accumulated round-off). O(pairs × windows × window length).
+   * or periodically to shed accumulated round-off). Each market's window is centred once, so a pair
+   * costs one multiply-add pass: O(markets × window + pairs × window) per window.
    */
   refresh(): void {
     this.moments.fill(0);
     const k = this.markets.length;
     const cap = this.capacity;
     const W = this.windows.length;
-    let pair = 0;
-    for (let i = 0; i < k; i++) {
-      for (let j = i + 1; j < k; j++, pair++) {
-        for (let w = 0; w < W; w++) {
+    for (let w = 0; w < W; w++) {
+      const n = Math.min(this.windows[w]!, this.t);
+      if (n === 0) continue;
+      const first = this.t - n;
+      const means = new Float64Array(k);
+      const m2 = new Float64Array(k);
+      const centred = new Float64Array(k * n);
+      const raw = new Float64Array(k * n);
+      for (let i = 0; i < k; i++) {
+        let sum = 0;
+        for (let s = 0; s < n; s++) sum += raw[i * n + s] = this.series[i * cap + ((first + s) % cap)]!;
+        const mean = sum / n;
+        let sq = 0;
+        for (let s = 0; s < n; s++) {
+          const d = (centred[i * n + s] = raw[i * n + s]! - mean);
+          sq += d * d;
+        }
+        means[i] = mean;
+        m2[i] = sq;
+      }
+      let pair = 0;
+      for (let i = 0; i < k; i++) {
+        for (let j = i + 1; j < k; j++, pair++) {
+          let cxy = 0;
+          let co = 0;
+          for (let s = 0; s < n; s++) {
+            cxy += centred[i * n + s]! * centred[j * n + s]!;
+            if (raw[i * n + s] !== 0 && raw[j * n + s] !== 0) co++;
+          }
           const base = (pair * W + w) * STRIDE;
-          const n = Math.min(this.windows[w]!, this.t);
-          for (let s = this.t - n; s < this.t; s++) this.add(base, this.series[i * cap + (s % cap)]!, this.series[j * cap + (s % cap)]!);
+          const m = this.moments;
+          m[base + N] = n;
+          m[base + MX] = means[i]!;
+          m[base + MY] = means[j]!;
+          m[base + M2X] = m2[i]!;
+          m[base + M2Y] = m2[j]!;
+          m[base + CXY] = cxy;
+          m[base + CO] = co;
         }
       }
     }

@@ -46,9 +46,14 @@ describe('correlation matrix (all pairs, several windows)', () => {
       }
     }
     assert.ok(worst < 1e-9, `max deviation ${worst}`);
-    const before = m.correlation('A', 'B', 0);
+    const readAll = () => [...m.pairs()].flatMap(([a, b]) => windows.map((_, wi) => [m.correlation(a, b, wi), m.coMoves(a, b, wi)] as const));
+    const before = readAll();
     m.refresh();
-    assert.ok(Math.abs(m.correlation('A', 'B', 0)! - before!) < 1e-9, 'a full refresh agrees with the incremental moments');
+    readAll().forEach(([r, co], k) => {
+      const [r0, co0] = before[k]!;
+      assert.equal(co, co0, 'co-moves agree');
+      assert.ok(r === r0 || Math.abs(r! - r0!) < 1e-9, `a full refresh agrees with the incremental moments (${r} vs ${r0})`);
+    });
   });
 
   it('finds which series leads', () => {
