@@ -104,7 +104,7 @@ const commands: Record<string, Command> = {
         const loaded = values['no-db'] ? loadBootstrapConfig() : await loadFullConfig();
         const rows = describeConfig(loaded);
         if (values.json) json(rows);
-        else for (const r of rows) out(`${r.key.padEnd(36)} ${r.value.padEnd(48)} ${r.source}`);
+        else for (const r of rows) out(`${r.key.padEnd(46)} ${r.value.padEnd(48)} ${r.source}`);
         return EXIT.ok;
       }
       if (sub === 'set' || sub === 'unset') {

@@ -14,6 +14,7 @@ import { createLogger } from '../../workers/logger';
 import { checkStaleData } from '../../workers/stale-data-watch';
 import { openDatabase } from '../../db/client';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
+import { eq } from 'drizzle-orm';
 import { positions } from '../../db/schema';
 import { BookStore } from '../../domain/market-data/book-store';
 import { startStack, type Stack } from '../../workers/stack';
@@ -90,6 +91,8 @@ describe('alerts (webhook + SMTP, rate-limited) and structured logs without secr
       assert.deepEqual(stale, [quiet]);
       assert.deepEqual(alerts, [`stale_data ${quiet} market data for ${quiet} is stale`]);
     } finally {
+      // Other suites count open positions in the shared database against their risk limits.
+      await handle.db.delete(positions).where(eq(positions.strategyId, 'stale-test'));
       await handle.close();
     }
   });
