@@ -1,6 +1,6 @@
 import { desc, inArray } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { positions, signals } from '../db/schema';
+import { positions, retrainingRuns, signals, strategyRuns } from '../db/schema';
 import { readRiskState } from '../activities/risk';
 
 export interface DashboardData {
@@ -12,15 +12,19 @@ export interface DashboardData {
   /** Cumulative realized P&L after each closed position, oldest first. */
   pnlCurve: { at: string; cumulative: string }[];
   signals: { id: number; firedAt: string; type: string; market: string; direction: string | null; priority: string; actionable: boolean }[];
+  strategyRuns: { workflowId: string; feed: string; status: string; startedAt: string }[];
+  retraining: { at: string; model: string; status: string; outOfSample: number | null; reason: string }[];
 }
 
 /** Everything the dashboard page shows, read from Postgres (the same numbers as the CLI and /metrics). */
 export async function dashboardData(db: Database, temporalUi: string, nowMs: number): Promise<DashboardData> {
-  const [open, closed, recentSignals, risk] = await Promise.all([
+  const [open, closed, recentSignals, risk, runs, retraining] = await Promise.all([
     db.select().from(positions).where(inArray(positions.status, ['entering', 'open', 'exiting'])).orderBy(desc(positions.updatedAt)).limit(100),
     db.select().from(positions).where(inArray(positions.status, ['closed', 'settled'])).orderBy(desc(positions.closedAt)).limit(500),
     db.select().from(signals).orderBy(desc(signals.firedAt), desc(signals.id)).limit(25),
     readRiskState(db, nowMs),
+    db.select().from(strategyRuns).orderBy(desc(strategyRuns.startedAt)).limit(10),
+    db.select().from(retrainingRuns).orderBy(desc(retrainingRuns.id)).limit(5),
   ]);
   const chronological = [...closed].reverse();
   let cumulative = 0n;
@@ -37,6 +41,8 @@ export async function dashboardData(db: Database, temporalUi: string, nowMs: num
     closed: closed.slice(0, 25).map((p) => ({ positionId: p.positionId, market: p.marketTicker, realizedPnl: p.realizedPnl, closedAt: p.closedAt?.toISOString() ?? null })),
     pnlCurve,
     signals: recentSignals.map((s) => ({ id: s.id, firedAt: s.firedAt.toISOString(), type: s.type, market: s.marketTicker, direction: s.direction, priority: s.priority, actionable: s.actionable })),
+    strategyRuns: runs.map((r) => ({ workflowId: r.workflowId, feed: r.feed, status: r.status, startedAt: r.startedAt.toISOString() })),
+    retraining: retraining.map((r) => ({ at: r.createdAt.toISOString(), model: r.modelName, status: r.status, outOfSample: r.outOfSample, reason: r.reason })),
   };
 }
 
@@ -56,6 +62,8 @@ a{color:#79c0ff} .pos{color:#56d364} .neg{color:#f85149} #mode{font-weight:bold;
 <h2>P&amp;L (cumulative realized, after fees)</h2><svg id="chart" width="720" height="180"></svg>
 <h2>Open positions</h2><table id="open"><thead><tr><th>position</th><th>market</th><th>side</th><th>status</th><th>entry</th><th>remaining</th></tr></thead><tbody></tbody></table>
 <h2>Recently closed</h2><table id="closed"><thead><tr><th>position</th><th>market</th><th>P&amp;L</th><th>closed</th></tr></thead><tbody></tbody></table>
+<h2>Strategy runs</h2><table id="runs"><thead><tr><th>workflow</th><th>feed</th><th>status</th><th>started</th></tr></thead><tbody></tbody></table>
+<h2>Retraining</h2><table id="retraining"><thead><tr><th>at</th><th>model</th><th>decision</th><th>out-of-sample</th><th>why</th></tr></thead><tbody></tbody></table>
 <h2>Signals</h2><table id="signals"><thead><tr><th>fired</th><th>type</th><th>market</th><th>dir</th><th>priority</th><th></th></tr></thead><tbody></tbody></table>
 <script>
 const esc = (s) => String(s ?? '-').replace(/[&<>"']/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
@@ -79,6 +87,8 @@ async function refresh() {
   chart(d.pnlCurve);
   rows('open', d.open, (p) => [wf(p.positionId), esc(p.market), esc(p.outcome.toUpperCase()), esc(p.status), esc(p.entryPrice), esc(p.remaining)]);
   rows('closed', d.closed, (p) => [wf(p.positionId), esc(p.market), '<span class="' + (Number(p.realizedPnl) >= 0 ? 'pos' : 'neg') + '">' + esc(p.realizedPnl) + '</span>', esc(p.closedAt)]);
+  rows('runs', d.strategyRuns, (r) => [wf(r.workflowId), esc(r.feed), esc(r.status), esc(r.startedAt)]);
+  rows('retraining', d.retraining, (r) => [esc(r.at), esc(r.model), esc(r.status), esc(r.outOfSample === null ? '-' : r.outOfSample.toFixed(1)), esc(r.reason)]);
   rows('signals', d.signals, (s) => [esc(s.firedAt), esc(s.type), esc(s.market), esc(s.direction), esc(s.priority), s.actionable ? 'actionable' : '']);
   document.body.dataset.loaded = 'true';
 }

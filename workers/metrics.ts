@@ -65,6 +65,10 @@ export function createMetrics(sources: MetricsSources) {
   fromDb('kestrel_fills', 'Fills by liquidity', ['liquidity'], sql`select liquidity, count(*)::int as n from fills group by 1`, 'n');
   fromDb('kestrel_exit_attempts', 'Exit attempts by urgency and outcome', ['urgency', 'outcome'], sql`select urgency, split_part(outcome, ':', 1) as outcome, count(*)::int as n from exit_attempts group by 1, 2`, 'n');
   fromDb('kestrel_positions', 'Positions by status', ['status'], sql`select status, count(*)::int as n from positions group by 1`, 'n');
+  fromDb('kestrel_signals_recorded', 'Signals persisted by type and whether they were sent to strategies', ['type', 'actionable'], sql`select type, actionable::text as actionable, count(*)::int as n from signals group by 1, 2`, 'n');
+  fromDb('kestrel_signal_outcomes', 'Resolved signal outcomes by type, horizon and result (right / wrong / flat)', ['type', 'horizon_ms', 'result'], sql`select s.type, o.horizon_ms::text as horizon_ms, case when o.correct then 'right' when not o.correct then 'wrong' else 'flat' end as result, count(*)::int as n from signal_outcomes o join signals s on s.id = o.signal_id where o.resolved_at is not null group by 1, 2, 3`, 'n');
+  fromDb('kestrel_strategy_runs', 'Strategy runs by status and feed', ['status', 'feed'], sql`select status, feed, count(*)::int as n from strategy_runs group by 1, 2`, 'n');
+  fromDb('kestrel_retraining_runs', 'Retraining runs by model and decision', ['model', 'status'], sql`select model_name as model, status, count(*)::int as n from retraining_runs group by 1, 2`, 'n');
   fromDb('kestrel_realized_pnl_dollars', 'Realized P&L by strategy (fees included)', ['strategy'], sql`select strategy_id as strategy, coalesce(sum(realized_pnl), 0)::float8 as v from positions group by 1`, 'v');
   new Gauge({
     name: 'kestrel_breaker_tripped',

@@ -68,6 +68,7 @@ describe('dashboard page in headless Chromium (real stack)', function () {
       const dir = path.join(REPO_ROOT, 'test-output');
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, 'dashboard.png'), shot);
+      for (const table of ['runs', 'retraining', 'signals']) assert.equal(await page.locator(`#${table} thead th`).count() > 0, true, `${table} table`);
       assert.deepEqual(errors, []);
       await open.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
       await open.result();

@@ -31,6 +31,7 @@ describe('metrics and health endpoints (real services)', function () {
       assert.match(text, /^kestrel_queue_jobs\{queue="[^"]+",state="waiting"\} \d+$/m);
       assert.match(text, new RegExp(`^kestrel_book_staleness_seconds\\{market="${m}"\\} [\\d.]+$`, 'm'));
       assert.match(text, /^kestrel_breaker_tripped\{scope="paper",breaker="none",mode="ACTIVE"\} 1$/m);
+      for (const name of ['kestrel_signals_total', 'kestrel_signals_recorded', 'kestrel_signal_outcomes', 'kestrel_strategy_runs', 'kestrel_retraining_runs']) assert.match(text, new RegExp(`^# TYPE ${name} (gauge|counter)$`, 'm'));
       const health = await fetch(`${server.url}/health`);
       assert.equal(health.status, 200);
       const body = (await health.json()) as { ok: boolean; checks: Record<string, string> };
