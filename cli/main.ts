@@ -617,7 +617,7 @@ const commands: Record<string, Command> = {
         out(`Positions (${session.positions.length}) from ${session.signals} signals over ${session.events} replayed events:`);
         for (const p of session.positions) out(`  ${p.positionId}  ${p.outcome.toUpperCase()} ${Number(p.size)} @ ${p.entryPrice ?? '-'}  ${p.status}  P&L ${p.realizedPnl} (fees ${p.fees})  ${p.exits.join('; ')}`);
         const engine = Object.entries(session.engineSignals);
-        out(`Signal engine (BullMQ signal worker) on the same feed: ${engine.length ? engine.map(([t, n]) => `${n} ${t}`).join(', ') : 'nothing fired'} (npx kestrel signals; outcomes: npx kestrel signals matrix)`);
+        out(`Signal engine (BullMQ signal worker) on these markets: ${engine.length ? engine.map(([t, n]) => `${n} ${t}`).join(', ') : 'nothing fired'} (npx kestrel signals; outcomes: npx kestrel signals matrix)`);
         out(`Total P&L ${session.totalPnl} after ${session.totalFees} fees.  Strategy: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(session.strategyWorkflowId)}`);
       }
       if (!values['no-job'] && job === 'ingest') {

@@ -1,4 +1,4 @@
-import { count, eq, inArray } from 'drizzle-orm';
+import { count, inArray } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../db/market-data-repo';
 import { positionExits, positions, signals as signalsTable } from '../db/schema';
 import { Dec } from '../domain/decimal';
@@ -22,7 +22,7 @@ export interface PaperSessionSummary {
   markets: number;
   events: number;
   signals: number;
-  /** Signals the signal engine (BullMQ signal worker) detected on this session's feed, by type. */
+  /** Signals the signal engine (BullMQ signal worker) has recorded for this session's markets, by type. */
   engineSignals: Record<string, number>;
   positions: { positionId: string; market: string; outcome: string; status: string; entryPrice: string | null; size: string; realizedPnl: string; fees: string; exits: string[] }[];
   totalPnl: string;
@@ -93,7 +93,8 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
     if ((counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const engineRows = await stack.database.db.select({ type: signalsTable.type, n: count() }).from(signalsTable).where(eq(signalsTable.source, `paper-${runId}`)).groupBy(signalsTable.type);
+  // Signals are idempotent per (type, market, time): a replay seen before finds its signals already recorded.
+  const engineRows = await stack.database.db.select({ type: signalsTable.type, n: count() }).from(signalsTable).where(inArray(signalsTable.marketTicker, markets)).groupBy(signalsTable.type);
   const ids = snapshot.positions.map((p) => p.positionId);
   const rows = ids.length ? await stack.database.db.select().from(positions).where(inArray(positions.positionId, ids)) : [];
   const exits = ids.length ? await stack.database.db.select().from(positionExits).where(inArray(positionExits.positionId, ids)) : [];
