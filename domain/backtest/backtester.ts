@@ -157,15 +157,7 @@ export class Backtester {
     this.eventCount += group.length;
     // Market data freshness is judged on the market clock, as the stack does in lockstep replays.
     this.store.applyAll(group, this.clock.now);
-    const touched = new Set<string>();
-    for (const e of group) {
-      if (e.t === 'trade') this.engine.onTrade(e.m, { takerSide: e.takerSide, yesPrice: e.price, count: e.count }, e.ts);
-      else touched.add(e.m);
-    }
-    for (const market of touched) {
-      const book = this.store.markets.get(market)?.book;
-      if (book && !book.stale) this.engine.onBookUpdate(market, book, this.clock.now);
-    }
+    this.engine.onMarketEvents(group, (m) => this.store.markets.get(m)?.book, this.clock.now);
     const seen = new Set(group.map((e) => e.m));
     for (const market of seen) {
       const info = this.markets.get(market);

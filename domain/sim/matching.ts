@@ -2,6 +2,7 @@ import { Dec } from '../decimal';
 import { kalshiFee } from '../fees';
 import { ONE_DOLLAR, priceDecimal, priceText, sizeDecimal, sizeText } from '../fixed-point';
 import type { OrderStateWire } from '../trading/wire';
+import type { UnitEvent } from '../market-data/events';
 import type { BinaryOrderBook, BookSide } from '../market-data/order-book';
 
 /**
@@ -191,12 +192,28 @@ export class SimMatchingEngine {
     for (const order of this.resting(market)) {
       const rest = restsOn(order.request);
       order.queueAhead = Math.min(order.queueAhead, book.sizeAt(rest.side, rest.price));
-      const opposite = book.levels(takesFrom(order.request))[0];
+      const [opposite] = book.topLevels(takesFrom(order.request), 1);
       if (opposite && acceptable(order.request, outcomePrice(order.request, opposite.price))) {
         fills.push(this.addFill(order, order.request.limitPrice, order.request.size - order.filled, 'maker', nowMs));
       }
     }
     return fills;
+  }
+
+  /**
+   * Applied market events, in order: trades fill resting orders through the queue, then each market
+   * whose book changed is re-checked once. The paper exchange and the backtester both feed it.
+   */
+  onMarketEvents(events: readonly UnitEvent[], bookOf: (market: string) => BinaryOrderBook | undefined, nowMs: number): void {
+    const touched = new Set<string>();
+    for (const e of events) {
+      if (e.t === 'trade') this.onTrade(e.m, { takerSide: e.takerSide, yesPrice: e.price, count: e.count }, e.ts);
+      else touched.add(e.m);
+    }
+    for (const market of touched) {
+      const book = bookOf(market);
+      if (book && !book.stale) this.onBookUpdate(market, book, nowMs);
+    }
   }
 
   /** At settlement every resting order in the market is canceled. */

@@ -82,15 +82,7 @@ export class SimVenue {
 
   /** Feeds applied market events to resting orders (queue position, crossing books). */
   onMarketEvents(events: readonly UnitEvent[]): void {
-    const touched = new Set<string>();
-    for (const e of events) {
-      if (e.t === 'trade') this.engine.onTrade(e.m, { takerSide: e.takerSide, yesPrice: e.price, count: e.count }, e.ts);
-      else touched.add(e.m);
-    }
-    for (const market of touched) {
-      const book = this.deps.books.book(market);
-      if (book && !book.stale) this.engine.onBookUpdate(market, book, this.deps.clock.nowMs());
-    }
+    this.engine.onMarketEvents(events, (m) => this.deps.books.book(m), this.deps.clock.nowMs());
   }
 
   private async persistProgress(state: SimOrderState): Promise<void> {
