@@ -5,18 +5,9 @@ import { actionableEntry, type ActionableRules } from '../signals/actionable';
 import type { SignalEngine } from '../signals/engine';
 import { deriveWeights, performanceMatrix, type OutcomeRow, type SignalWeight } from '../signals/performance';
 import { signalOutcome } from '../signals/performance';
-import type { DetectedSignal, MarketTick } from '../signals/types';
+import { tickAt, tickTrades } from '../signals/tick';
+import type { DetectedSignal } from '../signals/types';
 import type { MarketInfo, SignalRule } from './backtester';
-
-const TICK_LEVELS = 5;
-
-/** The tick the signal worker would get for `market` after this instant's events (book top levels + trades). */
-export function tickAt(store: BookStore, market: string, nowMs: number, events: readonly UnitEvent[]): MarketTick | undefined {
-  const book = store.markets.get(market)?.book;
-  if (!book || book.stale) return undefined;
-  const trades = events.flatMap((e) => (e.t === 'trade' && e.m === market ? [{ ts: e.ts, price: e.price, count: e.count, takerSide: e.takerSide }] : []));
-  return { market, ts: nowMs, yesBids: book.topLevels('yes', TICK_LEVELS), noBids: book.topLevels('no', TICK_LEVELS), trades };
-}
 
 /**
  * The signal engine as a backtest signal rule: every instant's tick goes through the same detectors
@@ -26,7 +17,7 @@ export function tickAt(store: BookStore, market: string, nowMs: number, events: 
 export function signalEngineRule(engine: SignalEngine, weights: readonly SignalWeight[], rules: ActionableRules): SignalRule & { detected: DetectedSignal[] } {
   const detected: DetectedSignal[] = [];
   const rule: SignalRule = ({ market, nowMs, store, events }) => {
-    const tick = tickAt(store, market, nowMs, events);
+    const tick = tickAt(store, market, nowMs, tickTrades(events, market));
     if (!tick) return undefined;
     const fired = engine.onTicks([tick]);
     detected.push(...fired);
@@ -67,7 +58,7 @@ export function fitWeightsOnEvents(opts: { engine: SignalEngine; events: readonl
     while (i < opts.events.length && opts.events[i]!.ts === now) group.push(opts.events[i++]!);
     store.applyAll(group, now);
     for (const market of new Set(group.map((e) => e.m))) {
-      const tick = tickAt(store, market, now, group);
+      const tick = tickAt(store, market, now, tickTrades(group, market));
       if (!tick) continue;
       detected.push(...opts.engine.onTicks([tick]));
       const top = store.markets.get(market)!.book.top();

@@ -5,10 +5,8 @@ import { decimalString } from '../../domain/decimal';
 import { priceText, priceUnits, sizeText, sizeUnits } from '../../domain/fixed-point';
 import type { UnitEvent } from '../../domain/market-data/events';
 import type { BookStore } from '../../domain/market-data/book-store';
+import { tickAt } from '../../domain/signals/tick';
 import type { MarketTick } from '../../domain/signals/types';
-
-/** Levels of each side kept in a tick (imbalance and icebergs look at the top few). */
-export const TICK_LEVELS = 5;
 
 const levelWire = z.tuple([decimalString, decimalString]);
 const tickWire = z.object({
@@ -34,26 +32,24 @@ export function tickFromWire(w: SignalTickWire): MarketTick {
   return { market: w.m, ts: w.ts, yesBids: levels(w.yesBids), noBids: levels(w.noBids), trades: w.trades.map((t) => ({ ts: t.ts, price: priceUnits(t.yesPrice), count: sizeUnits(t.count), takerSide: t.takerSide })) };
 }
 
-/** The book after a batch plus the batch's trades, per market touched (stale books are left out). */
+export function tickToWire(t: MarketTick): SignalTickWire {
+  const levels = (ls: MarketTick['yesBids']) => ls.map((l) => [priceText(l.price), sizeText(l.size)] as [string, string]);
+  return { m: t.market, ts: t.ts, yesBids: levels(t.yesBids), noBids: levels(t.noBids), trades: t.trades.map((x) => ({ ts: x.ts, yesPrice: priceText(x.price), count: sizeText(x.count), takerSide: x.takerSide })) };
+}
+
+/** The book after a batch plus the batch's trades, per market touched, at its newest event (stale books are left out). */
 export function ticksAfterBatch(store: BookStore, events: readonly UnitEvent[]): SignalTickWire[] {
-  const trades = new Map<string, SignalTickWire['trades']>();
-  const lastTs = new Map<string, number>();
+  const byMarket = new Map<string, { ts: number; trades: MarketTick['trades'] }>();
   for (const e of events) {
-    lastTs.set(e.m, Math.max(lastTs.get(e.m) ?? 0, e.ts));
-    if (e.t === 'trade') {
-      const list = trades.get(e.m) ?? [];
-      list.push({ ts: e.ts, yesPrice: priceText(e.price), count: sizeText(e.count), takerSide: e.takerSide });
-      trades.set(e.m, list);
-    }
+    const m = byMarket.get(e.m) ?? { ts: 0, trades: [] };
+    m.ts = Math.max(m.ts, e.ts);
+    if (e.t === 'trade') m.trades.push({ ts: e.ts, price: e.price, count: e.count, takerSide: e.takerSide });
+    byMarket.set(e.m, m);
   }
-  const out: SignalTickWire[] = [];
-  for (const [m, ts] of lastTs) {
-    const book = store.markets.get(m)?.book;
-    if (!book || book.stale) continue;
-    const wire = (side: 'yes' | 'no') => book.topLevels(side, TICK_LEVELS).map((l) => [priceText(l.price), sizeText(l.size)] as [string, string]);
-    out.push({ m, ts, yesBids: wire('yes'), noBids: wire('no'), trades: trades.get(m) ?? [] });
-  }
-  return out;
+  return [...byMarket].flatMap(([market, { ts, trades }]) => {
+    const tick = tickAt(store, market, ts, trades);
+    return tick ? [tickToWire(tick)] : [];
+  });
 }
 
 export function createSignalQueue(name: string, connection: Redis, prefix: string): Queue<SignalTickBatch, unknown> {
