@@ -4,7 +4,7 @@ import { positions, riskEvents, riskState } from '../db/schema';
 import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
 import { Dec } from '../domain/decimal';
-import { checkOrder, initialRiskState, recordClosedPosition, recordVenueRequest, resetBreakers, rollTradingDay, type OpenExposure, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
+import { checkEntry, initialRiskState, recordClosedPosition, recordVenueRequest, resetBreakers, rollTradingDay, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
 
 export interface RiskDeps {
   db: Database;
@@ -24,9 +24,6 @@ export const PAPER_SCOPE = 'paper';
 type StoredState = Omit<RiskState, 'dailyPnl'> & { dailyPnl: string };
 const toStored = (s: RiskState): StoredState => ({ ...s, dailyPnl: s.dailyPnl.toString() });
 const fromStored = (s: StoredState): RiskState => ({ ...s, dailyPnl: new Dec(s.dailyPnl) });
-
-/** Kalshi market tickers are `<event>-<suffix>`; the event groups related markets for exposure caps. */
-export const eventOf = (market: string) => market.replace(/-[^-]+$/, '');
 
 /** Reads and updates the shared risk state under a row lock, so every worker process sees one state. */
 async function withRiskState<T>(db: Database, nowMs: number, fn: (state: RiskState) => T, scope = PAPER_SCOPE): Promise<T> {
@@ -67,12 +64,8 @@ export function createRiskActivities(deps: RiskDeps) {
         .select({ positionId: positions.positionId, market: positions.marketTicker, remaining: positions.remainingSize, entry: positions.entryPrice })
         .from(positions)
         .where(and(inArray(positions.status, ['entering', 'open', 'exiting']), ne(positions.positionId, input.positionId)));
-      const exposures: OpenExposure[] = open.map((o) => ({ positionId: o.positionId, market: o.market, event: eventOf(o.market), exposure: o.entry ? new Dec(o.remaining).times(o.entry) : new Dec(0) }));
-      const decision = await withRiskState(deps.db, now, (state) => {
-        const last = deps.lastMarketDataMs(input.market);
-        if (last !== undefined && Number.isFinite(last)) state.lastMarketDataMs[input.market] = last;
-        return checkOrder({ market: input.market, event: eventOf(input.market), cost: new Dec(input.cost), closeTimeMs: input.closeTimeMs, reducesExposure: false }, exposures, state, deps.limits, now);
-      });
+      const held = open.map((o) => ({ positionId: o.positionId, market: o.market, remaining: new Dec(o.remaining), entryPrice: o.entry ? new Dec(o.entry) : undefined }));
+      const decision = await withRiskState(deps.db, now, (state) => checkEntry(state, deps.limits, now, { ...input, cost: new Dec(input.cost) }, held, deps.lastMarketDataMs(input.market)));
       if (!decision.allowed) await record('denial', decision.rule, decision.reason, { positionId: input.positionId, market: input.market, details: { cost: input.cost } });
       return decision;
     },

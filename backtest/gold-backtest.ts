@@ -6,7 +6,7 @@ import { Dec } from '../domain/decimal';
 import type { UnitEvent } from '../domain/market-data/events';
 import { seededRandom } from '../domain/random';
 import { riskLimitsSchema } from '../domain/risk/risk-manager';
-import { kalshiCategory } from '../domain/signals/engine';
+import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
 import { DEFAULT_MOMENTUM, momentumSignal, type MomentumParams } from '../domain/strategies/momentum';
 import type { MarketInfo } from '../domain/backtest/backtester';
 

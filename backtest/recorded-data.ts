@@ -1,6 +1,6 @@
 import { toUnits, type UnitEvent } from '../domain/market-data/events';
 import type { MarketInfo } from '../domain/backtest/backtester';
-import { kalshiEvent } from '../domain/signals/engine';
+import { kalshiEvent } from '../domain/market-data/kalshi-tickers';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { replayKalshiRecording } from '../venues/replay/replay-source';

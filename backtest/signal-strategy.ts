@@ -5,7 +5,7 @@ import { fitWeightsOnEvents, signalEngineRule } from '../domain/backtest/signal-
 import { marketsByDay, walkForwardFolds } from '../domain/backtest/walk-forward';
 import { Dec } from '../domain/decimal';
 import type { UnitEvent } from '../domain/market-data/events';
-import { kalshiCategory } from '../domain/signals/engine';
+import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../domain/signals/performance';
 import { createSignalEngine } from '../workers/signals/pipeline';
 import { backtestConfig, momentumStrategy, runBacktest, type BacktestSummary } from './gold-backtest';

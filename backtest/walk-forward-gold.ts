@@ -3,7 +3,7 @@ import { Backtester } from '../domain/backtest/backtester';
 import { performance, tradesOf } from '../domain/backtest/metrics';
 import { marketsByDay, walkForward } from '../domain/backtest/walk-forward';
 import type { UnitEvent } from '../domain/market-data/events';
-import { kalshiCategory } from '../domain/signals/engine';
+import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
 import { DEFAULT_MOMENTUM, type MomentumParams } from '../domain/strategies/momentum';
 import { backtestConfig, momentumRule } from './gold-backtest';
 import type { RecordedWindow } from './recorded-data';

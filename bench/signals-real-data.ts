@@ -3,7 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ONE_DOLLAR } from '../domain/fixed-point';
 import { seededRandom, shuffled } from '../domain/random';
-import { kalshiEvent, SignalEngine } from '../domain/signals/engine';
+import { SignalEngine } from '../domain/signals/engine';
+import { kalshiEvent } from '../domain/market-data/kalshi-tickers';
 import { pearsonTwoPass } from '../domain/signals/rolling-correlation';
 import { DEFAULT_THRESHOLDS, type MarketTick } from '../domain/signals/types';
 

@@ -1,7 +1,7 @@
 import { Dec } from '../decimal';
 import { BookStore } from '../market-data/book-store';
 import type { UnitEvent } from '../market-data/events';
-import { checkOrder, initialRiskState, recordClosedPosition, recordVenueRequest, rollTradingDay, type OpenExposure, type RiskLimits } from '../risk/risk-manager';
+import { checkEntry, initialRiskState, recordClosedPosition, recordVenueRequest, rollTradingDay, type RiskLimits } from '../risk/risk-manager';
 import { priceUnits, sizeUnits } from '../fixed-point';
 import { orderStateWire, SimMatchingEngine, type FeeSchedule, type SimOrderState } from '../sim/matching';
 import { exitPlanConfigSchema } from '../trading/exit-plan';
@@ -265,12 +265,8 @@ export class Backtester {
       recordPositionExit: async (e) => void this.exits.push(e),
       checkEntryRisk: async (i) => {
         rollTradingDay(this.risk, this.clock.now);
-        const exposures: OpenExposure[] = [...this.positions.values()]
-          .filter((p) => p.state.id !== i.positionId && OPEN_STATUSES.has(p.state.status))
-          .map((p) => ({ positionId: p.state.id, market: p.input.market, event: this.markets.get(p.input.market)?.event ?? p.input.market, exposure: p.state.entryPrice ? p.state.remaining.times(p.state.entryPrice) : new Dec(0) }));
-        const last = this.store.markets.get(i.market)?.receivedAtMs;
-        if (last !== undefined && Number.isFinite(last)) this.risk.lastMarketDataMs[i.market] = last;
-        const decision = checkOrder({ market: i.market, event: this.markets.get(i.market)?.event ?? i.market, cost: new Dec(i.cost), closeTimeMs: i.closeTimeMs, reducesExposure: false }, exposures, this.risk, this.config.risk, this.clock.now);
+        const held = [...this.positions.values()].filter((p) => OPEN_STATUSES.has(p.state.status)).map((p) => ({ positionId: p.state.id, market: p.input.market, remaining: p.state.remaining, entryPrice: p.state.entryPrice }));
+        const decision = checkEntry(this.risk, this.config.risk, this.clock.now, { ...i, cost: new Dec(i.cost) }, held, this.store.markets.get(i.market)?.receivedAtMs);
         if (!decision.allowed) this.denials.push({ positionId: i.positionId, rule: decision.rule, reason: decision.reason });
         return decision;
       },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Dec, fractionDecimal, nonNegativeDecimal } from '../decimal';
+import { kalshiEvent } from '../market-data/kalshi-tickers';
 
 export const riskLimitsSchema = z.object({
   capital: nonNegativeDecimal('capital').prefault('10000'),
@@ -54,6 +55,34 @@ export interface OrderIntent {
 }
 
 export type RiskDecision = { allowed: true } | { allowed: false; rule: string; reason: string };
+
+/** A position already held, as the entry check sees it. */
+export interface HeldPosition {
+  positionId: string;
+  market: string;
+  remaining: Dec;
+  entryPrice?: Dec;
+}
+
+/**
+ * The pre-trade check of a new entry, for the trading activity (state in Postgres) and the
+ * backtester (state in memory) alike: note the market's newest data time, value what is already
+ * held per market and per Kalshi event, and check the order.
+ */
+export function checkEntry(
+  state: RiskState,
+  limits: RiskLimits,
+  nowMs: number,
+  entry: { positionId: string; market: string; cost: Dec; closeTimeMs: number },
+  held: readonly HeldPosition[],
+  lastMarketDataMs: number | undefined,
+): RiskDecision {
+  if (lastMarketDataMs !== undefined && Number.isFinite(lastMarketDataMs)) state.lastMarketDataMs[entry.market] = lastMarketDataMs;
+  const exposures: OpenExposure[] = held
+    .filter((p) => p.positionId !== entry.positionId)
+    .map((p) => ({ positionId: p.positionId, market: p.market, event: kalshiEvent(p.market), exposure: p.entryPrice ? p.remaining.times(p.entryPrice) : new Dec(0) }));
+  return checkOrder({ market: entry.market, event: kalshiEvent(entry.market), cost: entry.cost, closeTimeMs: entry.closeTimeMs, reducesExposure: false }, exposures, state, limits, nowMs);
+}
 
 export function initialRiskState(): RiskState {
   return { mode: 'ACTIVE', dailyPnl: new Dec(0), consecutiveLosses: 0, venueRequests: 0, venueErrors: 0, lastMarketDataMs: {}, tripped: [] };

@@ -13,9 +13,6 @@ export interface SignalEngineOptions {
   groupOf(market: string): string;
 }
 
-/** Kalshi naming: series is the ticker's first segment, event is the ticker without its last one. */
-export const kalshiCategory = (market: string) => market.split('-')[0]!.toLowerCase();
-export const kalshiEvent = (market: string) => (market.includes('-') ? market.slice(0, market.lastIndexOf('-')) : market);
 
 interface Group {
   markets: string[];

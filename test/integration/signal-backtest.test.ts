@@ -7,7 +7,7 @@ import { Backtester } from '../../domain/backtest/backtester';
 import { performanceBy, tradesOf } from '../../domain/backtest/metrics';
 import { fitWeightsOnEvents, signalEngineRule } from '../../domain/backtest/signal-engine-rule';
 import { lookAheadCheck, marketsByDay } from '../../domain/backtest/walk-forward';
-import { kalshiCategory } from '../../domain/signals/engine';
+import { kalshiCategory } from '../../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../../domain/signals/performance';
 import { createSignalEngine } from '../../workers/signals/pipeline';
 import { SHARED_DATA_DIR } from '../support/harness';

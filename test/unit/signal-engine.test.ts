@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { actionableEntry } from '../../domain/signals/actionable';
 import { bestLag, CorrelationMatrix } from '../../domain/signals/correlation-matrix';
-import { kalshiCategory, kalshiEvent, SignalEngine } from '../../domain/signals/engine';
+import { SignalEngine } from '../../domain/signals/engine';
+import { kalshiCategory, kalshiEvent } from '../../domain/market-data/kalshi-tickers';
 import { MarketSignalTracker } from '../../domain/signals/market-tracker';
 import { deriveWeights, performanceMatrix, signalOutcome, timeOfDay } from '../../domain/signals/performance';
 import { pearsonTwoPass } from '../../domain/signals/rolling-correlation';

@@ -10,7 +10,8 @@ import { registerSignalConfig, resolveDueOutcomes, runningSubscriptions } from '
 import { activeVersion } from '../../db/versions-repo';
 import type { UnitEvent } from '../../domain/market-data/events';
 import type { BookStore } from '../../domain/market-data/book-store';
-import { kalshiCategory, kalshiEvent, SignalEngine } from '../../domain/signals/engine';
+import { SignalEngine } from '../../domain/signals/engine';
+import { kalshiCategory, kalshiEvent } from '../../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../../domain/signals/performance';
 import type { DetectedSignal, SignalThresholds } from '../../domain/signals/types';
 import { SignalRouter } from './router';
