@@ -76,3 +76,9 @@ export function recordedDays(dataDir: string, limit?: number): string[] {
   }
   return [...days].sort();
 }
+
+/** The window's events for the markets closing on `days` (filtering the time-ordered window keeps time order). */
+export function eventsOfDays(window: RecordedWindow, byDay: ReadonlyMap<string, string[]>, days: readonly string[]): UnitEvent[] {
+  const markets = new Set(days.flatMap((d) => byDay.get(d) ?? []));
+  return window.events.filter((e) => markets.has(e.m));
+}

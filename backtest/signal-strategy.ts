@@ -7,20 +7,13 @@ import { Dec } from '../domain/decimal';
 import type { UnitEvent } from '../domain/market-data/events';
 import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../domain/signals/performance';
-import { createSignalEngine } from '../workers/signals/pipeline';
+import { actionableRules, createSignalEngine } from '../workers/signals/pipeline';
 import { backtestConfig, momentumStrategy, runBacktest, type BacktestSummary } from './gold-backtest';
-import type { RecordedWindow } from './recorded-data';
+import { eventsOfDays, type RecordedWindow } from './recorded-data';
 
 /** The signal-engine strategy: the demo strategy's sizing and exits, entries from actionable engine signals. */
 export function signalStrategyConfig(config: KestrelConfig) {
   return backtestConfig(config, { ...momentumStrategy(config), strategyId: 'signals-gold' });
-}
-
-const rulesOf = (config: KestrelConfig) => ({ minConfidence: config.signals.actionableMinConfidence, priorities: config.signals.actionablePriorities, types: config.signals.actionableTypes });
-
-function eventsOfDays(window: RecordedWindow, byDay: Map<string, string[]>, days: readonly string[]): UnitEvent[] {
-  const markets = new Set(days.flatMap((d) => byDay.get(d) ?? []));
-  return window.events.filter((e) => markets.has(e.m));
 }
 
 function fit(config: KestrelConfig, window: RecordedWindow, events: readonly UnitEvent[]) {
@@ -28,7 +21,7 @@ function fit(config: KestrelConfig, window: RecordedWindow, events: readonly Uni
 }
 
 async function trade(config: KestrelConfig, window: RecordedWindow, events: UnitEvent[], weights: readonly SignalWeight[]) {
-  const rule = signalEngineRule(createSignalEngine(config.signals), weights, rulesOf(config));
+  const rule = signalEngineRule(createSignalEngine(config.signals), weights, actionableRules(config.signals));
   const result = await new Backtester(signalStrategyConfig(config), window.info, rule).run(events);
   return { result, trades: tradesOf(result, kalshiCategory), detected: rule.detected.length };
 }
@@ -46,7 +39,7 @@ export async function runSignalBacktest(opts: { config: KestrelConfig; window: R
   const testDays = days.slice(opts.trainDays);
   const fitted = fit(opts.config, opts.window, eventsOfDays(opts.window, byDay, trainDays));
   const testEvents = eventsOfDays(opts.window, byDay, testDays);
-  const rule = signalEngineRule(createSignalEngine(opts.config.signals), fitted.weights, rulesOf(opts.config));
+  const rule = signalEngineRule(createSignalEngine(opts.config.signals), fitted.weights, actionableRules(opts.config.signals));
   const summary = await runBacktest({ config: signalStrategyConfig(opts.config), capital: opts.config.risk.capital, events: testEvents, info: opts.window.info, rule, onProgress: opts.onProgress });
   return { ...summary, weights: fitted.weights, trainDays, testDays, trainSignals: fitted.signals };
 }

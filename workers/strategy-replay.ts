@@ -7,7 +7,7 @@ import { strategyRuns } from '../db/schema';
 import { signalEngineRule } from '../domain/backtest/signal-engine-rule';
 import type { SignalWeight } from '../domain/signals/performance';
 import { ReplayClock, runLockstepPaper } from './lockstep-replay';
-import { activeWeights, createSignalEngine } from './signals/pipeline';
+import { actionableRules, activeWeights, createSignalEngine } from './signals/pipeline';
 import { startStack } from './stack';
 import type { StrategyConfig } from '../config/strategy';
 
@@ -37,8 +37,7 @@ export async function replayStrategy(opts: {
     const weights: readonly SignalWeight[] = await activeWeights(stack.database.db, 0)();
     if (!weights.some((w) => w.weight > 0 && w.expectedMove > 0)) opts.log('the active signal-weights model has no positive edge for any signal type: expect no entries (train one: kestrel retrain now)');
     const v = opts.version.config;
-    const types = config.signals.actionableTypes.filter((t) => v.signalTypes.includes(t));
-    const rule = signalEngineRule(createSignalEngine(config.signals), weights, { minConfidence: config.signals.actionableMinConfidence, priorities: config.signals.actionablePriorities, types });
+    const rule = signalEngineRule(createSignalEngine(config.signals), weights, actionableRules(config.signals, v.signalTypes));
     await stack.database.db.insert(strategyRuns).values({ workflowId, strategyVersionId: opts.version.id, venue: 'paper', feed: 'replay:gold', signalTypes: v.signalTypes, categories: v.categories, status: 'running' });
     const strategy = { ...momentumStrategy(config), strategyId: runId, rules: v.rules, position: v.position };
     const result = await runLockstepPaper(stack, replay, { window, dataDir: config.replay.dataDir, strategy, rule });

@@ -9,12 +9,12 @@ import { fitWeightsOnEvents, signalEngineRule } from '../../domain/backtest/sign
 import { lookAheadCheck, marketsByDay } from '../../domain/backtest/walk-forward';
 import { kalshiCategory } from '../../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../../domain/signals/performance';
-import { createSignalEngine } from '../../workers/signals/pipeline';
+import { actionableRules, createSignalEngine } from '../../workers/signals/pipeline';
 import { SHARED_DATA_DIR } from '../support/harness';
 
 const GOLD = path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws');
 const { config } = resolveConfig({});
-const rules = { minConfidence: config.signals.actionableMinConfidence, priorities: config.signals.actionablePriorities, types: config.signals.actionableTypes };
+const rules = actionableRules(config.signals);
 
 describe('the signal engine in backtests (same detectors as the BullMQ signal worker)', function () {
   this.timeout(120_000);

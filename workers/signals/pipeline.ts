@@ -13,7 +13,8 @@ import type { BookStore } from '../../domain/market-data/book-store';
 import { SignalEngine } from '../../domain/signals/engine';
 import { kalshiCategory, kalshiEvent } from '../../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../../domain/signals/performance';
-import type { DetectedSignal, SignalThresholds } from '../../domain/signals/types';
+import type { ActionableRules } from '../../domain/signals/actionable';
+import type { DetectedSignal, SignalThresholds, SignalType } from '../../domain/signals/types';
 import { SignalRouter } from './router';
 import { createSignalQueue, enqueueTicks, ticksAfterBatch, type SignalTickBatch } from './signal-queue';
 import { createSignalWorker, type SignalWorkerResult } from './signal-worker';
@@ -23,6 +24,11 @@ export const SIGNAL_MODEL = 'signal-weights';
 
 export function thresholdsFor(config: KestrelConfig['signals']): (category: string) => SignalThresholds {
   return (category) => ({ ...config.thresholds, ...config.categoryOverrides[category] });
+}
+
+/** Which detected signals may reach strategies, from the signal config (optionally only some types). */
+export function actionableRules(config: KestrelConfig['signals'], types: readonly SignalType[] = config.actionableTypes): ActionableRules {
+  return { minConfidence: config.actionableMinConfidence, priorities: config.actionablePriorities, types: config.actionableTypes.filter((t) => types.includes(t)) };
 }
 
 export function createSignalEngine(config: KestrelConfig['signals']): SignalEngine {
@@ -86,7 +92,7 @@ export async function startSignalPipeline(opts: {
     engine: createSignalEngine(s),
     configHash,
     horizonsMs: s.horizonsMs,
-    rules: { minConfidence: s.actionableMinConfidence, priorities: s.actionablePriorities, types: s.actionableTypes },
+    rules: actionableRules(s),
     weights: activeWeights(db, 10_000),
     router,
     closeTimeOf: opts.closeTimeOf ?? closeTimeFromSnapshots(db),
