@@ -50,6 +50,19 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const json = (value: unknown) => out(JSON.stringify(value, null, 2));
 
+/**
+ * An integer option: `fallback` when absent, else the value, which must lie in [min, max]. The
+ * error reads "must be a positive integer", "an integer ≥ min" or "an integer min..max".
+ */
+function intOption<F extends number | undefined>(values: Record<string, string | boolean | undefined>, name: string, fallback: F, range: { min: number; max?: number } = { min: 1 }): number | F {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (Number.isInteger(v) && v >= range.min && (range.max === undefined || v <= range.max)) return v;
+  const expected = range.max !== undefined ? `an integer ${range.min}..${range.max}` : range.min === 1 ? 'a positive integer' : `an integer ≥ ${range.min}`;
+  throw new UsageError(`--${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+}
+
 async function withDatabase<T>(url: string, fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
   const handle = openDatabase(url, { max: 2, applicationName: 'kestrel-cli' });
   try {
@@ -163,8 +176,7 @@ const commands: Record<string, Command> = {
     usage: 'kestrel positions [--open] [--limit N] [--json]',
     options: { open: { type: 'boolean' }, limit: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }) {
-      const limit = values.limit === undefined ? 50 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be an integer 1..10000, got ${JSON.stringify(values.limit)}`);
+      const limit = intOption(values, 'limit', 50, { min: 1, max: 10_000 });
       const { config } = loadBootstrapConfig();
       return withDatabase(config.database.url, async (h) => {
         const rows = await h.db
@@ -211,8 +223,7 @@ const commands: Record<string, Command> = {
     options: { days: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values, positionals }) {
       if (positionals[0] !== 'pnl') throw new UsageError('usage: kestrel report pnl [--days N]');
-      const days = values.days === undefined ? 7 : Number(values.days);
-      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError(`--days must be an integer 1..3650, got ${JSON.stringify(values.days)}`);
+      const days = intOption(values, 'days', 7, { min: 1, max: 3650 });
       const { config } = loadBootstrapConfig();
       return withDatabase(config.database.url, async (h) => {
         const rows = await h.sql<{ day: string; positions: number; wins: number; losses: number; pnl: string; fees: string }[]>`
@@ -272,8 +283,7 @@ const commands: Record<string, Command> = {
         const feed = await asUsage(async () => parseVenueAndFeed(values.venue as string, values.feed as string));
         const version = typeof values.version === 'string' ? values.version : undefined;
         if (feed.kind === 'replay') {
-          const limit = values.markets === undefined ? 2 : Number(values.markets);
-          if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
+          const limit = intOption(values, 'markets', 2);
           return withDatabase(config.database.url, async (h) => {
             const v = await asUsage(() => versionToRun(h.db, arg, version));
             const logger = createLogger({ level: config.logging.level });
@@ -317,20 +327,17 @@ const commands: Record<string, Command> = {
     options: { strategy: { type: 'string' }, markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, 'train-days': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }) {
       const { config } = loadBootstrapConfig();
-      const limit = values.markets === undefined ? undefined : Number(values.markets);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
+      const limit = intOption(values, 'markets', undefined);
       const minMove = values['min-move'] === undefined ? DEFAULT_MOMENTUM.minMove : Math.round(Number(values['min-move']) * 10_000);
       if (!Number.isFinite(minMove) || minMove <= 0 || minMove >= 10_000) throw new UsageError(`--min-move must be a price move in dollars in (0, 1), got ${JSON.stringify(values['min-move'])}`);
-      const lookbackMs = values['lookback-ms'] === undefined ? DEFAULT_MOMENTUM.lookbackMs : Number(values['lookback-ms']);
-      if (!Number.isInteger(lookbackMs) || lookbackMs < 1000) throw new UsageError(`--lookback-ms must be an integer ≥ 1000, got ${JSON.stringify(values['lookback-ms'])}`);
+      const lookbackMs = intOption(values, 'lookback-ms', DEFAULT_MOMENTUM.lookbackMs, { min: 1000 });
       const markets = values.market as unknown as string[] | undefined;
       const window = await loadRecordedWindow(config.replay.dataDir, { markets, limit }).catch((e: Error) => {
         throw new UsageError(e.message);
       });
       const strategyName = values.strategy ?? 'momentum';
       if (strategyName !== 'momentum' && strategyName !== 'signals') throw new UsageError(`--strategy must be momentum or signals, got ${JSON.stringify(strategyName)}`);
-      const trainDays = values['train-days'] === undefined ? 2 : Number(values['train-days']);
-      if (!Number.isInteger(trainDays) || trainDays < 1) throw new UsageError(`--train-days must be a positive integer, got ${JSON.stringify(values['train-days'])}`);
+      const trainDays = intOption(values, 'train-days', 2);
       const params = { ...DEFAULT_MOMENTUM, minMove, lookbackMs };
       const onProgress = values.json ? undefined : progressBar('backtest');
       const signalRun =
@@ -361,14 +368,9 @@ const commands: Record<string, Command> = {
     options: { strategy: { type: 'string' }, 'train-days': { type: 'string' }, 'test-days': { type: 'string' }, markets: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }) {
       const { config } = loadBootstrapConfig();
-      const int = (name: string, fallback: number) => {
-        const v = values[name] === undefined ? fallback : Number(values[name]);
-        if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(values[name])}`);
-        return v;
-      };
-      const trainDays = int('train-days', 2);
-      const testDays = int('test-days', 1);
-      const limit = values.markets === undefined ? undefined : int('markets', 39);
+      const trainDays = intOption(values, 'train-days', 2);
+      const testDays = intOption(values, 'test-days', 1);
+      const limit = intOption(values, 'markets', undefined);
       const days = recordedDays(config.replay.dataDir, limit);
       if (trainDays + testDays > days.length) throw new UsageError(`the recording has ${days.length} days (${days.join(', ')}): it cannot hold a ${trainDays}-day training window and a ${testDays}-day test window`);
       const strategyName = values.strategy ?? 'momentum';
@@ -438,8 +440,7 @@ const commands: Record<string, Command> = {
     async run({ values, positionals }) {
       const sub = positionals[0] ?? 'list';
       if (!['list', 'matrix', 'resolve'].includes(sub)) throw new UsageError(`unknown signals subcommand ${JSON.stringify(sub)}`);
-      const limit = values.limit === undefined ? 50 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit must be an integer 1..10000, got ${JSON.stringify(values.limit)}`);
+      const limit = intOption(values, 'limit', 50, { min: 1, max: 10_000 });
       if (values.type !== undefined && !(SIGNAL_TYPES as readonly unknown[]).includes(values.type)) throw new UsageError(`--type must be one of ${SIGNAL_TYPES.join(', ')}, got ${JSON.stringify(values.type)}`);
       const { config } = loadBootstrapConfig();
       const horizon = values.horizon === undefined ? config.signals.horizonsMs[0]! : Number(values.horizon);
@@ -559,8 +560,7 @@ const commands: Record<string, Command> = {
     async run({ values }) {
       const job = values.job ?? 'paper';
       if (job !== 'paper' && job !== 'ingest') throw new UsageError(`--job must be paper or ingest, got ${JSON.stringify(job)}`);
-      const marketLimit = values.markets === undefined ? (job === 'paper' ? 4 : undefined) : Number(values.markets);
-      if (marketLimit !== undefined && (!Number.isInteger(marketLimit) || marketLimit < 1)) throw new UsageError(`--markets must be a positive integer, got ${JSON.stringify(values.markets)}`);
+      const marketLimit = intOption(values, 'markets', job === 'paper' ? 4 : undefined);
       const speed = values.speed === undefined ? 60 : Number(values.speed);
       if (!Number.isFinite(speed) || speed <= 0 || speed > 10_000) throw new UsageError(`--speed must be a number in (0, 10000], got ${JSON.stringify(values.speed)}`);
       const boot = loadBootstrapConfig();
