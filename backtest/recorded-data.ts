@@ -1,3 +1,4 @@
+import { closeTimeMs } from '../db/market-data-repo';
 import { toUnits, type UnitEvent } from '../domain/market-data/events';
 import type { MarketInfo } from '../domain/backtest/backtester';
 import { kalshiEvent } from '../domain/market-data/kalshi-tickers';
@@ -28,8 +29,8 @@ export async function loadRecordedWindow(dataDir: string, opts: { markets?: stri
   let malformed = 0;
   for (const market of markets) {
     const meta = readGoldMarketMetadata(dataDir, market);
-    const close = Date.parse(String(meta?.meta.attributes.close_time ?? ''));
-    if (!Number.isFinite(close)) throw new Error(`market ${market} has no close_time in its metadata`);
+    const close = closeTimeMs(meta?.meta.attributes);
+    if (close === undefined) throw new Error(`market ${market} has no close_time in its metadata`);
     const result = meta?.meta.attributes.result;
     info.set(market, { closeTimeMs: close, result: result === 'yes' || result === 'no' ? result : undefined, event: kalshiEvent(market) });
     const events: UnitEvent[] = [];
@@ -71,8 +72,8 @@ function mergeByTime(lists: UnitEvent[][]): UnitEvent[] {
 export function recordedDays(dataDir: string, limit?: number): string[] {
   const days = new Set<string>();
   for (const market of listRecordedMarkets(dataDir).slice(0, limit ?? Infinity)) {
-    const close = Date.parse(String(readGoldMarketMetadata(dataDir, market)?.meta.attributes.close_time ?? ''));
-    if (Number.isFinite(close)) days.add(new Date(close).toISOString().slice(0, 10));
+    const close = closeTimeMs(readGoldMarketMetadata(dataDir, market)?.meta.attributes);
+    if (close !== undefined) days.add(new Date(close).toISOString().slice(0, 10));
   }
   return [...days].sort();
 }

@@ -70,6 +70,12 @@ export interface MarketMetadata {
   attributes: Record<string, unknown>;
 }
 
+/** The market's close (ms) from its metadata attributes (Kalshi `close_time`), if it has a valid one. */
+export function closeTimeMs(attributes: unknown): number | undefined {
+  const close = Date.parse(String((attributes as { close_time?: unknown } | null | undefined)?.close_time ?? ''));
+  return Number.isFinite(close) ? close : undefined;
+}
+
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {

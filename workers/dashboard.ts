@@ -2,6 +2,7 @@ import { desc, inArray } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { positions, retrainingRuns, signals, strategyRuns } from '../db/schema';
 import { readRiskState } from '../activities/risk';
+import { Dec } from '../domain/decimal';
 
 export interface DashboardData {
   generatedAt: string;
@@ -27,11 +28,10 @@ export async function dashboardData(db: Database, temporalUi: string, nowMs: num
     db.select().from(retrainingRuns).orderBy(desc(retrainingRuns.id)).limit(5),
   ]);
   const chronological = [...closed].reverse();
-  let cumulative = 0n;
-  // Sum in 1e-4 dollar units as integers: the curve is exact.
+  let cumulative = new Dec(0);
   const pnlCurve = chronological.map((p) => {
-    cumulative += BigInt(Math.round(Number(p.realizedPnl) * 10_000));
-    return { at: (p.closedAt ?? p.updatedAt).toISOString(), cumulative: (Number(cumulative) / 10_000).toFixed(4) };
+    cumulative = cumulative.plus(p.realizedPnl);
+    return { at: (p.closedAt ?? p.updatedAt).toISOString(), cumulative: cumulative.toFixed(4) };
   });
   return {
     generatedAt: new Date(nowMs).toISOString(),

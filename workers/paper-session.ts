@@ -1,5 +1,5 @@
 import { count, inArray } from 'drizzle-orm';
-import { upsertMarketSnapshot } from '../db/market-data-repo';
+import { closeTimeMs, upsertMarketSnapshot } from '../db/market-data-repo';
 import { positionExits, positions, signals as signalsTable } from '../db/schema';
 import { Dec } from '../domain/decimal';
 import { momentumStrategy } from '../backtest/gold-backtest';
@@ -53,7 +53,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   for (const [i, market] of markets.entries()) {
     const meta = readGoldMarketMetadata(config.replay.dataDir, market);
     if (meta) await upsertMarketSnapshot(stack.database.db, meta.meta, meta.observedAtMs);
-    const closeExchangeMs = Date.parse(String(meta?.meta.attributes.close_time ?? '')) || undefined;
+    const closeExchangeMs = closeTimeMs(meta?.meta.attributes);
     let lastSignalExchangeMs = -Infinity;
     const watcher = setInterval(() => {
       const state = stack.books.markets.get(market);

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { closeTimeMs } from '../db/market-data-repo';
 import { marketSnapshots, positions } from '../db/schema';
 import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
@@ -21,9 +22,9 @@ export async function checkStaleData(opts: { db: Database; books: BookStore; clo
   for (const { market, attributes } of open) {
     const received = opts.books.markets.get(market)?.receivedAtMs;
     if (received === undefined || !Number.isFinite(received)) continue;
-    const close = Date.parse(String((attributes as { close_time?: unknown } | null)?.close_time ?? ''));
+    const close = closeTimeMs(attributes);
     // After the close, silence is expected: the position waits for settlement, not for quotes.
-    if (Number.isFinite(close) && now >= close) continue;
+    if (close !== undefined && now >= close) continue;
     const age = now - received;
     if (age <= opts.staleDataMs) continue;
     stale.push(market);

@@ -4,6 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { KestrelConfig } from '../../config/schema';
 import type { Database } from '../../db/client';
+import { closeTimeMs } from '../../db/market-data-repo';
 import { marketSnapshots } from '../../db/schema';
 import { RecordedSettlements } from '../../db/settlements';
 import { registerSignalConfig, resolveDueOutcomes, runningSubscriptions } from '../../db/signals-repo';
@@ -51,8 +52,7 @@ export function activeWeights(db: Database, ttlMs: number): () => Promise<readon
 export function closeTimeFromSnapshots(db: Database): (market: string) => Promise<number | undefined> {
   return async (market) => {
     const [row] = await db.select({ attributes: marketSnapshots.attributes }).from(marketSnapshots).where(and(eq(marketSnapshots.marketTicker, market), eq(marketSnapshots.rowCurrentInd, true)));
-    const close = Date.parse(String((row?.attributes as { close_time?: unknown } | undefined)?.close_time ?? ''));
-    return Number.isFinite(close) ? close : undefined;
+    return closeTimeMs(row?.attributes);
   };
 }
 
