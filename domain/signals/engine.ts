@@ -122,11 +122,13 @@ export class SignalEngine {
     const t = this.opts.thresholdsFor(category);
     const baseW = this.windowSamples.length - 1;
     const readings: (PairReading & { window: number })[] = [];
+    // Each market's volume ratio per short window, once per sample step (pairs share them).
+    const ratios = new Map(g.markets.map((m) => [m, Array.from({ length: baseW }, (_, w) => this.volumeRatio(g, m, w))]));
     for (const [a, b] of matrix.pairs()) {
       const baselineR = matrix.correlation(a, b, baseW);
       for (let w = 0; w < baseW; w++) {
         const shortR = matrix.coMoves(a, b, w) >= t.correlationMinCoMoves ? matrix.correlation(a, b, w) : undefined;
-        const volumeRatio = (this.volumeRatio(g, a, w) + this.volumeRatio(g, b, w)) / 2;
+        const volumeRatio = (ratios.get(a)![w]! + ratios.get(b)![w]!) / 2;
         readings.push({ a, b, shortR, baselineR, volumeRatio, window: w });
       }
       const pairKey = `${a}|${b}`;
