@@ -3,6 +3,7 @@ import { kalshiFee } from '../fees';
 import { ONE_DOLLAR, priceDecimal, priceText, sizeDecimal, sizeText } from '../fixed-point';
 import type { OrderStateWire } from '../trading/wire';
 import type { UnitEvent } from '../market-data/events';
+import type { TimeInForce } from '../ports';
 import type { BinaryOrderBook, BookSide } from '../market-data/order-book';
 
 /**
@@ -13,7 +14,6 @@ import type { BinaryOrderBook, BookSide } from '../market-data/order-book';
  */
 export type Outcome = 'yes' | 'no';
 export type Action = 'buy' | 'sell';
-export type SimTimeInForce = 'gtc' | 'ioc' | 'fok';
 
 export interface SimOrderRequest {
   clientOrderId: string;
@@ -24,7 +24,7 @@ export interface SimOrderRequest {
   limitPrice: number;
   /** Contracts, 1e-6 units. */
   size: number;
-  tif: SimTimeInForce;
+  tif: TimeInForce;
 }
 
 export interface SimFill {
