@@ -88,12 +88,17 @@ export function createMetrics(sources: MetricsSources) {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** How long close() lets in-flight requests finish before dropping their connections. */
+const CLOSE_GRACE_MS = 5000;
+
 /** Serves /metrics (Prometheus text), /health (JSON; 503 when a check fails) and the dashboard (/ and /api/dashboard). */
 export async function startMetricsServer(opts: { port: number; host?: string; metrics: Metrics; health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>; dashboard?: () => Promise<unknown> }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  let closing = false;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type });
+      // Once closing, answer and drop the socket: a dashboard tab polls on keep-alive and would hold it open forever.
+      res.writeHead(status, closing ? { 'content-type': type, connection: 'close' } : { 'content-type': type });
       res.end(body);
     };
     if (path === '/metrics') {
@@ -111,5 +116,13 @@ export async function startMetricsServer(opts: { port: number; host?: string; me
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;
-  return { server, url: `http://${address.address}:${address.port}`, close: () => new Promise((r) => server.close(() => r())) };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      closing = true;
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      // A handler that never answers must not hold shutdown hostage.
+      setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+    });
+  return { server, url: `http://${address.address}:${address.port}`, close };
 }

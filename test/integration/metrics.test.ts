@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Agent, get as httpGet } from 'node:http';
 import { startMetricsServer } from '../../workers/metrics';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
@@ -40,5 +41,43 @@ describe('metrics and health endpoints (real services)', function () {
     } finally {
       await server.close();
     }
+  });
+
+  it('closes while a client keeps polling on a keep-alive connection (a dashboard tab left open)', async () => {
+    const s = stack();
+    let inFlight = 0;
+    const server = await startMetricsServer({ port: 0, metrics: s.metrics, health: s.health, dashboard: async () => {
+      inFlight++;
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return { ok: true };
+    } });
+    let polling = true;
+    let answered = 0;
+    // Like a browser tab: one keep-alive socket, the next request sent as soon as the last is answered.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<void>((resolve, reject) => {
+        httpGet(`${server.url}/api/dashboard`, { agent }, (res) => res.resume().on('end', resolve).on('error', reject)).on('error', reject);
+      });
+    const poller = (async () => {
+      while (polling) {
+        try {
+          await get();
+          answered++;
+        } catch {
+          return; // the server went away: what a closing server should look like to a client
+        }
+      }
+    })();
+    await waitFor(() => answered, (n) => n >= 3, 'the poller to be answered a few times');
+    await waitFor(() => inFlight, (n) => n === 1, 'a request in flight when close() is called', 5000, 1);
+    const answeredBeforeClose = answered;
+    await server.close(); // before the fix this never resolved: each answer kept the socket alive for the next poll
+    polling = false;
+    await poller;
+    agent.destroy();
+    assert.equal(server.server.listening, false);
+    assert.ok(answered > answeredBeforeClose, 'the request in flight at close() was still answered');
   });
 });
