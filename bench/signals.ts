@@ -64,6 +64,16 @@ export async function benchSignals(opts: { markets?: number; points?: number; lo
     driftWorst = Math.max(driftWorst, Math.abs(matrix.correlation(names[i]!, names[j]!, 0)! - pearsonTwoPass(window(i, steps), window(j, steps))!));
   }
 
+  // What a signal-engine checkpoint costs for this matrix: state → JSON text → state, exactly.
+  start = process.hrtime.bigint();
+  const checkpointText = JSON.stringify(matrix.toState());
+  const checkpointWriteMs = Number(process.hrtime.bigint() - start) / 1e6;
+  start = process.hrtime.bigint();
+  const restored = CorrelationMatrix.fromState(JSON.parse(checkpointText) as ReturnType<CorrelationMatrix['toState']>);
+  const checkpointReadMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const restoredExactly = names.slice(0, 20).every((a, i) => names.slice(i + 1, 21).every((b) => restored.correlation(a, b, 0) === matrix.correlation(a, b, 0)));
+  opts.log(`checkpoint: ${(checkpointText.length / 1e6).toFixed(1)} MB of JSON, ${checkpointWriteMs.toFixed(0)} ms to write, ${checkpointReadMs.toFixed(0)} ms to read back${restoredExactly ? ' (bit-identical)' : ' (NOT identical)'}`);
+
   return {
     bench: 'signals',
     markets,
@@ -79,6 +89,10 @@ export async function benchSignals(opts: { markets?: number; points?: number; lo
     maxDeviationAfterSteps: driftWorst,
     matrixBytes: matrix.byteLength,
     memoryBytes,
+    checkpointJsonBytes: checkpointText.length,
+    checkpointWriteMs: Math.round(checkpointWriteMs),
+    checkpointReadMs: Math.round(checkpointReadMs),
+    checkpointRestoredExactly: restoredExactly,
     checksum: Number(checksum.toFixed(6)),
   };
 }

@@ -151,6 +151,8 @@ export const configSchema = z.object({
       /** Actionable signals are sent to strategies at most this often, as one batch. */
       batchMs: durationMs.prefault(1000),
       outcomeEveryMs: durationMs.prefault(60_000),
+      /** How often the signal engine's state is checkpointed to Redis (and at shutdown); 0 = off, a restart starts empty. */
+      checkpointMs: z.number().int().min(0).prefault(5000),
       /** Pseudo-outcomes that pull thin cells' weights toward "no edge". */
       weightPriorCount: z.number().min(0).prefault(20),
     })

@@ -1,3 +1,5 @@
+import type { CorrelationMatrixState } from './engine-state';
+
 /**
  * Rolling Pearson correlation of every pair in a set of related markets, over several windows at
  * once. Samples are aligned (one value per market per sample step). Each market's series is stored
@@ -200,6 +202,22 @@ export class CorrelationMatrix {
         }
       }
     }
+  }
+
+  /** Everything needed to carry on exactly where this matrix is (series ring, running moments). */
+  toState(): CorrelationMatrixState {
+    return { markets: [...this.markets], windows: [...this.windows], samples: this.t, series: Array.from(this.series), moments: Array.from(this.moments) };
+  }
+
+  static fromState(state: CorrelationMatrixState): CorrelationMatrix {
+    const m = new CorrelationMatrix(state.markets, state.windows);
+    if (state.series.length !== m.series.length || state.moments.length !== m.moments.length) {
+      throw new Error(`correlation state of ${state.markets.length} markets × windows ${state.windows.join(',')} holds ${state.series.length} series and ${state.moments.length} moment values; expected ${m.series.length} and ${m.moments.length}`);
+    }
+    m.series.set(state.series);
+    m.moments.set(state.moments);
+    m.t = state.samples;
+    return m;
   }
 
   *pairs(): Generator<[string, string]> {

@@ -1,4 +1,5 @@
 import { bestLag, CorrelationMatrix } from './correlation-matrix';
+import { SIGNAL_ENGINE_STATE_VERSION, signalEngineStateSchema, type SignalEngineState } from './engine-state';
 import { detectCorrelationSpikes, type PairReading } from './correlation-spike';
 import { MarketSignalTracker, midOf } from './market-tracker';
 import { pearsonTwoPass } from './rolling-correlation';
@@ -27,6 +28,11 @@ interface Group {
   onsets: Map<string, number>;
 }
 
+function replaceAll<K, V>(map: Map<K, V>, entries: Iterable<readonly [K, V]>): void {
+  map.clear();
+  for (const [k, v] of entries) map.set(k, v);
+}
+
 /**
  * All signal detection of one process: per-market trackers plus cross-market correlation per group
  * of related markets. Pure and clocked only by the ticks' exchange timestamps.
@@ -43,11 +49,61 @@ export class SignalEngine {
     if (this.windowSamples.length < 2) throw new Error('correlation needs at least one short window and a baseline window');
   }
 
+  /** The whole state, as plain data (see engine-state.ts); restore() carries on from it exactly. */
+  snapshot(): SignalEngineState {
+    return {
+      version: SIGNAL_ENGINE_STATE_VERSION,
+      windowSamples: [...this.windowSamples],
+      trackers: [...this.trackers.values()].map((t) => t.toState()),
+      groups: [...this.groups].map(([key, g]) => ({
+        key,
+        markets: [...g.markets],
+        matrix: g.matrix?.toState(),
+        lastMid: [...g.lastMid],
+        sampledMid: [...g.sampledMid],
+        volumeSinceSample: [...g.volumeSinceSample],
+        volumes: [...g.volumes].map(([m, v]) => [m, [...v]]),
+        nextSampleTs: g.nextSampleTs,
+        onsets: [...g.onsets],
+      })),
+      lastFired: [...this.lastFired],
+    };
+  }
+
+  /**
+   * Replaces this engine's state with a snapshot's (validated: it may come from outside the process).
+   * Refuses a snapshot taken with other correlation windows; thresholds are this engine's own.
+   */
+  restore(input: unknown): void {
+    const parsed = signalEngineStateSchema.safeParse(input);
+    if (!parsed.success) throw new Error(`invalid signal engine state: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const state = parsed.data;
+    if (state.windowSamples.join(',') !== this.windowSamples.join(',')) throw new Error(`signal engine state has correlation windows of ${state.windowSamples.join(',')} samples; this engine uses ${this.windowSamples.join(',')}`);
+    // Everything is rebuilt before anything is replaced: a bad snapshot leaves the engine as it was.
+    const trackers = state.trackers.map((t) => [t.market, MarketSignalTracker.fromState(t, this.opts.thresholdsFor(t.category))] as const);
+    const groups = state.groups.map((g) => {
+      const matrix = g.matrix && CorrelationMatrix.fromState(g.matrix);
+      if (matrix && matrix.markets.join(',') !== g.markets.join(',')) throw new Error(`signal engine state: group ${g.key} lists markets ${g.markets.join(',')} but its correlation matrix has ${matrix.markets.join(',')}`);
+      const group: Group = { markets: [...g.markets], matrix, lastMid: new Map(g.lastMid), sampledMid: new Map(g.sampledMid), volumeSinceSample: new Map(g.volumeSinceSample), volumes: new Map(g.volumes.map(([m, v]) => [m, [...v]])), nextSampleTs: g.nextSampleTs, onsets: new Map(g.onsets) };
+      return [g.key, group] as const;
+    });
+    replaceAll(this.trackers, trackers);
+    replaceAll(this.groups, groups);
+    replaceAll(this.lastFired, state.lastFired);
+  }
+
   onTicks(ticks: readonly MarketTick[]): DetectedSignal[] {
     const fired: DetectedSignal[] = [];
     for (const tick of ticks) {
       const category = this.opts.categoryOf(tick.market);
       let tracker = this.trackers.get(tick.market);
+      // Exchange time going back by more than a window means a new stream (a recording replayed again,
+      // a venue reset): the market starts over, as its book does from a snapshot.
+      if (tracker && tick.ts < (tracker.lastTickTs ?? -Infinity) - this.opts.thresholdsFor(category).windowMs) {
+        this.trackers.delete(tick.market);
+        for (const key of this.lastFired.keys()) if (key.endsWith(`:${tick.market}`) && !key.startsWith('correlation_spike:')) this.lastFired.delete(key);
+        tracker = undefined;
+      }
       if (!tracker) this.trackers.set(tick.market, (tracker = new MarketSignalTracker(tick.market, category, this.opts.thresholdsFor(category))));
       fired.push(...tracker.onTick(tick));
       fired.push(...this.correlate(tick, category));
@@ -67,6 +123,12 @@ export class SignalEngine {
     const c = this.opts.correlation;
     const groupKey = this.opts.groupOf(tick.market);
     let g = this.groups.get(groupKey);
+    // Likewise a tick from before the last sample step but one: the group's series start over.
+    if (g?.nextSampleTs !== undefined && tick.ts < g.nextSampleTs - 2 * c.sampleMs) {
+      for (const m of g.markets) this.lastFired.delete(`correlation_spike:${m}`);
+      this.groups.delete(groupKey);
+      g = undefined;
+    }
     if (!g) this.groups.set(groupKey, (g = { markets: [], lastMid: new Map(), sampledMid: new Map(), volumeSinceSample: new Map(), volumes: new Map(), onsets: new Map() }));
     if (!g.markets.includes(tick.market)) this.join(g, tick.market);
     const out: DetectedSignal[] = [];

@@ -1,5 +1,6 @@
 import { ONE_DOLLAR } from '../fixed-point';
 import { bookImbalance, icebergLikelihood, marketMakerWithdrawal, outcomeAccumulation, volumeSpike } from './detectors';
+import type { TrackerState } from './engine-state';
 import type { DetectedSignal, MarketTick, SignalThresholds } from './types';
 
 interface WindowStats {
@@ -43,6 +44,24 @@ export class MarketSignalTracker {
     readonly category: string,
     private readonly thresholds: SignalThresholds,
   ) {}
+
+  /** Exchange time of the newest tick applied. */
+  get lastTickTs(): number | undefined {
+    return this.last?.ts;
+  }
+
+  toState(): TrackerState {
+    return { market: this.market, category: this.category, closed: this.closed.map((w) => ({ ...w })), current: this.current && { ...this.current }, last: this.last, levels: [...this.levels].map(([k, v]) => [k, { ...v, sizes: [...v.sizes] }]) };
+  }
+
+  static fromState(state: TrackerState, thresholds: SignalThresholds): MarketSignalTracker {
+    const tracker = new MarketSignalTracker(state.market, state.category, thresholds);
+    tracker.closed.push(...state.closed.map((w) => ({ ...w })));
+    tracker.current = state.current && { ...state.current };
+    tracker.last = state.last;
+    for (const [k, v] of state.levels) tracker.levels.set(k, { ...v, sizes: [...v.sizes] });
+    return tracker;
+  }
 
   /** Applies one tick and returns what fired on the windows it closed. */
   onTick(tick: MarketTick): DetectedSignal[] {

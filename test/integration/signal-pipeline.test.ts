@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
 import { signalOutcomes, signals, strategyRuns } from '../../db/schema';
 import { RecordedSettlements } from '../../db/settlements';
@@ -7,7 +7,12 @@ import { resolveDueOutcomes } from '../../db/signals-repo';
 import { createVersion, transitionVersion } from '../../db/versions-repo';
 import { Dec } from '../../domain/decimal';
 import type { MarketEvent } from '../../domain/market-data/events';
-import { SIGNAL_MODEL } from '../../workers/signals/pipeline';
+import { seededRandom } from '../../domain/random';
+import type { MarketTick } from '../../domain/signals/types';
+import { createRedis } from '../../workers/redis';
+import { engineCheckpointKey } from '../../workers/signals/engine-checkpoint';
+import { createSignalEngine, SIGNAL_MODEL, startSignalPipeline, type SignalPipeline } from '../../workers/signals/pipeline';
+import { enqueueTicks, tickToWire } from '../../workers/signals/signal-queue';
 import type { StrategyInput, StrategySnapshot } from '../../workflows/strategy';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
@@ -101,5 +106,98 @@ describe('signal pipeline: BullMQ signal worker → Postgres → batched to stra
     assert.match(failed!.failedReason, /malformed tick batch/);
     assert.equal(await failed!.getState(), 'failed');
     assert.equal(failed!.attemptsMade, 1, 'not retried: retrying cannot fix it');
+  });
+
+  /** Three markets of one event: independent walks, with stretches where they move together on heavier volume. */
+  function tickBatches(event: string, count: number, startMs: number): MarketTick[][] {
+    const rand = seededRandom(5);
+    const markets = ['A', 'B', 'C'].map((x) => `${event}-${x}`);
+    const mids = markets.map(() => 5000);
+    return Array.from({ length: count }, (_, step) => {
+      const together = (step >= 28 && step < 40) || (step >= 96 && step < 108);
+      const common = Math.round((rand() - 0.5) * 300);
+      return markets.map((market, i) => {
+        mids[i] = Math.min(9000, Math.max(1000, mids[i]! + (together ? common : Math.round((rand() - 0.5) * 300))));
+        const ts = startMs + step * 1000 + 500;
+        return { market, ts, yesBids: [{ price: mids[i]! - 50, size: 40 + Math.round(rand() * 40) }], noBids: [{ price: 10_000 - mids[i]! - 50, size: 40 + Math.round(rand() * 40) }], trades: [{ ts, price: mids[i]!, count: together ? 60 : 10, takerSide: 'yes' as const }] };
+      });
+    });
+  }
+
+  it('carries the engine across restarts: a checkpoint at shutdown, and after a crash the last checkpoint plus the batches completed since', async () => {
+    const s = stack();
+    const db = s.database.db;
+    // Baselines longer than a run between restarts: an engine that forgot them would see other things.
+    const signalConfig = { ...s.config.signals, queueName: uniqueName('sigckpt'), checkpointMs: 3_600_000, thresholds: { ...s.config.signals.thresholds, baselineWindows: 20 }, correlation: { ...s.config.signals.correlation, windowsMs: [5000, 60_000] } };
+    const config = { ...s.config, signals: signalConfig };
+    const event = `${uniqueName('CKPT')}-26NOV23`;
+    const batches = tickBatches(event, 120, Date.now() - 200_000);
+    const markets = batches[0]!.map((t) => t.market);
+    const key = engineCheckpointKey(config.redis.keyPrefix, config.signals.queueName);
+    const connections: ReturnType<typeof createRedis>[] = [];
+    const start = (c = config) => {
+      const workerConnection = createRedis(c.redis.url, 'worker');
+      connections.push(workerConnection);
+      return startSignalPipeline({ config: c, db, books: s.books, temporal: s.temporal, connection: s.redis, workerConnection, log: () => {} });
+    };
+    const feed = async (pipeline: SignalPipeline, from: number, to: number) => {
+      for (let b = from; b < to; b++) await enqueueTicks(pipeline.queue, { source: 'ckpt-test', partition: 0, batchSeq: b, ticks: batches[b]!.map(tickToWire) });
+      await waitFor(() => pipeline.queue.getJobCounts('completed', 'failed'), (c) => c.completed === to && c.failed === 0, `batches up to ${to} done`);
+    };
+    try {
+      const first = await start();
+      assert.equal(first.restored.outcome, 'fresh');
+      await feed(first, 0, 40);
+      await first.close(); // checkpoint at batch 40
+      const atForty = await s.redis.get(key);
+      assert.ok(atForty, 'a checkpoint was written at shutdown');
+
+      const second = await start();
+      assert.deepEqual({ ...second.restored, epoch: undefined }, { outcome: 'restored', epoch: undefined, checkpointSeq: 40, replayed: 0, missing: 0 });
+      await feed(second, 40, 80);
+      await second.close();
+      // A crash after batch 80: its last checkpoint is the one at 40; batches 41..80 completed since.
+      await s.redis.set(key, atForty);
+
+      const third = await start();
+      assert.deepEqual({ ...third.restored, epoch: undefined }, { outcome: 'restored', epoch: undefined, checkpointSeq: 40, replayed: 40, missing: 0 });
+      await feed(third, 80, 120);
+      await third.close();
+
+      // The same ticks through one engine that never stopped.
+      const reference = createSignalEngine(config.signals);
+      const expected = batches.flatMap((ticks) => reference.onTicks(ticks)).map((x) => x.key).sort();
+      const stored = (await db.select({ key: signals.signalKey }).from(signals).where(inArray(signals.marketTicker, markets))).map((r) => r.key).sort();
+      const firedAfterCrash = (keys: string[]) => keys.filter((k) => Number(k.split(':').pop()) > batches[79]![0]!.ts);
+      assert.ok(firedAfterCrash(expected).some((k) => k.startsWith('correlation_spike:')), 'cross-market spikes after the crash');
+      assert.deepEqual(stored, expected);
+      // An engine started empty after the crash fires differently (its volume baseline is not full for 20 windows).
+      const forgetful = createSignalEngine(config.signals);
+      const forgetfulKeys = batches.slice(80).flatMap((ticks) => forgetful.onTicks(ticks)).map((x) => x.key);
+      assert.notDeepEqual(forgetfulKeys.sort(), firedAfterCrash(expected));
+
+      // A checkpoint that cannot be used is kept aside, said so, and the engine starts empty.
+      await s.redis.set(key, '{"detection": "other", "epoch": "x", "seq": 1, "savedAtMs": 0, "engine": {}}');
+      const fourth = await start();
+      assert.equal(fourth.restored.outcome, 'discarded');
+      assert.match(fourth.restored.why ?? '', /detection settings changed/);
+      assert.equal(await s.redis.get(key), null);
+      const kept = await s.redis.keys(`${key}:discarded:*`);
+      assert.equal(kept.length, 1);
+      await fourth.close();
+      await s.redis.del(key, ...kept);
+
+      // While running, a checkpoint is taken once checkpointMs has passed since the last (here 1 ms: nearly every batch).
+      const often = { ...config, signals: { ...signalConfig, queueName: uniqueName('sigckpt'), checkpointMs: 1 } };
+      const fifth = await start(often);
+      await feed(fifth, 0, 10);
+      const running = JSON.parse((await s.redis.get(engineCheckpointKey(often.redis.keyPrefix, often.signals.queueName))) ?? '{}') as { seq?: number; epoch?: string };
+      assert.ok(running.seq !== undefined && running.seq >= 1 && running.seq <= 10, `a checkpoint while running (${running.seq})`);
+      assert.equal(running.epoch, fifth.restored.epoch);
+      await fifth.close();
+      await s.redis.del(engineCheckpointKey(often.redis.keyPrefix, often.signals.queueName));
+    } finally {
+      await Promise.all(connections.map((c) => c.quit()));
+    }
   });
 });

@@ -173,6 +173,99 @@ describe('signal engine', () => {
   });
 });
 
+describe('signal engine checkpoints (snapshot → JSON → restore)', () => {
+  const correlation = { sampleMs: 1000, windowsMs: [20_000, 120_000], maxLagSamples: 3 };
+  const options = (windowsMs = correlation.windowsMs) => ({ thresholdsFor: () => thresholds({ correlationMinVolumeRatio: 1.2, cooldownMs: 3000, imbalanceMinDepth: 50 }), correlation: { ...correlation, windowsMs }, categoryOf: kalshiCategory, groupOf: kalshiEvent });
+
+  /** Four markets of one event (leaking together from step 150, a fourth joining at step 90), one other with an iceberg bid; lopsided books, volume bursts. */
+  function stream(): MarketTick[][] {
+    const rand = rng(23);
+    const markets = ['EV-24-A', 'EV-24-B', 'EV-24-C', 'EV-24-D', 'OTHER-1-X'];
+    const mids = markets.map(() => 5000);
+    const steps: MarketTick[][] = [];
+    for (let s = 0; s < 260; s++) {
+      const leak = s >= 150;
+      const common = Math.round((rand() - 0.5) * 200);
+      const ticks: MarketTick[] = [];
+      for (let i = 0; i < markets.length; i++) {
+        if (i === 3 && s < 90) continue;
+        const own = Math.round((rand() - 0.5) * 200);
+        mids[i] = Math.min(9000, Math.max(1000, mids[i]! + (leak && i < 4 ? common + Math.round(own / 10) : own)));
+        const burst = s % 40 > 34 ? 8 : 1;
+        const trades = [{ ts: s * 1000 + 500, price: mids[i]!, count: Math.round((5 + rand() * 20) * burst), takerSide: rand() < 0.7 ? ('yes' as const) : ('no' as const) }];
+        const bidSize = s % 17 < 5 ? 400 : 20 + Math.round(rand() * 100);
+        if (i === 4) {
+          // A hidden buyer: the YES bid at 0.40 is eaten by NO takers and refilled, over and over.
+          const eaten = s % 2 === 1;
+          ticks.push(tick(markets[i]!, s * 1000 + 500, [4000, eaten ? 10 : 120], [5900, 80], eaten ? [{ ts: s * 1000 + 400, price: 4000, count: 110, takerSide: 'no' }] : []));
+          continue;
+        }
+        ticks.push(tick(markets[i]!, s * 1000 + 500, [mids[i]! - 50, bidSize], [10_000 - mids[i]! - 50, 30 + Math.round(rand() * 60)], trades));
+      }
+      steps.push(ticks);
+    }
+    return steps;
+  }
+
+  it('a restored engine fires exactly what an uninterrupted one fires, restored at every 20th step', () => {
+    const steps = stream();
+    const reference = new SignalEngine(options());
+    const expected = steps.map((ticks) => reference.onTicks(ticks));
+    assert.ok(new Set(expected.flat().map((f) => f.type)).size >= 4, `a stream that fires several types: ${[...new Set(expected.flat().map((f) => f.type))].join(',')}`);
+    for (const type of ['correlation_spike', 'iceberg', 'book_imbalance']) assert.ok(expected.flat().filter((f) => f.type === type).length >= 2, `${type} fires more than once`);
+
+    let engine = new SignalEngine(options());
+    const got = steps.map((ticks, s) => {
+      if (s > 0 && s % 20 === 0) {
+        // What a checkpoint does: to JSON text and back, into a fresh engine.
+        const restored = new SignalEngine(options());
+        restored.restore(JSON.parse(JSON.stringify(engine.snapshot())));
+        engine = restored;
+      }
+      return engine.onTicks(ticks);
+    });
+    assert.deepEqual(got, expected);
+    assert.deepEqual(engine.snapshot(), reference.snapshot());
+  });
+
+  it('a recording replayed again (time going back) starts over, also from a restored state, and fires what it fired the first time', () => {
+    const steps = stream();
+    const engine = new SignalEngine(options());
+    const first = steps.map((ticks) => engine.onTicks(ticks));
+    const restored = new SignalEngine(options());
+    restored.restore(JSON.parse(JSON.stringify(engine.snapshot())));
+    assert.deepEqual(
+      steps.map((ticks) => restored.onTicks(ticks)),
+      first,
+    );
+    // A tick late by less than a window is not a new stream: it counts in the window it lands in.
+    const late = steps[100]![0]!;
+    const carryOn = new SignalEngine(options());
+    steps.slice(0, 120).forEach((ticks) => carryOn.onTicks(ticks));
+    const before = carryOn.snapshot().trackers.find((t) => t.market === late.market)!.closed.length;
+    carryOn.onTicks([{ ...late, ts: steps[119]![0]!.ts - 500 }]);
+    assert.equal(carryOn.snapshot().trackers.find((t) => t.market === late.market)!.closed.length, before);
+  });
+
+  it('refuses a state from other correlation windows or a malformed one, and keeps its own', () => {
+    const steps = stream().slice(0, 100);
+    const engine = new SignalEngine(options());
+    for (const ticks of steps) engine.onTicks(ticks);
+    const before = JSON.stringify(engine.snapshot());
+    const other = new SignalEngine(options([10_000, 120_000]));
+    for (const ticks of steps) other.onTicks(ticks);
+    assert.throws(() => engine.restore(other.snapshot()), /correlation windows of 10,120 samples; this engine uses 20,120/);
+    const broken = JSON.parse(before) as { groups: { matrix?: { moments: unknown[] } }[]; trackers: { closed: { volume: unknown }[] }[] };
+    broken.trackers[0]!.closed[0]!.volume = 'lots';
+    assert.throws(() => engine.restore(broken), /invalid signal engine state: trackers\.0\.closed\.0\.volume/);
+    const truncated = JSON.parse(before) as typeof broken;
+    truncated.groups.find((g) => g.matrix)!.matrix!.moments.pop();
+    assert.throws(() => engine.restore(truncated), /expected \d+ and \d+/);
+    assert.throws(() => engine.restore({ version: 2 }), /invalid signal engine state: version/);
+    assert.equal(JSON.stringify(engine.snapshot()), before, 'a refused state changes nothing');
+  });
+});
+
 describe('outcomes, performance matrix and weights', () => {
   it('measures moves in the signal direction', () => {
     assert.deepEqual(signalOutcome('yes', 5000, 5300), { move: 300, correct: true });

@@ -18,6 +18,7 @@ import type { ActionableRules } from '../../domain/signals/actionable';
 import type { DetectedSignal, SignalThresholds, SignalType } from '../../domain/signals/types';
 import { SignalRouter } from './router';
 import { createSignalQueue, enqueueTicks, ticksAfterBatch, type SignalTickBatch } from './signal-queue';
+import { CheckpointedSignalEngine, engineCheckpointKey, type RestoreReport } from './engine-checkpoint';
 import { createSignalWorker, type SignalWorkerResult } from './signal-worker';
 
 /** The model whose active version holds the signal weights (see the retraining workflow). */
@@ -30,6 +31,11 @@ export function thresholdsFor(config: KestrelConfig['signals']): (category: stri
 /** Which detected signals may reach strategies, from the signal config (optionally only some types). */
 export function actionableRules(config: KestrelConfig['signals'], types: readonly SignalType[] = config.actionableTypes): ActionableRules {
   return { minConfidence: config.actionableMinConfidence, priorities: config.actionablePriorities, types: config.actionableTypes.filter((t) => types.includes(t)) };
+}
+
+/** The settings detection depends on: an engine checkpoint taken under others is not carried on. */
+export function detectionSettings(config: KestrelConfig['signals']): string {
+  return JSON.stringify({ thresholds: config.thresholds, categoryOverrides: config.categoryOverrides, correlation: config.correlation });
 }
 
 export function createSignalEngine(config: KestrelConfig['signals']): SignalEngine {
@@ -61,6 +67,8 @@ export interface SignalPipeline {
   worker: Worker<SignalTickBatch, SignalWorkerResult>;
   router: SignalRouter;
   configHash: string;
+  /** How the engine's state was picked up at start (checkpoint + replayed batches, or fresh). */
+  restored: RestoreReport;
   /** Called by the book workers after each applied batch. */
   onApplied(events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }): void;
   close(): Promise<void>;
@@ -84,12 +92,15 @@ export async function startSignalPipeline(opts: {
   const queue = createSignalQueue(s.queueName, opts.connection, prefix);
   const router = new SignalRouter({ temporal: opts.temporal, subscriptions: () => runningSubscriptions(db), batchMs: s.batchMs, log });
   router.start();
+  const engine = new CheckpointedSignalEngine(createSignalEngine(s), { redis: opts.connection, key: engineCheckpointKey(prefix, s.queueName), detection: detectionSettings(s), everyMs: s.checkpointMs });
+  const restored = await engine.restore(queue);
+  if (restored.outcome !== 'fresh' || restored.missing > 0) log(`signal engine ${restored.outcome}${restored.why ? ` (${restored.why})` : ''}: checkpoint at batch ${restored.checkpointSeq ?? '-'}, ${restored.replayed} batches re-applied, ${restored.missing} missing`);
   const worker = createSignalWorker({
     connection: opts.workerConnection,
     prefix,
     queueName: s.queueName,
     db,
-    engine: createSignalEngine(s),
+    engine,
     configHash,
     horizonsMs: s.horizonsMs,
     rules: actionableRules(s),
@@ -99,6 +110,7 @@ export async function startSignalPipeline(opts: {
     onSignals: opts.onSignals,
     log,
   });
+  worker.run().catch((err: Error) => log(`signal worker stopped: ${err.message}`));
 
   // Outcomes are resolved by a scheduled job from price history, so restarts lose nothing.
   const outcomeQueueName = `${s.queueName}-outcomes`;
@@ -115,8 +127,10 @@ export async function startSignalPipeline(opts: {
   };
   const close = async () => {
     await Promise.all([worker.close(), outcomeWorker.close()]);
+    // The last batch is done: the next start carries on from here without re-applying anything.
+    await engine.save().catch((err: Error) => log(`signal engine checkpoint at shutdown failed: ${err.message}`));
     await router.close();
     await Promise.all([queue.close(), outcomeQueue.close()]);
   };
-  return { queue, worker, router, configHash, onApplied, close };
+  return { queue, worker, router, configHash, restored, onApplied, close };
 }

@@ -4,13 +4,13 @@ import type { Database } from '../../db/client';
 import { insertSignals } from '../../db/signals-repo';
 import { priceText } from '../../domain/fixed-point';
 import { actionableEntry, type ActionableRules } from '../../domain/signals/actionable';
-import type { SignalEngine } from '../../domain/signals/engine';
 import type { SignalWeight } from '../../domain/signals/performance';
 import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
+import type { AppliedBatch, CheckpointedSignalEngine } from './engine-checkpoint';
 import type { SignalRouter } from './router';
 import { signalTickBatchSchema, tickFromWire, type SignalTickBatch } from './signal-queue';
 
-export interface SignalWorkerResult {
+export interface SignalWorkerResult extends AppliedBatch {
   ticks: number;
   detected: number;
   actionable: number;
@@ -21,7 +21,7 @@ export interface SignalWorkerOptions {
   prefix: string;
   queueName: string;
   db: Database;
-  engine: SignalEngine;
+  engine: CheckpointedSignalEngine;
   configHash: string;
   horizonsMs: readonly number[];
   rules: ActionableRules;
@@ -40,22 +40,13 @@ export interface SignalWorkerOptions {
  * signals to the router, which batches them to the subscribed strategy workflows.
  */
 export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTickBatch, SignalWorkerResult> {
-  const processor = async (job: Job<SignalTickBatch, SignalWorkerResult>): Promise<SignalWorkerResult> => {
-    const parsed = signalTickBatchSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`malformed tick batch ${job.id}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    let ticks: MarketTick[];
-    try {
-      ticks = parsed.data.ticks.map(tickFromWire);
-    } catch (err) {
-      throw new UnrecoverableError(`tick batch ${job.id} has an invalid price or size: ${(err as Error).message}`);
-    }
-    const detected = opts.engine.onTicks(ticks);
-    if (detected.length === 0) return { ticks: ticks.length, detected: 0, actionable: 0 };
+  /** Stores what fired and hands the actionable signals new to the database to the router; returns how many. */
+  const persistAndRoute = async (detected: readonly DetectedSignal[], ticks: readonly MarketTick[], source: string): Promise<number> => {
     const lastTick = new Map(ticks.map((t) => [t.market, t]));
     const weights = await opts.weights();
     const marked = detected.map((s) => ({ signal: s, entry: actionableEntry(s, lastTick.get(s.market), weights, opts.rules) }));
     const rows = marked.map(({ signal, entry }) => ({ ...signal, actionable: !('rejected' in entry), inputs: { ...signal.inputs, ...('rejected' in entry ? { notActionable: entry.rejected } : { model: entry.weight }) } }));
-    const ids = await insertSignals(opts.db, rows, { configHash: opts.configHash, source: parsed.data.source, horizonsMs: opts.horizonsMs });
+    const ids = await insertSignals(opts.db, rows, { configHash: opts.configHash, source, horizonsMs: opts.horizonsMs });
     opts.onSignals?.(rows);
     let actionable = 0;
     for (const { signal, entry } of marked) {
@@ -76,9 +67,24 @@ export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTick
         category: signal.category,
       });
     }
-    return { ticks: ticks.length, detected: detected.length, actionable };
+    return actionable;
   };
-  const worker = new Worker<SignalTickBatch, SignalWorkerResult>(opts.queueName, processor, { connection: opts.connection, prefix: opts.prefix, concurrency: 1 });
+  const processor = async (job: Job<SignalTickBatch, SignalWorkerResult>): Promise<SignalWorkerResult> => {
+    const parsed = signalTickBatchSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed tick batch ${job.id}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    let ticks: MarketTick[];
+    try {
+      ticks = parsed.data.ticks.map(tickFromWire);
+    } catch (err) {
+      throw new UnrecoverableError(`tick batch ${job.id} has an invalid price or size: ${(err as Error).message}`);
+    }
+    const { detected, applied } = opts.engine.apply(ticks);
+    const actionable = detected.length === 0 ? 0 : await persistAndRoute(detected, ticks, parsed.data.source);
+    await opts.engine.afterBatch();
+    return { ticks: ticks.length, detected: detected.length, actionable, ...applied };
+  };
+  // Not running yet: the caller restores the engine's checkpoint first, then calls run().
+  const worker = new Worker<SignalTickBatch, SignalWorkerResult>(opts.queueName, processor, { connection: opts.connection, prefix: opts.prefix, concurrency: 1, autorun: false });
   worker.on('failed', (job, err) => opts.log?.(`signal job ${job?.id ?? '?'} failed: ${err.message}`));
   return worker;
 }

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { SignalEngine } from '../../domain/signals/engine';
+import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
+import { signalTickBatchSchema, tickFromWire, type SignalTickBatch } from './signal-queue';
+
+/**
+ * Where the signal engine's state lives across restarts. Each applied batch gets the next sequence
+ * number of the engine's epoch (a fresh engine starts a new epoch) and the job keeps it in its
+ * result; a checkpoint is the engine's state after batch N of its epoch. Restoring loads the state
+ * and re-applies, in sequence order, the completed jobs of the same epoch after N that the queue
+ * still keeps, so a crash between checkpoints loses no ticks (Flink-style: state + replay).
+ */
+const checkpointSchema = z.object({
+  /** The detection settings it was taken under; other settings start a fresh engine. */
+  detection: z.string(),
+  epoch: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+  savedAtMs: z.number(),
+  engine: z.unknown(),
+});
+type Checkpoint = z.infer<typeof checkpointSchema>;
+
+/** Where a signal queue's engine checkpoint is kept (beside, not inside, BullMQ's keys). */
+export const engineCheckpointKey = (prefix: string, queueName: string) => `${prefix}:kestrel-signal-engine:${queueName}`;
+
+/** What an applied batch's job returns, so a restore can find and order it. */
+export interface AppliedBatch {
+  epoch: string;
+  engineSeq: number;
+}
+const appliedBatchSchema = z.object({ epoch: z.string(), engineSeq: z.number().int().positive() });
+
+export interface RestoreReport {
+  /** fresh: nothing to restore; restored: carried on from a checkpoint; discarded: a checkpoint was there but unusable (kept aside). */
+  outcome: 'fresh' | 'restored' | 'discarded';
+  why?: string;
+  epoch: string;
+  /** Sequence number the checkpoint was taken at, and batches re-applied after it. */
+  checkpointSeq?: number;
+  replayed: number;
+  /** Batches after the checkpoint the queue no longer had (removed, or failed before completing). */
+  missing: number;
+}
+
+export class CheckpointedSignalEngine {
+  private epochId: string = randomUUID();
+  private seq = 0;
+  private lastSavedMs: number;
+
+  constructor(
+    private readonly engine: SignalEngine,
+    private readonly opts: { redis: Redis; key: string; detection: string; everyMs: number; nowMs?: () => number },
+  ) {
+    this.lastSavedMs = this.now();
+  }
+
+  get epoch(): string {
+    return this.epochId;
+  }
+
+  private now(): number {
+    return (this.opts.nowMs ?? Date.now)();
+  }
+
+  /** Feeds one batch's ticks to the engine. */
+  apply(ticks: readonly MarketTick[]): { detected: DetectedSignal[]; applied: AppliedBatch } {
+    const detected = this.engine.onTicks(ticks);
+    return { detected, applied: { epoch: this.epochId, engineSeq: ++this.seq } };
+  }
+
+  /** After a batch's signals are stored: saves a checkpoint when one is due (checkpoints off at everyMs 0). */
+  async afterBatch(): Promise<void> {
+    if (this.opts.everyMs > 0 && this.now() - this.lastSavedMs >= this.opts.everyMs) await this.save();
+  }
+
+  async save(): Promise<void> {
+    if (this.opts.everyMs <= 0) return;
+    const checkpoint: Checkpoint = { detection: this.opts.detection, epoch: this.epochId, seq: this.seq, savedAtMs: this.now(), engine: this.engine.snapshot() };
+    await this.opts.redis.set(this.opts.key, JSON.stringify(checkpoint));
+    this.lastSavedMs = checkpoint.savedAtMs;
+  }
+
+  /** Loads the last checkpoint (if any, and usable) and re-applies the completed batches after it. Call before the worker runs. */
+  async restore(queue: Queue<SignalTickBatch, unknown>): Promise<RestoreReport> {
+    const fresh = (outcome: 'fresh' | 'discarded', why?: string): RestoreReport => ({ outcome, why, epoch: this.epochId, replayed: 0, missing: 0 });
+    if (this.opts.everyMs <= 0) return fresh('fresh', 'checkpoints are off (signals.checkpointMs = 0)');
+    const text = await this.opts.redis.get(this.opts.key);
+    if (text === null) return fresh('fresh', 'no checkpoint yet');
+    const discard = async (why: string) => {
+      // Kept for a look, never silently dropped; the engine starts empty.
+      await this.opts.redis.set(`${this.opts.key}:discarded:${this.now()}`, text, 'EX', 7 * 24 * 3600);
+      await this.opts.redis.del(this.opts.key);
+      return fresh('discarded', why);
+    };
+    let checkpoint: Checkpoint;
+    try {
+      const parsed = checkpointSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) return await discard(`malformed checkpoint: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      checkpoint = parsed.data;
+    } catch (err) {
+      return discard(`checkpoint is not JSON: ${(err as Error).message}`);
+    }
+    if (checkpoint.detection !== this.opts.detection) return discard('the detection settings changed since the checkpoint');
+    try {
+      this.engine.restore(checkpoint.engine);
+    } catch (err) {
+      return discard((err as Error).message);
+    }
+    this.epochId = checkpoint.epoch;
+    this.seq = checkpoint.seq;
+
+    const after = (await queue.getJobs(['completed']))
+      .flatMap((job) => {
+        const applied = appliedBatchSchema.safeParse(job.returnvalue);
+        const data = signalTickBatchSchema.safeParse(job.data);
+        return applied.success && data.success && applied.data.epoch === checkpoint.epoch && applied.data.engineSeq > checkpoint.seq ? [{ seq: applied.data.engineSeq, batch: data.data }] : [];
+      })
+      .sort((a, b) => a.seq - b.seq);
+    const newest = after.length ? after[after.length - 1]!.seq : checkpoint.seq;
+    for (const { batch } of after) this.engine.onTicks(batch.ticks.map(tickFromWire));
+    // Their signals were stored when they first ran; the engine only needs their ticks again.
+    this.seq = newest;
+    return { outcome: 'restored', epoch: this.epochId, checkpointSeq: checkpoint.seq, replayed: after.length, missing: newest - checkpoint.seq - after.length };
+  }
+}
