@@ -52,7 +52,7 @@ export class CheckpointedSignalEngine {
 
   constructor(
     private readonly engine: SignalEngine,
-    private readonly opts: { redis: Redis; key: string; detection: string; everyMs: number; nowMs?: () => number },
+    private readonly opts: { redis: Redis; key: string; detection: string; everyMs: number; nowMs?: () => number; log?: (line: string) => void },
   ) {
     this.lastSavedMs = this.now();
   }
@@ -71,9 +71,13 @@ export class CheckpointedSignalEngine {
     return { detected, applied: { epoch: this.epochId, engineSeq: ++this.seq } };
   }
 
-  /** After a batch's signals are stored: saves a checkpoint when one is due (checkpoints off at everyMs 0). */
+  /**
+   * After a batch's signals are stored: saves a checkpoint when one is due (checkpoints off at
+   * everyMs 0). A failed save is logged, not thrown: the batch is done, and the next one tries again.
+   */
   async afterBatch(): Promise<void> {
-    if (this.opts.everyMs > 0 && this.now() - this.lastSavedMs >= this.opts.everyMs) await this.save();
+    if (this.opts.everyMs <= 0 || this.now() - this.lastSavedMs < this.opts.everyMs) return;
+    await this.save().catch((err: Error) => this.opts.log?.(`signal engine checkpoint failed (the next batch tries again): ${err.message}`));
   }
 
   async save(): Promise<void> {

@@ -92,7 +92,7 @@ export async function startSignalPipeline(opts: {
   const queue = createSignalQueue(s.queueName, opts.connection, prefix);
   const router = new SignalRouter({ temporal: opts.temporal, subscriptions: () => runningSubscriptions(db), batchMs: s.batchMs, log });
   router.start();
-  const engine = new CheckpointedSignalEngine(createSignalEngine(s), { redis: opts.connection, key: engineCheckpointKey(prefix, s.queueName), detection: detectionSettings(s), everyMs: s.checkpointMs });
+  const engine = new CheckpointedSignalEngine(createSignalEngine(s), { redis: opts.connection, key: engineCheckpointKey(prefix, s.queueName), detection: detectionSettings(s), everyMs: s.checkpointMs, log });
   const restored = await engine.restore(queue);
   if (restored.outcome !== 'fresh' || restored.missing > 0) log(`signal engine ${restored.outcome}${restored.why ? ` (${restored.why})` : ''}: checkpoint at batch ${restored.checkpointSeq ?? '-'}, ${restored.replayed} batches re-applied, ${restored.missing} missing`);
   const worker = createSignalWorker({
