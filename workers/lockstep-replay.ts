@@ -8,10 +8,46 @@ import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import type { StrategyInput } from '../workflows/strategy';
 import type { Stack } from './stack';
 
-/** A clock the replay moves; the stack's paper exchange, risk checks and activities read it. */
+/** An order on its way to the paper exchange: it meets the book when the market clock reaches `atMs`. */
+interface OrderInFlight {
+  atMs: number;
+  positionId: string;
+  arrive: () => void;
+}
+
+/**
+ * A clock the replay moves; the stack's paper exchange, risk checks and activities read it. Order
+ * latency is waited out on it too (`orderLatency`), so an order reaches the book after the recorded
+ * events of its latency, as in the backtester, and not after a wall-clock sleep.
+ */
 export class ReplayClock {
+  private readonly inFlight: OrderInFlight[] = [];
+
   constructor(public nowMs = 0) {}
+
   readonly clock = { nowMs: () => this.nowMs };
+
+  /** The paper exchange's latency wait (StackOptions.orderLatency). */
+  readonly orderLatency = (ms: number, order: { positionId: string }): Promise<void> =>
+    new Promise((arrive) => {
+      this.inFlight.push({ atMs: this.nowMs + ms, positionId: order.positionId, arrive });
+    });
+
+  /** When the next order in flight arrives (Infinity: none). */
+  nextArrivalMs(): number {
+    return Math.min(Infinity, ...this.inFlight.map((o) => o.atMs));
+  }
+
+  hasOrderInFlight(positionId: string): boolean {
+    return this.inFlight.some((o) => o.positionId === positionId);
+  }
+
+  /** Takes the orders due at or before `atMs`, in the order they were sent; the caller lets them arrive. */
+  takeArrivals(atMs: number): OrderInFlight[] {
+    const due = this.inFlight.filter((o) => o.atMs <= atMs);
+    for (const o of due) this.inFlight.splice(this.inFlight.indexOf(o), 1);
+    return due;
+  }
 }
 
 /**
@@ -55,8 +91,8 @@ export async function runLockstepPaper(
   const waitIdle = async () => {
     for (let spins = 0; ; spins++) {
       await refresh();
-      // A position that has not answered a query yet counts as busy.
-      const busy = [...positions.values()].some((p) => !p.done && !(p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs > replay.nowMs));
+      // A position that has not answered a query yet counts as busy; one whose order is in flight waits on the clock.
+      const busy = [...positions].some(([id, p]) => !p.done && !(p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs > replay.nowMs) && !replay.hasOrderInFlight(id));
       let lagging = false;
       if (!busy && [...positions.values()].some((p) => p.done)) {
         const s = (await strategy.query('strategy')) as StrategySnapshot;
@@ -73,7 +109,7 @@ export async function runLockstepPaper(
   for (;;) {
     const eventAt = i < events.length ? events[i]!.ts : Infinity;
     const waits = [...positions.values()].filter((p) => !p.done).map((p) => p.snapshot?.waitingUntilMs ?? Infinity);
-    const timerAt = Math.min(Infinity, ...waits);
+    const timerAt = Math.min(replay.nextArrivalMs(), ...waits);
     if (eventAt === Infinity && timerAt === Infinity) break;
     if (eventAt <= timerAt) {
       replay.nowMs = eventAt;
@@ -101,6 +137,11 @@ export async function runLockstepPaper(
       await waitIdle();
     } else {
       replay.nowMs = timerAt;
+      const arrivals = replay.takeArrivals(timerAt);
+      // A position whose order arrives reads the arrival time when its order call returns (the backtester's
+      // clock has moved on by the latency too): the clock signal is in its history before the order completes.
+      await Promise.all(arrivals.map((o) => stack.temporal.workflow.getHandle(o.positionId).signal('clock', timerAt)));
+      for (const o of arrivals) o.arrive();
       await Promise.all([...positions.values()].filter((p) => !p.done && p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs <= timerAt).map((p) => p.handle.signal('clock', timerAt)));
       await waitIdle();
     }

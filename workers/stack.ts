@@ -30,6 +30,7 @@ import { kalshiCredentialsFromEnv, type KalshiCredentials } from '../venues/kals
 import { createAlerter, smtpChannel, webhookChannel, type AlertChannel } from './alerts';
 import { createLogger } from './logger';
 import { startStaleDataWatch } from './stale-data-watch';
+import type { OrderRequestWire } from '../domain/trading/wire';
 
 export interface Stack {
   config: KestrelConfig;
@@ -67,6 +68,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** The trading clock (paper exchange, risk, trading activities); a lockstep replay passes the market clock. */
   clock?: Clock;
+  /** How the paper exchange waits out `paper.latencyMs` per order (default: wall time; a lockstep replay: the market clock). */
+  orderLatency?: (ms: number, order: OrderRequestWire) => Promise<void>;
   /** Market close in this process's clock (replays map exchange time onto it); default: the market snapshot's close_time. */
   closeTimeOf?: (market: string) => Promise<number | undefined>;
   log?: (line: string) => void;
@@ -99,6 +102,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     books: bookSource,
     clock,
     latencyMs: config.paper.latencyMs,
+    orderLatency: opts.orderLatency,
   });
   const temporalWorker = await createTemporalWorker({
     connection: nativeConnection,

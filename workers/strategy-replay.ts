@@ -32,7 +32,7 @@ export async function replayStrategy(opts: {
   const window = await loadRecordedWindow(config.replay.dataDir, { limit: opts.markets });
   opts.log(`replaying ${window.markets.length} recorded markets (${window.events.length.toLocaleString('en-US')} events) in lockstep through Temporal`);
   const replay = new ReplayClock(window.events[0]?.ts ?? 0);
-  const stack = await startStack(config, { clock: replay.clock, logger: opts.logger });
+  const stack = await startStack(config, { clock: replay.clock, orderLatency: replay.orderLatency, logger: opts.logger });
   try {
     const weights: readonly SignalWeight[] = await activeWeights(stack.database.db, 0)();
     if (!weights.some((w) => w.weight > 0 && w.expectedMove > 0)) opts.log('the active signal-weights model has no positive edge for any signal type: expect no entries (train one: kestrel retrain now)');

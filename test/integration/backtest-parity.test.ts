@@ -20,10 +20,11 @@ describe('backtest ↔ paper parity: one recorded gold window through the backte
   let stack: Stack | undefined;
   after(() => stack?.shutdown());
 
-  it('produces identical orders, fills, exit attempts and P&L', async () => {
+  it('produces identical orders, fills, exit attempts and P&L, with the default order latency waited out in market time', async () => {
     const harness = await getHarness();
     // Both sides get the same limits; the shared test database may hold other tests' positions.
-    const config = harness.config({ 'risk.maxConcurrentPositions': 1000, 'risk.maxMarketExposureFraction': '1', 'risk.maxEventExposureFraction': '1', 'risk.maxTotalExposureFraction': '1' });
+    // With the default order latency: the paper exchange waits it out in market time, as the backtester does.
+    const config = harness.config({ 'paper.latencyMs': 50, 'risk.maxConcurrentPositions': 1000, 'risk.maxMarketExposureFraction': '1', 'risk.maxEventExposureFraction': '1', 'risk.maxTotalExposureFraction': '1' });
     const window = await loadRecordedWindow(GOLD, { markets: [MARKET] });
     const strategy = { ...momentumStrategy(config), strategyId: uniqueName('parity') };
 
@@ -31,7 +32,7 @@ describe('backtest ↔ paper parity: one recorded gold window through the backte
     assert.ok(backtest.orders.length >= 4, `the window trades (${backtest.orders.length} orders)`);
 
     const replay = new ReplayClock(window.events[0]!.ts);
-    stack = await startStack(config, { workflowBundle: harness.workflowBundle, clock: replay.clock });
+    stack = await startStack(config, { workflowBundle: harness.workflowBundle, clock: replay.clock, orderLatency: replay.orderLatency });
     await resetRiskState(stack.database.db, 'parity test', replay.nowMs);
     const paper = await runLockstepPaper(stack, replay, { window, dataDir: GOLD, strategy, rule: momentumRule() });
 

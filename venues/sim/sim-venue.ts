@@ -20,13 +20,21 @@ export interface BookSource {
 export class SimVenue {
   constructor(
     readonly engine: SimMatchingEngine,
-    private readonly deps: { db: Database; books: BookSource; clock: Clock; latencyMs: number; sleep?: (ms: number) => Promise<void> },
+    private readonly deps: {
+      db: Database;
+      books: BookSource;
+      clock: Clock;
+      latencyMs: number;
+      /** How the order's latency is waited out (default: wall time; a lockstep replay waits in market time). */
+      orderLatency?: (ms: number, order: OrderRequestWire) => Promise<void>;
+    },
   ) {}
 
   async submit(req: OrderRequestWire): Promise<OrderStateWire> {
     const stored = await this.load(req.clientOrderId);
     if (stored) return stored;
-    if (this.deps.latencyMs > 0) await (this.deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(this.deps.latencyMs);
+    const sentAtMs = this.deps.clock.nowMs();
+    if (this.deps.latencyMs > 0) await (this.deps.orderLatency ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(this.deps.latencyMs, req);
     const book = this.deps.books.book(req.market);
     const request = { clientOrderId: req.clientOrderId, market: req.market, outcome: req.outcome, action: req.action, limitPrice: priceUnits(req.limitPrice), size: sizeUnits(req.size), tif: req.tif };
     const state = book
@@ -50,7 +58,7 @@ export class SimVenue {
         timeInForce: req.tif,
         status: state.status,
         marketSnapshotId: snapshot?.id ?? null,
-        submittedAt: new Date(this.deps.clock.nowMs()),
+        submittedAt: new Date(sentAtMs),
       })
       .onConflictDoNothing()
       .returning({ id: orders.clientOrderId });
