@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import { tradePrints } from '../db/schema';
 import { ValidationError } from '../domain/errors';
 import { tradeBatchSchema, type TradeBatch } from '../domain/market-data/trade';
+import { describeIssues } from '../domain/validation';
 
 export interface PersistTradesResult {
   inserted: number;
@@ -14,7 +15,7 @@ export function createMarketDataActivities(deps: { db: Database }) {
     /** Writes one batch of trade prints; re-running the same batch inserts nothing twice. */
     async persistTradeBatch(input: TradeBatch): Promise<PersistTradesResult> {
       const parsed = tradeBatchSchema.safeParse(input);
-      if (!parsed.success) throw new ValidationError(`invalid trade batch: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success) throw new ValidationError(`invalid trade batch: ${describeIssues(parsed.error.issues)}`);
       const batch = parsed.data;
       const rows = batch.trades.map((t) => ({
         venue: t.venue,

@@ -11,6 +11,7 @@ import { orderRequestWireSchema, type ExitAttemptRecord, type OrderRequestWire, 
 
 export type { ExitAttemptRecord, PositionExitRecord, PositionRecord };
 import type { BookSource, SimVenue } from '../venues/sim/sim-venue';
+import { describeIssues } from '../domain/validation';
 
 export interface TradingDeps {
   db: Database;
@@ -30,7 +31,7 @@ export function createTradingActivities(deps: TradingDeps) {
 
     async submitOrder(input: OrderRequestWire): Promise<OrderStateWire> {
       const parsed = orderRequestWireSchema.safeParse(input);
-      if (!parsed.success) throw new ValidationError(`invalid order: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success) throw new ValidationError(`invalid order: ${describeIssues(parsed.error.issues)}`);
       return deps.venue.submit(parsed.data);
     },
 

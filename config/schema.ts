@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fractionDecimal, nonNegativeDecimal } from '../domain/decimal';
 import { DEFAULT_THRESHOLDS, signalThresholdsSchema, SIGNAL_TYPES } from '../domain/signals/types';
+import { describeIssues } from '../domain/validation';
 
 const durationMs = z.number().int().positive();
 
@@ -31,7 +32,7 @@ const categoryOverrides = z.string().transform((raw, ctx) => {
   }
   const parsed = z.record(z.string().min(1), signalThresholdsSchema.partial().strict()).safeParse(value);
   if (!parsed.success) {
-    ctx.addIssue({ code: 'custom', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    ctx.addIssue({ code: 'custom', message: describeIssues(parsed.error.issues) });
     return z.NEVER;
   }
   return parsed.data;

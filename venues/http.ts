@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Clock } from '../domain/clock';
 import { BadRequest, NetworkError, RateLimitExceeded, VenueError } from '../domain/errors';
 import type { TokenBucket } from '../domain/rate-limit/token-bucket';
+import { describeIssues } from '../domain/validation';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -66,7 +67,7 @@ export async function requestJson<T>(deps: HttpDeps, req: JsonRequest<T>): Promi
       }
       if (response.ok) {
         const parsed = req.schema.safeParse(body);
-        if (!parsed.success) throw new BadRequest(`${req.context}: unexpected response shape: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        if (!parsed.success) throw new BadRequest(`${req.context}: unexpected response shape: ${describeIssues(parsed.error.issues, 3)}`);
         return parsed.data;
       }
       const retryAfter = Number(response.headers.get('retry-after'));

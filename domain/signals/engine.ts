@@ -4,6 +4,7 @@ import { detectCorrelationSpikes, type PairReading } from './correlation-spike';
 import { MarketSignalTracker, midOf } from './market-tracker';
 import { pearsonTwoPass } from './rolling-correlation';
 import type { CorrelationSettings, DetectedSignal, MarketTick, SignalThresholds } from './types';
+import { describeIssues } from '../validation';
 
 export interface SignalEngineOptions {
   thresholdsFor(category: string): SignalThresholds;
@@ -76,7 +77,7 @@ export class SignalEngine {
    */
   restore(input: unknown): void {
     const parsed = signalEngineStateSchema.safeParse(input);
-    if (!parsed.success) throw new Error(`invalid signal engine state: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new Error(`invalid signal engine state: ${describeIssues(parsed.error.issues, 5)}`);
     const state = parsed.data;
     if (state.windowSamples.join(',') !== this.windowSamples.join(',')) throw new Error(`signal engine state has correlation windows of ${state.windowSamples.join(',')} samples; this engine uses ${this.windowSamples.join(',')}`);
     // Everything is rebuilt before anything is replaced: a bad snapshot leaves the engine as it was.

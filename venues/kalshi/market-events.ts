@@ -1,12 +1,13 @@
 import type { MarketEvent } from '../../domain/market-data/events';
 import { kalshiDeltaMsgSchema, kalshiSnapshotMsgSchema, parseKalshiTrade, type ParseResult } from './ws-messages';
+import { describeIssues } from '../../domain/validation';
 
 /**
  * Kalshi WS message → venue-neutral wire event (decimal strings kept as sent). `fallbackTsMs` is
  * used where Kalshi sends no exchange time (snapshots). Non-market-data types return undefined.
  */
 export function kalshiToMarketEvent(type: string, msg: unknown, fallbackTsMs: number): ParseResult<MarketEvent> | undefined {
-  const fail = (issues: { path: PropertyKey[]; message: string }[]): ParseResult<MarketEvent> => ({ ok: false, error: issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+  const fail = (issues: { path: PropertyKey[]; message: string }[]): ParseResult<MarketEvent> => ({ ok: false, error: describeIssues(issues) });
   if (type === 'orderbook_snapshot') {
     const p = kalshiSnapshotMsgSchema.safeParse(msg);
     if (!p.success) return fail(p.error.issues);

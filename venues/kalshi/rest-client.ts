@@ -16,6 +16,7 @@ import {
 import { TokenBucket } from '../../domain/rate-limit/token-bucket';
 import { defaultSleep, requestJson, withQuery, type HttpDeps, type Query } from '../http';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
+import { describeIssues } from '../../domain/validation';
 
 /** Kalshi's default endpoint cost (tokens per request) when GET /account/endpoint_costs lists no other. */
 export const DEFAULT_ENDPOINT_COST = 10;
@@ -223,7 +224,7 @@ export type CreateOrderV2 = z.input<typeof createOrderV2Schema>;
 /** Orders are checked before they leave: a bad order is an InvalidOrder (non-retryable), never a request. */
 function validOrder(order: CreateOrderV2): z.output<typeof createOrderV2Schema> {
   const parsed = createOrderV2Schema.safeParse(order);
-  if (!parsed.success) throw new InvalidOrder(`invalid order: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new InvalidOrder(`invalid order: ${describeIssues(parsed.error.issues)}`);
   return parsed.data;
 }
 export const createOrderV2ResponseSchema = z

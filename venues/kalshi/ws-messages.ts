@@ -3,6 +3,7 @@ import { decimalString } from '../../domain/decimal';
 import { priceUnits, sizeUnits } from '../../domain/fixed-point';
 import type { Level } from '../../domain/market-data/order-book';
 import type { TradePrint } from '../../domain/market-data/trade';
+import { describeIssues } from '../../domain/validation';
 
 // Pure parsers for Kalshi WebSocket messages (fixed-point era: *_dollars / *_fp strings).
 
@@ -33,7 +34,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string
  */
 export function parseKalshiTrade(msg: unknown, fallbackTsMs?: number): ParseResult<TradePrint> {
   const parsed = kalshiTradeMsgSchema.safeParse(msg);
-  if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error.issues) };
   const m = parsed.data;
   const tsMs = m.ts_ms ?? (m.ts !== undefined ? m.ts * 1000 : fallbackTsMs);
   if (tsMs === undefined) return { ok: false, error: 'trade has neither ts_ms nor ts' };
@@ -85,9 +86,7 @@ export type KalshiBookEvent =
   | { kind: 'snapshot'; marketTicker: string; yes: Level[]; no: Level[] }
   | { kind: 'delta'; marketTicker: string; side: 'yes' | 'no'; price: number; delta: number; tsMs?: number };
 
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-}
+const issues = (error: z.ZodError) => describeIssues(error.issues);
 
 function toLevels(levels: [string, string][] | undefined): Level[] {
   return (levels ?? []).map(([price, size]) => ({ price: priceUnits(price), size: sizeUnits(size) }));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decimalString } from '../../domain/decimal';
 import { Dec } from '../../domain/decimal';
 import type { MarketEvent } from '../../domain/market-data/events';
+import { describeIssues } from '../../domain/validation';
 
 // Polymarket CLOB market channel. One book per asset (outcome token). In Kestrel's binary-book
 // terms the asset is the YES side: its bids are YES bids and its asks at a are NO bids at 1 − a.
@@ -51,7 +52,7 @@ export type PolymarketParsed =
   | { kind: 'ignored'; eventType: string };
 
 const complement = (price: string) => new Dec(1).minus(price).toFixed(4);
-const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+const issues = (e: z.ZodError) => describeIssues(e.issues);
 
 export function parsePolymarketMessage(msg: unknown): { ok: true; value: PolymarketParsed } | { ok: false; error: string } {
   const type = (msg as { event_type?: unknown } | null)?.event_type;

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { kalshiEnvelopeSchema, type KalshiEnvelope } from '../kalshi/ws-messages';
+import { describeIssues } from '../../domain/validation';
 
 /** One line of the recorded Kalshi capture: receive time plus the raw WebSocket message. */
 export interface RecordedMessage {
@@ -55,7 +56,7 @@ export async function* readRecording(file: string, onMalformed: (bad: MalformedL
     }
     const parsed = lineSchema.safeParse(json);
     if (!parsed.success) {
-      onMalformed({ lineNo, raw, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      onMalformed({ lineNo, raw, error: describeIssues(parsed.error.issues) });
       continue;
     }
     yield { recvMs: parsed.data.recv_ms, event: parsed.data.event, lineNo };

@@ -7,6 +7,7 @@ import type { UnitEvent } from '../../domain/market-data/events';
 import type { BinaryOrderBook } from '../../domain/market-data/order-book';
 import { orderStateWire as toWire, type SimMatchingEngine, type SimOrderState } from '../../domain/sim/matching';
 import type { OrderRequestWire, OrderStateWire } from '../../domain/trading/wire';
+import { defaultSleep } from '../http';
 
 export interface BookSource {
   book(market: string): BinaryOrderBook | undefined;
@@ -34,7 +35,7 @@ export class SimVenue {
     const stored = await this.load(req.clientOrderId);
     if (stored) return stored;
     const sentAtMs = this.deps.clock.nowMs();
-    if (this.deps.latencyMs > 0) await (this.deps.orderLatency ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(this.deps.latencyMs, req);
+    if (this.deps.latencyMs > 0) await (this.deps.orderLatency ?? defaultSleep)(this.deps.latencyMs, req);
     const book = this.deps.books.book(req.market);
     const request = { clientOrderId: req.clientOrderId, market: req.market, outcome: req.outcome, action: req.action, limitPrice: priceUnits(req.limitPrice), size: sizeUnits(req.size), tif: req.tif };
     const state = book

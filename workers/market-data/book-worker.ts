@@ -8,6 +8,7 @@ import { marketEventBatchSchema, toUnits, type MarketEventBatch, type UnitEvent 
 import type { TopOfBook } from '../../domain/market-data/order-book';
 import type { PricePoint } from '../../domain/market-data/price-history';
 import { partitionQueueName } from './partitions';
+import { describeIssues } from '../../domain/validation';
 
 export interface BookWorkerResult {
   skipped: boolean;
@@ -50,7 +51,7 @@ export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<Mark
 
   const processor = async (job: Job<MarketEventBatch, BookWorkerResult>): Promise<BookWorkerResult> => {
     const parsed = marketEventBatchSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`malformed market-event batch ${job.id}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new UnrecoverableError(`malformed market-event batch ${job.id}: ${describeIssues(parsed.error.issues, 5)}`);
     const batch = parsed.data;
     const key = `${batch.source}:${batch.partition}`;
     const ckptKey = checkpointKey(opts.prefix, batch.source, batch.partition);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { SignalEngine } from '../../domain/signals/engine';
 import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
 import { signalTickBatchSchema, tickFromWire, type SignalTickBatch } from './signal-queue';
+import { describeIssues } from '../../domain/validation';
 
 /**
  * Where the signal engine's state lives across restarts. Each applied batch gets the next sequence
@@ -102,7 +103,7 @@ export class CheckpointedSignalEngine {
     let checkpoint: Checkpoint;
     try {
       const parsed = checkpointSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) return await discard(`malformed checkpoint: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success) return await discard(`malformed checkpoint: ${describeIssues(parsed.error.issues, 3)}`);
       checkpoint = parsed.data;
     } catch (err) {
       return discard(`checkpoint is not JSON: ${(err as Error).message}`);

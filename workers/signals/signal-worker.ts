@@ -9,6 +9,7 @@ import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
 import type { AppliedBatch, CheckpointedSignalEngine } from './engine-checkpoint';
 import type { SignalRouter } from './router';
 import { signalTickBatchSchema, tickFromWire, type SignalTickBatch } from './signal-queue';
+import { describeIssues } from '../../domain/validation';
 
 export interface SignalWorkerResult extends AppliedBatch {
   ticks: number;
@@ -71,7 +72,7 @@ export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTick
   };
   const processor = async (job: Job<SignalTickBatch, SignalWorkerResult>): Promise<SignalWorkerResult> => {
     const parsed = signalTickBatchSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`malformed tick batch ${job.id}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new UnrecoverableError(`malformed tick batch ${job.id}: ${describeIssues(parsed.error.issues, 5)}`);
     let ticks: MarketTick[];
     try {
       ticks = parsed.data.ticks.map(tickFromWire);
