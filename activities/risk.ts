@@ -4,7 +4,7 @@ import { positions, riskEvents, riskState } from '../db/schema';
 import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
 import { Dec } from '../domain/decimal';
-import { checkEntry, initialRiskState, recordClosedPosition, recordVenueRequest, resetBreakers, rollTradingDay, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
+import { checkEntry, evaluateBreakers, initialRiskState, recordClosedPosition, recordVenueRequest, resetBreakers, rollTradingDay, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
 
 export interface RiskDeps {
   db: Database;
@@ -74,6 +74,19 @@ export function createRiskActivities(deps: RiskDeps) {
     async recordVenueRequest(failed: boolean): Promise<string[]> {
       const now = deps.clock.nowMs();
       return withRiskState(deps.db, now, (state) => ({ tripped: recordVenueRequest(state, failed, deps.limits, now), state })).then(afterTrips);
+    },
+
+    /**
+     * Markets whose data went quiet with positions open (the stale-data watch): their last data
+     * times go into the state, and the stale-data breaker trips (recorded and alerted) once.
+     */
+    async recordStaleMarketData(input: { markets: { market: string; lastDataMs: number }[] }): Promise<string[]> {
+      const now = deps.clock.nowMs();
+      const outcome = await withRiskState(deps.db, now, (state) => {
+        for (const { market, lastDataMs } of input.markets) state.lastMarketDataMs[market] = lastDataMs;
+        return { tripped: evaluateBreakers(state, deps.limits, now, input.markets.map((m) => m.market)), state };
+      });
+      return afterTrips(outcome);
     },
 
     /** Folds a finished position into daily P&L and the loss streak; trips and records breakers. */

@@ -1,21 +1,21 @@
 import { Dec } from '../domain/decimal';
 import type { AlertSink } from '../domain/alerts';
-import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { exitAttempts, positionExits, positions } from '../db/schema';
+import { OUTCOME_UNKNOWN, TradingRepository } from '../db/trading-repo';
 import type { Clock } from '../domain/clock';
-import type { SettlementSource } from '../domain/ports';
-import { ValidationError } from '../domain/errors';
+import type { ExecutionClient, SettlementSource } from '../domain/ports';
+import { InsufficientFunds, InvalidOrder, MarketClosed, OrderNotFound, ValidationError } from '../domain/errors';
 import { quoteFromBook } from '../domain/trading/quote';
 import { orderRequestWireSchema, type ExitAttemptRecord, type OrderRequestWire, type OrderStateWire, type PositionExitRecord, type PositionRecord, type QuoteWire } from '../domain/trading/wire';
+import type { BookSource } from '../venues/sim/sim-venue';
+import { describeIssues } from '../domain/validation';
 
 export type { ExitAttemptRecord, PositionExitRecord, PositionRecord };
-import type { BookSource, SimVenue } from '../venues/sim/sim-venue';
-import { describeIssues } from '../domain/validation';
 
 export interface TradingDeps {
   db: Database;
-  venue: SimVenue;
+  /** Where orders go: the paper exchange or a venue's execution client (venues/<venue>/factory.ts). */
+  execution: ExecutionClient;
   books: BookSource;
   settlements: SettlementSource;
   clock: Clock;
@@ -23,28 +23,57 @@ export interface TradingDeps {
 }
 
 export function createTradingActivities(deps: TradingDeps) {
+  const repo = new TradingRepository(deps.db);
+  const venue = deps.execution.venue;
+  const recorded = async (state: OrderStateWire) => {
+    await repo.recordOrderState(state);
+    return state;
+  };
   return {
     /** Best bid/ask for the held outcome: a NO bid is a YES ask seen from the other side. */
     async getQuote(input: { market: string; outcome: 'yes' | 'no' }): Promise<QuoteWire> {
       return quoteFromBook(deps.books.book(input.market), input.market, input.outcome);
     },
 
+    /**
+     * Exactly once: the request is recorded before it is sent; an order recorded earlier whose
+     * outcome never came back (a crash or a timeout after sending) is looked up at the venue first,
+     * and only an order the venue has never seen is sent.
+     */
     async submitOrder(input: OrderRequestWire): Promise<OrderStateWire> {
       const parsed = orderRequestWireSchema.safeParse(input);
       if (!parsed.success) throw new ValidationError(`invalid order: ${describeIssues(parsed.error.issues)}`);
-      return deps.venue.submit(parsed.data);
+      const order = parsed.data;
+      const stored = await repo.loadOrder(order.clientOrderId);
+      if (stored && stored.status !== OUTCOME_UNKNOWN) return stored.state;
+      if (stored) {
+        const atVenue = await deps.execution.get(order.clientOrderId);
+        if (atVenue) return recorded(atVenue);
+      } else await repo.recordOrderIntent(order, venue, deps.clock.nowMs());
+      try {
+        return await recorded(await deps.execution.submit(order));
+      } catch (err) {
+        // A venue refusing the order is an order outcome (rejected), not a failed workflow.
+        if (!(err instanceof InvalidOrder || err instanceof MarketClosed || err instanceof InsufficientFunds)) throw err;
+        return recorded({ clientOrderId: order.clientOrderId, status: 'rejected', size: order.size, filled: '0', fees: '0', fills: [], rejectReason: err.message });
+      }
     },
 
     async getOrder(clientOrderId: string): Promise<OrderStateWire> {
-      const state = await deps.venue.get(clientOrderId);
-      if (!state) throw new ValidationError(`unknown order ${clientOrderId}`);
-      return state;
+      const state = await deps.execution.get(clientOrderId);
+      if (state) return recorded(state);
+      const stored = await repo.loadOrder(clientOrderId);
+      if (!stored) throw new ValidationError(`unknown order ${clientOrderId}`);
+      return stored.state;
     },
 
     async cancelOrder(clientOrderId: string): Promise<OrderStateWire> {
-      const state = await deps.venue.cancel(clientOrderId);
-      if (!state) throw new ValidationError(`unknown order ${clientOrderId}`);
-      return state;
+      try {
+        return recorded(await deps.execution.cancel(clientOrderId));
+      } catch (err) {
+        if (err instanceof OrderNotFound) throw new ValidationError(`unknown order ${clientOrderId}`);
+        throw err;
+      }
     },
 
     async marketResult(market: string): Promise<'yes' | 'no' | null> {
@@ -52,45 +81,19 @@ export function createTradingActivities(deps: TradingDeps) {
     },
 
     async recordPosition(p: PositionRecord): Promise<void> {
-      const values = {
-        strategyId: p.strategyId,
-        venue: 'sim',
-        marketTicker: p.market,
-        outcome: p.outcome,
-        status: p.status,
-        entryPrice: p.entryPrice ?? null,
-        size: p.size,
-        remainingSize: p.remainingSize,
-        realizedPnl: p.realizedPnl,
-        fees: p.fees,
-        state: p.state,
-        openedAt: p.openedAtMs === undefined ? null : new Date(p.openedAtMs),
-        closedAt: p.closedAtMs === undefined ? null : new Date(p.closedAtMs),
-        strategyVersionId: p.provenance?.strategyVersionId ?? null,
-        modelVersionId: p.provenance?.modelVersionId ?? null,
-        signalId: p.provenance?.signalId ?? null,
-        updatedAt: new Date(deps.clock.nowMs()),
-      };
-      await deps.db.insert(positions).values({ positionId: p.positionId, ...values }).onConflictDoUpdate({ target: positions.positionId, set: values });
+      await repo.recordPosition(p, venue, deps.clock.nowMs());
     },
 
     async recordExitAttempt(a: ExitAttemptRecord): Promise<void> {
-      const { attemptedAtMs, ...rest } = a;
-      await deps.db.insert(exitAttempts).values({ ...rest, attemptedAt: new Date(attemptedAtMs) }).onConflictDoNothing();
+      await repo.recordExitAttempt(a);
     },
 
     async recordPositionExit(e: PositionExitRecord): Promise<void> {
-      const { finishedAtMs, averagePrice, ...rest } = e;
-      const inserted = await deps.db.insert(positionExits).values({ ...rest, averagePrice: averagePrice ?? null, finishedAt: new Date(finishedAtMs) }).onConflictDoNothing().returning({ exitNo: positionExits.exitNo });
+      const first = await repo.recordPositionExit(e);
       // An urgent exit that ended with contracts still held needs a human (once per exit, not per retry).
-      if (inserted.length > 0 && (e.urgency === 'CRITICAL' || e.urgency === 'HIGH') && new Dec(e.filledSize).lt(e.requestedSize)) {
+      if (first && (e.urgency === 'CRITICAL' || e.urgency === 'HIGH') && new Dec(e.filledSize).lt(e.requestedSize)) {
         deps.alert?.({ kind: 'exit_failed', severity: 'critical', title: `exit #${e.exitNo} of ${e.positionId} incomplete`, detail: `${e.reason} (${e.urgency}): filled ${e.filledSize} of ${e.requestedSize} after ${e.attempts} attempts`, key: e.positionId });
       }
-    },
-
-    async loadPosition(positionId: string) {
-      const [row] = await deps.db.select().from(positions).where(eq(positions.positionId, positionId));
-      return row ?? null;
     },
   };
 }

@@ -28,6 +28,8 @@ export async function benchReplay(opts: { dataDir: string; markets?: number; log
     trades: stats.trades,
     malformed: stats.malformed,
     refusedDeltas: stats.refusedDeltas,
+    refusedSnapshots: stats.refusedSnapshots,
+    seqRestarts: stats.seq.restart,
     reconnects: stats.reconnects,
     tradesAtTop: stats.tradeChecks.atTop,
     tradesDeeper: stats.tradeChecks.deeper,

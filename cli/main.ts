@@ -2,9 +2,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError, describeConfig, loadBootstrapConfig, loadConfigWithOverrides, resolveConfig, CONFIG_KEYS, defaultYamlPath, type LoadedConfig } from '../config/load';
+import { ConfigError, describeConfig, loadBootstrapConfig, resolveConfig, CONFIG_KEYS, defaultYamlPath } from '../config/load';
 import { ensureDatabase, runMigrations } from '../db/admin';
-import { openDatabase } from '../db/client';
 import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
 import { explainOrder } from '../db/provenance';
 import { readRiskState, resetRiskState } from '../activities/risk';
@@ -26,13 +25,25 @@ import { deriveWeights } from '../domain/signals/performance';
 import { SIGNAL_TYPES } from '../domain/signals/types';
 import { desc, inArray } from 'drizzle-orm';
 import { runRecordedFeedIngestion } from '../workers/main-job';
-import { runPaperSession } from '../workers/paper-session';
+import { runMarketClockPaperSession, runPaperSession, type PaperSessionSummary } from '../workers/paper-session';
+import { createKalshiFeed, emulatorExchangeTime, runFeedIntoPublisher } from '../workers/market-data/live-feed';
+import type { KalshiLiveMarketData } from '../venues/kalshi/data';
+import { kalshiEndpoints } from '../venues/kalshi/config';
+import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { createRedis } from '../workers/redis';
 import { startMetricsServer } from '../workers/metrics';
 import { startStack } from '../workers/stack';
 import { createLogger, installTemporalLogging } from '../workers/logger';
 import { dashboardData } from '../workers/dashboard';
 import { startDevServer } from '../workers/temporal-dev-server';
+import { EmulatorUsageError, runVenueCommand, VENUE_EMULATE_OPTIONS, VENUE_EMULATE_USAGE } from '../venues/kalshi/emulator/cli';
+import { retrainSignalWeightsWorkflow } from '../workflows/retraining';
+import { requestExitUpdate } from '../workflows/position';
+import { URGENCIES } from '../domain/trading/exits';
+import { modelsCommand } from './commands/models';
+import { loadFullConfig, withDatabase } from './commands/cli-support';
+import { cancelAllCommand, ordersCommand, reconcileCommand } from './commands/venue-orders';
+import { MODEL_EDGE_BACKTEST_OPTIONS, runModelEdgeBacktestCommand } from './commands/backtest-model-edge';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, unavailable: 4 } as const;
@@ -63,15 +74,6 @@ function intOption<F extends number | undefined>(values: Record<string, string |
   throw new UsageError(`--${name} must be ${expected}, got ${JSON.stringify(raw)}`);
 }
 
-async function withDatabase<T>(url: string, fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
-  const handle = openDatabase(url, { max: 2, applicationName: 'kestrel-cli' });
-  try {
-    return await fn(handle);
-  } finally {
-    await handle.close();
-  }
-}
-
 async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const { config } = loadBootstrapConfig();
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
@@ -82,12 +84,11 @@ async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function loadFullConfig(): Promise<LoadedConfig> {
-  const boot = loadBootstrapConfig();
-  return withDatabase(boot.config.database.url, (h) => loadConfigWithOverrides(() => readConfigOverrides(h.db)));
-}
-
 const commands: Record<string, Command> = {
+  models: modelsCommand,
+  orders: ordersCommand,
+  'cancel-all': cancelAllCommand,
+  reconcile: reconcileCommand,
   migrate: {
     summary: 'create the database if missing and apply the committed migrations',
     usage: 'kestrel migrate [--no-create]',
@@ -200,11 +201,12 @@ const commands: Record<string, Command> = {
     async run({ values, positionals }) {
       const [positionId] = positionals;
       if (!positionId) throw new UsageError('usage: kestrel exit <position-id> [--urgency …] [--reason …]');
-      const urgency = (values.urgency ?? 'MEDIUM').toString().toUpperCase();
-      if (!['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'].includes(urgency)) throw new UsageError(`--urgency must be CRITICAL, HIGH, MEDIUM or LOW, got ${JSON.stringify(values.urgency)}`);
+      const wanted = (values.urgency ?? 'MEDIUM').toString().toUpperCase();
+      const urgency = URGENCIES.find((u) => u === wanted);
+      if (!urgency) throw new UsageError(`--urgency must be CRITICAL, HIGH, MEDIUM or LOW, got ${JSON.stringify(values.urgency)}`);
       return withTemporal(async (client) => {
         try {
-          const result = await client.workflow.getHandle(positionId).executeUpdate('requestExit', { args: [{ urgency, reason: typeof values.reason === 'string' ? values.reason : 'manual (cli)' }] });
+          const result = await client.workflow.getHandle(positionId).executeUpdate(requestExitUpdate, { args: [{ urgency, reason: typeof values.reason === 'string' ? values.reason : 'manual (cli)' }] });
           out(`exit accepted: ${JSON.stringify(result)}`);
           return EXIT.ok;
         } catch (e) {
@@ -323,9 +325,10 @@ const commands: Record<string, Command> = {
 
   backtest: {
     summary: 'backtest the momentum strategy in process over recorded gold markets (same domain code as paper/live): metrics, plots, report',
-    usage: 'kestrel backtest [--strategy momentum|signals] [--markets N | --market TICKER ...] [--min-move DOLLARS] [--lookback-ms MS] [--train-days N] [--out DIR] [--json]',
-    options: { strategy: { type: 'string' }, markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, 'train-days': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    usage: 'kestrel backtest [--strategy momentum|signals|model-edge] [--markets N | --market TICKER ...] [--min-move DOLLARS] [--lookback-ms MS] [--train-days N] [--out DIR] [--json]',
+    options: { strategy: { type: 'string' }, markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, 'train-days': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...MODEL_EDGE_BACKTEST_OPTIONS },
     async run({ values }) {
+      if (values.strategy === 'model-edge') return runModelEdgeBacktestCommand(values);
       const { config } = loadBootstrapConfig();
       const limit = intOption(values, 'markets', undefined);
       const minMove = values['min-move'] === undefined ? DEFAULT_MOMENTUM.minMove : Math.round(Number(values['min-move']) * 10_000);
@@ -412,7 +415,7 @@ const commands: Record<string, Command> = {
       }
       if (sub === 'now') {
         const result = await withTemporal(async (client) => {
-          const handle = await client.workflow.start('retrainSignalWeightsWorkflow', { args: [retrainInput(config)], taskQueue: config.temporal.taskQueue, workflowId: `retrain/${config.retraining.modelName}/manual-${Date.now()}` });
+          const handle = await client.workflow.start(retrainSignalWeightsWorkflow, { args: [retrainInput(config)], taskQueue: config.temporal.taskQueue, workflowId: `retrain/${config.retraining.modelName}/manual-${Date.now()}` });
           out(`started ${handle.workflowId}; waiting for it (a worker must be running: kestrel up)...`);
           return handle.result();
         });
@@ -553,13 +556,32 @@ const commands: Record<string, Command> = {
     },
   },
 
+  venue: {
+    summary: 'run a local venue emulator (venue emulate kalshi): Kalshi REST + WebSocket over the recorded feed',
+    usage: VENUE_EMULATE_USAGE,
+    options: VENUE_EMULATE_OPTIONS,
+    async run({ values, positionals }) {
+      return runVenueCommand(positionals, values, { dataDir: () => path.resolve(loadBootstrapConfig().config.replay.dataDir), out, err }).catch((e: unknown) => {
+        throw e instanceof EmulatorUsageError ? new UsageError(e.message) : e;
+      });
+    },
+  },
+
   up: {
     summary: 'start the Temporal dev server (if needed) and the workers, run the main job, stay up until Ctrl-C',
-    usage: 'kestrel up [--temporal-bin PATH] [--job paper|ingest] [--markets N] [--speed X] [--no-job] [--exit-after-job]',
-    options: { 'temporal-bin': { type: 'string' }, job: { type: 'string' }, markets: { type: 'string' }, speed: { type: 'string' }, 'no-job': { type: 'boolean' }, 'exit-after-job': { type: 'boolean' } },
+    usage: 'kestrel up [--temporal-bin PATH] [--job paper|ingest] [--feed replay|kalshi|kalshi-emulator] [--clock wall|market] [--markets N] [--speed X] [--no-job] [--exit-after-job]',
+    options: { 'temporal-bin': { type: 'string' }, job: { type: 'string' }, feed: { type: 'string' }, clock: { type: 'string' }, markets: { type: 'string' }, speed: { type: 'string' }, 'no-job': { type: 'boolean' }, 'exit-after-job': { type: 'boolean' } },
     async run({ values }) {
       const job = values.job ?? 'paper';
       if (job !== 'paper' && job !== 'ingest') throw new UsageError(`--job must be paper or ingest, got ${JSON.stringify(job)}`);
+      const feed = parseUpFeed(values.feed, values.clock);
+      if (feed.kind !== 'replay' && job === 'ingest') throw new UsageError(`--job ingest replays the recording; it takes no --feed ${feed.kind}`);
+      // The live feed is the job: it runs into the workers until Ctrl-C.
+      const paperJob = !values['no-job'] && job === 'paper' && feed.kind !== 'kalshi';
+      if (feed.kind === 'kalshi' && !process.env.KALSHI_API_KEY_ID) {
+        err('kestrel up --feed kalshi: Kalshi signs the WebSocket handshake even for market data; set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH (or try --feed kalshi-emulator)');
+        return EXIT.config;
+      }
       const marketLimit = intOption(values, 'markets', job === 'paper' ? 4 : undefined);
       const speed = values.speed === undefined ? 60 : Number(values.speed);
       if (!Number.isFinite(speed) || speed <= 0 || speed > 10_000) throw new UsageError(`--speed must be a number in (0, 10000], got ${JSON.stringify(values.speed)}`);
@@ -571,7 +593,7 @@ const commands: Record<string, Command> = {
       if (await ensureDatabase(boot.config.database.url)) out(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
       await runMigrations(boot.config.database.url);
       const { config } = await loadFullConfig();
-      if (!values['no-job'] && job === 'paper') {
+      if (paperJob && feed.clock === 'wall') {
         // The replay runs `speed` times faster than the market: time-to-close rules shrink with it.
         config.risk.noEntryBeforeCloseMs = Math.round(config.risk.noEntryBeforeCloseMs / speed);
       }
@@ -585,11 +607,21 @@ const commands: Record<string, Command> = {
       const temporalUi = `${server.uiUrl}/namespaces/${config.temporal.namespace}`;
       const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health, dashboard: () => dashboardData(stack.database.db, temporalUi, Date.now()) });
 
+      let liveFeed: { feed: KalshiLiveMarketData; stop(): Promise<void> } | undefined;
+      // A market-clock session runs on a stack of its own: Ctrl-C ends it first.
+      const session = new AbortController();
+      let sessionDone: Promise<unknown> = Promise.resolve();
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
-        out(`\n${signal}: stopping BullMQ workers, then the Temporal worker, then DB/Redis pools...`);
+        session.abort(new Error(`${signal}: paper session stopped`));
+        await sessionDone;
+        out(`\n${signal}: stopping the live feed, BullMQ workers, then the Temporal worker, then DB/Redis pools...`);
+        if (liveFeed) {
+          await liveFeed.stop();
+          out(`live Kalshi feed: ${JSON.stringify(liveFeed.feed.counters)}`);
+        }
         await metricsServer.close();
         await stack.shutdown();
         if (server.owned) await server.stop();
@@ -608,17 +640,43 @@ const commands: Record<string, Command> = {
       out(`Postgres:      ${describeConfig({ config, sources: {} }).find((r) => r.key === 'database.url')!.value}`);
       out(`Redis queues:  ${config.redis.keyPrefix}:${config.ingest.queueName}, ${config.redis.keyPrefix}:${config.marketData.queueBase}-p0..p${config.marketData.partitions - 1}, ${config.redis.keyPrefix}:${config.signals.queueName}`);
       out('');
-      if (!values['no-job'] && job === 'paper') {
+      const printSession = (session: PaperSessionSummary) => {
+        out('');
+        out(`Positions (${session.positions.length}) from ${session.signals} signals over ${session.events} events:`);
+        for (const p of session.positions) out(`  ${p.positionId}  ${p.outcome.toUpperCase()} ${Number(p.size)} @ ${p.entryPrice ?? '-'}  ${p.status}  P&L ${p.realizedPnl} (fees ${p.fees})  ${p.exits.join('; ')}`);
+        out(`Total P&L ${session.totalPnl} after ${session.totalFees} fees.  Strategy: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(session.strategyWorkflowId)}`);
+      };
+      if (paperJob && feed.clock === 'wall') {
         out(`Main job: paper-trading session on the recorded Kalshi gold feed (${marketLimit} markets at ${speed}× recorded pace): books via BullMQ, a momentum rule signals a strategy workflow, positions trade on the paper exchange with Kalshi fees and settle on the recorded results`);
         // Each session starts with fresh paper breakers (losses of a previous session do not halt this one).
         await resetRiskState(stack.database.db, 'paper session start', Date.now());
         const session = await runPaperSession(stack, { marketLimit: marketLimit!, speed, log: out });
-        out('');
-        out(`Positions (${session.positions.length}) from ${session.signals} signals over ${session.events} replayed events:`);
-        for (const p of session.positions) out(`  ${p.positionId}  ${p.outcome.toUpperCase()} ${Number(p.size)} @ ${p.entryPrice ?? '-'}  ${p.status}  P&L ${p.realizedPnl} (fees ${p.fees})  ${p.exits.join('; ')}`);
+        printSession(session);
         const engine = Object.entries(session.engineSignals);
         out(`Signal engine (BullMQ signal worker) on these markets: ${engine.length ? engine.map(([t, n]) => `${n} ${t}`).join(', ') : 'nothing fired'} (npx kestrel signals; outcomes: npx kestrel signals matrix)`);
-        out(`Total P&L ${session.totalPnl} after ${session.totalFees} fees.  Strategy: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(session.strategyWorkflowId)}`);
+      }
+      if (paperJob && feed.clock === 'market') {
+        const source = feed.kind === 'kalshi-emulator' ? 'the Kalshi emulator (in this process, speed 0) over its WebSocket' : 'the recording';
+        out(`Main job: paper-trading session on the market clock (${marketLimit} recorded gold markets from ${source}): the momentum rule on every applied event, positions in lockstep with the data, so the same markets give the same positions and P&L from either source`);
+        const markets = listRecordedMarkets(config.replay.dataDir).slice(0, marketLimit);
+        const running = runMarketClockPaperSession({ config, feed: feed.kind === 'kalshi-emulator' ? 'kalshi-emulator' : 'replay', markets, log: out, stack: { logger }, signal: session.signal });
+        sessionDone = running.catch(() => {});
+        const summary = await running.catch((e: unknown) => {
+          if (session.signal.aborted) return undefined;
+          throw e;
+        });
+        if (summary) printSession(summary);
+        if (summary?.feedCounters) out(`Kalshi feed: ${JSON.stringify(summary.feedCounters)}`);
+      }
+      if (!values['no-job'] && feed.kind === 'kalshi') {
+        const endpoints = kalshiEndpoints(config.venues);
+        out(`Live Kalshi feed (${endpoints.environment}: ${endpoints.wsUrl}): markets of ${JSON.stringify(config.marketData.kalshi)} → BullMQ partitions → books, price history, signals`);
+        // The emulator replays the recording's time: its snapshots are stamped in that time, not the wall's.
+        const seedExchangeMs = endpoints.environment === 'emulator' ? await emulatorExchangeTime(endpoints.restUrl).catch((e: Error) => void out(`  the emulator's clock is unknown (${e.message}); snapshots before the first timed event get wall time`)) : undefined;
+        const kalshi = createKalshiFeed(config, { db: stack.database.db, credentials: stack.kalshiCredentials, clock: { nowMs: () => Date.now() }, seedExchangeMs, log: out });
+        const running = await runFeedIntoPublisher(kalshi, stack.createPublisher(`kalshi-live-${Date.now()}`));
+        liveFeed = { feed: kalshi, stop: running.stop };
+        out(`  following ${running.markets.length} market(s); strategies subscribe with: npx kestrel strategy start <name> --venue paper --feed live`);
       }
       if (!values['no-job'] && job === 'ingest') {
         out('Main job: replaying the recorded Kalshi gold 15-minute feed (../shared/data/kalshi-gold15m-ws): book events through BullMQ partitions into L2 books + price history, trade prints through BullMQ → Temporal workflows → Postgres');
@@ -642,6 +700,20 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+/**
+ * `up --feed/--clock`: the recording (at `--speed` on the wall clock, or on the market clock), the
+ * live Kalshi feed of the configured environment, or the in-process emulator (market clock only).
+ */
+export function parseUpFeed(feed: unknown, clock: unknown): { kind: 'replay' | 'kalshi' | 'kalshi-emulator'; clock: 'wall' | 'market' } {
+  const kind = feed ?? 'replay';
+  if (kind !== 'replay' && kind !== 'kalshi' && kind !== 'kalshi-emulator') throw new UsageError(`--feed must be replay, kalshi or kalshi-emulator, got ${JSON.stringify(feed)}`);
+  if (clock !== undefined && clock !== 'wall' && clock !== 'market') throw new UsageError(`--clock must be wall or market, got ${JSON.stringify(clock)}`);
+  if (kind === 'kalshi' && clock === 'market') throw new UsageError('--feed kalshi is the live exchange: its clock is the wall clock (--clock market needs the recording or the emulator)');
+  // The emulator session moves the emulator's clock itself, so its outcome is the replay's.
+  if (kind === 'kalshi-emulator' && clock === 'wall') throw new UsageError('--feed kalshi-emulator runs on the market clock (the session moves the emulator clock); drop --clock wall');
+  return { kind, clock: clock ?? (kind === 'replay' || kind === 'kalshi' ? 'wall' : 'market') };
+}
 
 function printHelp(): void {
   out('kestrel — durable trading engine for prediction markets\n');

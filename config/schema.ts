@@ -106,14 +106,45 @@ export const configSchema = z.object({
       historyRetentionDays: z.number().int().min(1).prefault(30),
       /** How often the daily roll-up and retention job runs. */
       maintenanceEveryMs: durationMs.prefault(3_600_000),
+      /** Live Kalshi feed (`--feed kalshi`): which markets to discover by REST and follow. */
+      kalshi: z
+        .object({
+          series: commaList(z.string().min(1)).prefault('KXGOLD15M'),
+          events: commaList(z.string().min(1)).prefault(''),
+          status: z.enum(['open', 'unopened', 'closed', 'settled', '']).prefault('open'),
+          maxMarkets: z.number().int().min(1).max(10_000).prefault(200),
+        })
+        .prefault({}),
     })
     .prefault({}),
   venues: z
     .object({
-      kalshiRestUrl: z.string().url().prefault('https://external-api.kalshi.com/trade-api/v2'),
-      kalshiWsUrl: z.string().regex(/^wss?:\/\//).prefault('wss://external-api-ws.kalshi.com/trade-api/ws/v2'),
-      polymarketRestUrl: z.string().url().prefault('https://clob.polymarket.com'),
-      polymarketWsUrl: z.string().regex(/^wss?:\/\//).prefault('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
+      /** Where the position workflows' orders go: the paper exchange, or Kalshi (venues.kalshi.environment says which Kalshi). */
+      execution: z.enum(['paper', 'kalshi']).prefault('paper'),
+      kalshi: z
+        .object({
+          /** Which Kalshi to talk to: the documented production or demo hosts, or the local emulator (`kestrel venue emulate kalshi`). */
+          environment: z.enum(['production', 'demo', 'emulator']).prefault('demo'),
+          /** Overrides of the environment's URLs (empty: the environment's own). */
+          restUrl: z.union([z.literal(''), z.string().url()]).prefault(''),
+          wsUrl: z.union([z.literal(''), z.string().regex(/^wss?:\/\//)]).prefault(''),
+          /** Where the emulator listens when environment is `emulator`. */
+          emulatorHost: z.string().min(1).prefault('127.0.0.1'),
+          emulatorPort: z.number().int().min(1).max(65535).prefault(8787),
+          /** How often resting orders are re-read for fills and status changes. */
+          orderPollMs: durationMs.prefault(1000),
+          /** Reconciliation of orders and positions against the venue: at start, then this often (0: only at start and on demand). */
+          reconcileEveryMs: z.number().int().min(0).prefault(60_000),
+          /** Cancel orders resting at the venue that Kestrel never sent (else they are only reported). */
+          cancelUnknownOrders: z.boolean().prefault(false),
+        })
+        .prefault({}),
+      polymarket: z
+        .object({
+          restUrl: z.string().url().prefault('https://clob.polymarket.com'),
+          wsUrl: z.string().regex(/^wss?:\/\//).prefault('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   paper: z

@@ -1,5 +1,5 @@
 /** Operator alerts: what happened, how bad, and a key that groups repeats for rate limiting. */
-export type AlertKind = 'breaker' | 'stale_data' | 'large_loss' | 'exit_failed';
+export type AlertKind = 'breaker' | 'stale_data' | 'large_loss' | 'exit_failed' | 'game_data' | 'reconciliation';
 
 export interface Alert {
   kind: AlertKind;

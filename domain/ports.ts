@@ -1,6 +1,7 @@
 import type { Dec } from './decimal';
 import type { MarketEvent } from './market-data/events';
 import type { Venue } from './market-data/trade';
+import type { OrderRequestWire, OrderStateWire } from './trading/wire';
 
 /**
  * The shared ports every venue adapter implements (after NautilusTrader's adapter split). Domain
@@ -40,40 +41,49 @@ export interface InstrumentProvider {
 
 export interface MarketDataClient {
   readonly capabilities: VenueCapabilities;
-  /** Starts delivering events for these instruments; resync and reconnects are the client's job. */
-  subscribe(instrumentIds: string[], onEvent: (event: MarketEvent) => void): Promise<void>;
+  /**
+   * Delivers market events (books, trades) for the instruments the client was configured with (a
+   * list, venue discovery, a recording) until `close()`; a recording resolves when it ends. Resync
+   * and reconnects are the client's job; `onEvent` may return a promise to apply back-pressure.
+   */
+  start(onEvent: (event: MarketEvent) => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
-export type OrderSide = 'buy_yes' | 'sell_yes';
 export type TimeInForce = 'gtc' | 'ioc' | 'fok';
 
-export interface OrderRequest {
-  /** Derived deterministically (workflow id + attempt): resubmitting the same request is a no-op. */
-  clientOrderId: string;
-  instrumentId: string;
-  side: OrderSide;
-  price: Dec;
-  size: Dec;
-  timeInForce: TimeInForce;
-  postOnly?: boolean;
-  reduceOnly?: boolean;
+/** Venues Kestrel routes orders to: the paper exchange or a real venue. */
+export type TradingVenue = Venue;
+
+export interface OrderAmendment {
+  /** New limit in the held outcome's price. */
+  limitPrice: string;
+  /** New total size (already filled + the size that should rest). */
+  size: string;
 }
 
-export interface OrderAck {
-  venueOrderId: string;
-  clientOrderId: string;
-  filledSize: Dec;
-  remainingSize: Dec;
-  averageFillPrice?: Dec;
-  fees: Dec;
-  tsMs: number;
-}
-
+/**
+ * Execution port (NautilusTrader's ExecutionClient): every call is keyed by the deterministic client
+ * order id, so a retried submit returns the order the venue already has instead of sending a second.
+ * Errors are the typed VenueError classes of domain/errors.ts (OrderNotFound, InvalidOrder,
+ * MarketClosed, RateLimitExceeded, ...), which decide retryability.
+ */
 export interface ExecutionClient {
+  readonly venue: TradingVenue;
   readonly capabilities: VenueCapabilities;
-  submit(order: OrderRequest): Promise<OrderAck>;
-  cancel(venueOrderId: string): Promise<{ canceledSize: Dec }>;
+  /** Sends the order, or returns the venue's order already under this client order id. */
+  submit(order: OrderRequestWire): Promise<OrderStateWire>;
+  /** The venue's current state of the order; undefined when the venue has none under this id. */
+  get(clientOrderId: string): Promise<OrderStateWire | undefined>;
+  /** Cancels what rests; the state after. Throws OrderNotFound for an unknown id. */
+  cancel(clientOrderId: string): Promise<OrderStateWire>;
+  /** Changes price and/or total size in place (a price change or a size increase loses queue priority). */
+  amend(clientOrderId: string, change: OrderAmendment): Promise<OrderStateWire>;
+  /** Reduces the resting size by `reduceBy` contracts (keeps queue priority). */
+  decrease(clientOrderId: string, reduceBy: string): Promise<OrderStateWire>;
+  /** Order updates and fills as the venue pushes them (also those of orders resting from before). Returns an unsubscribe. */
+  onOrderUpdate(listener: (state: OrderStateWire) => void): () => void;
+  close(): Promise<void>;
 }
 
 export interface SettlementSource {

@@ -24,6 +24,8 @@ export interface JsonRequest<T> {
   bucket?: { bucket: TokenBucket; cost: number };
   /** Venue-specific HTTP status → error class mapping. */
   errorFor: (status: number, body: unknown, context: string, retryAfterMs?: number) => VenueError;
+  /** false for writes that must not be repeated when their outcome is unknown (order creation). */
+  idempotent?: boolean;
 }
 
 export interface HttpDeps {
@@ -77,7 +79,10 @@ export async function requestJson<T>(deps: HttpDeps, req: JsonRequest<T>): Promi
       if (err instanceof VenueError) throw err;
       error = new NetworkError(`${req.context}: ${(err as Error).message}`);
     }
-    if (!error.retryable || attempt >= deps.retry.maxRetries) throw error;
+    // A write that may have reached the venue is not repeated blindly (its caller looks it up first);
+    // a 429 was refused before processing, so it is safe to repeat.
+    const unknownOutcome = req.idempotent === false && !(error instanceof RateLimitExceeded);
+    if (!error.retryable || unknownOutcome || attempt >= deps.retry.maxRetries) throw error;
     const exponential = Math.min(deps.retry.backoff.maxMs, deps.retry.backoff.initialMs * 2 ** attempt);
     await deps.sleep(Math.max(exponential, error instanceof RateLimitExceeded ? (error.retryAfterMs ?? 0) : 0));
   }

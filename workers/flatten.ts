@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { circuitBreakerSignal } from '../workflows/position';
 
 /**
  * Emergency exit: every position workflow that may hold contracts gets the circuit-breaker signal,
@@ -9,7 +10,7 @@ export async function flattenAll(client: Client, reason: string): Promise<string
   const signaled: string[] = [];
   const query = `WorkflowType = 'positionWorkflow' AND ExecutionStatus = 'Running' AND KestrelPositionStatus IN ('open', 'exiting', 'entering')`;
   for await (const wf of client.workflow.list({ query })) {
-    await client.workflow.getHandle(wf.workflowId).signal('circuitBreaker', reason);
+    await client.workflow.getHandle(wf.workflowId).signal(circuitBreakerSignal, reason);
     signaled.push(wf.workflowId);
   }
   return signaled;

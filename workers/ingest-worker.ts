@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { tradeBatchSchema } from '../domain/market-data/trade';
-import { ingestWorkflowId } from '../workflows/ingest';
+import { ingestTradeBatchWorkflow, ingestWorkflowId } from '../workflows/ingest';
 import type { IngestTradesJobData, IngestTradesJobResult } from './ingest-queue';
 
 export interface IngestWorkerDeps {
@@ -28,7 +28,7 @@ export function createIngestWorker(deps: IngestWorkerDeps): Worker<IngestTradesJ
       throw new UnrecoverableError(`malformed ingest job ${job.id}: ${detail}`);
     }
     const batch = parsed.data;
-    const handle = await deps.temporal.workflow.start('ingestTradeBatchWorkflow', {
+    const handle = await deps.temporal.workflow.start(ingestTradeBatchWorkflow, {
       args: [batch],
       taskQueue: deps.taskQueue,
       workflowId: ingestWorkflowId(batch.batchId),

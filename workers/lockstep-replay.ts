@@ -4,9 +4,13 @@ import type { BacktestConfig, SignalRule } from '../domain/backtest/backtester';
 import type { PositionSnapshot } from '../domain/trading/position-engine';
 import type { StrategySnapshot } from '../domain/trading/strategy-rules';
 import type { RecordedWindow } from '../backtest/recorded-data';
+import type { MarketInfo } from '../domain/backtest/backtester';
+import type { UnitEvent } from '../domain/market-data/events';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import type { StrategyInput } from '../workflows/strategy';
 import type { Stack } from './stack';
+import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow } from '../workflows/strategy';
+import { clockSignal, positionQuery } from '../workflows/position';
 
 /** An order on its way to the paper exchange: it meets the book when the market clock reaches `atMs`. */
 interface OrderInFlight {
@@ -51,6 +55,44 @@ export class ReplayClock {
 }
 
 /**
+ * Where a lockstep run gets its market events: all at once (a loaded recording) or pulled as the
+ * market clock moves (a feed whose exchange runs on a clock the run moves, e.g. the Kalshi emulator).
+ */
+export interface LockstepEventSource {
+  /** Every event at or before `untilMs` not returned yet, in order. */
+  readUntil(untilMs: number): Promise<UnitEvent[]>;
+  /** Nothing happens before this time nor after `endMs`. */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** How far one pull moves the source's clock when nothing else is due (market ms). */
+  readonly stepMs: number;
+  /** A time before which the source will deliver nothing more (its next scheduled event), if it knows one. */
+  quietUntil?(): Promise<number | undefined>;
+}
+
+/** The markets a lockstep run trades: their close times and events, and the source of their events. */
+export interface LockstepFeed {
+  markets: string[];
+  info: Map<string, MarketInfo>;
+  source: LockstepEventSource;
+}
+
+/** A loaded recording as a lockstep source (one pull returns it all). */
+export function recordedEventSource(events: readonly UnitEvent[]): LockstepEventSource {
+  let next = 0;
+  return {
+    startMs: events[0]?.ts ?? 0,
+    endMs: events.at(-1)?.ts ?? 0,
+    stepMs: Infinity,
+    readUntil: async (untilMs) => {
+      const from = next;
+      while (next < events.length && events[next]!.ts <= untilMs) next++;
+      return events.slice(from, next);
+    },
+  };
+}
+
+/**
  * Paper trading over a recorded window through the real Temporal workflows, in lockstep: the
  * replay applies recorded events to the stack's books and paper exchange and moves the market
  * clock; position workflows run on that clock (`clock: stepped`) and the replay only steps to the
@@ -61,17 +103,25 @@ export class ReplayClock {
 export async function runLockstepPaper(
   stack: Stack,
   replay: ReplayClock,
-  opts: { window: RecordedWindow; dataDir: string; strategy: Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'>; rule: SignalRule; log?: (line: string) => void },
+  opts: {
+    window: RecordedWindow | LockstepFeed;
+    /** Recorded metadata to store as market snapshots first (a feed from a venue stores its own). */
+    dataDir?: string;
+    strategy: Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'>;
+    rule: SignalRule;
+    log?: (line: string) => void;
+  },
 ): Promise<{ strategyWorkflowId: string; strategy: StrategySnapshot; positions: PositionSnapshot[] }> {
   const { window } = opts;
+  const source = 'source' in window ? window.source : recordedEventSource(window.events);
   // Settlement reads the recorded results from the market snapshots, as in the paper session.
-  for (const market of window.markets) {
-    const meta = readGoldMarketMetadata(opts.dataDir, market);
+  for (const market of opts.dataDir === undefined ? [] : window.markets) {
+    const meta = readGoldMarketMetadata(opts.dataDir!, market);
     if (meta) await upsertMarketSnapshot(stack.database.db, meta.meta, meta.observedAtMs);
   }
   const input: StrategyInput = { strategyId: opts.strategy.strategyId, version: 'lockstep', rules: opts.strategy.rules, position: { ...opts.strategy.position, clock: 'stepped' } };
   const strategyWorkflowId = `strategy/${opts.strategy.strategyId}`;
-  const strategy = await stack.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: strategyWorkflowId });
+  const strategy = await stack.temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: strategyWorkflowId });
   const positions = new Map<string, { handle: WorkflowHandle; snapshot?: PositionSnapshot; done: boolean }>();
 
   const refresh = async () => {
@@ -83,7 +133,7 @@ export async function runLockstepPaper(
           if (description.status.name !== 'RUNNING') {
             p.snapshot = (await p.handle.result()) as PositionSnapshot;
             p.done = true;
-          } else p.snapshot = (await p.handle.query('position').catch(() => undefined)) as PositionSnapshot | undefined;
+          } else p.snapshot = (await p.handle.query(positionQuery).catch(() => undefined));
         }),
     );
   };
@@ -95,7 +145,7 @@ export async function runLockstepPaper(
       const busy = [...positions].some(([id, p]) => !p.done && !(p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs > replay.nowMs) && !replay.hasOrderInFlight(id));
       let lagging = false;
       if (!busy && [...positions.values()].some((p) => p.done)) {
-        const s = (await strategy.query('strategy')) as StrategySnapshot;
+        const s = (await strategy.query(strategyQuery));
         lagging = [...positions.values()].some((p) => p.done && s.positions.find((x) => x.positionId === p.snapshot?.positionId)?.status !== p.snapshot?.status);
       }
       if (!busy && !lagging) return;
@@ -104,19 +154,31 @@ export async function runLockstepPaper(
     }
   };
 
-  const events = window.events;
+  let events: UnitEvent[] = [];
   let i = 0;
+  // Every event at or before `covered` has been pulled from the source.
+  let covered = source.startMs - 1;
   for (;;) {
     const eventAt = i < events.length ? events[i]!.ts : Infinity;
     const waits = [...positions.values()].filter((p) => !p.done).map((p) => p.snapshot?.waitingUntilMs ?? Infinity);
     const timerAt = Math.min(replay.nextArrivalMs(), ...waits);
+    const nextAt = Math.min(eventAt, timerAt);
+    if (nextAt > covered && covered < source.endMs) {
+      // Nothing may happen before an event the source has not delivered yet: pull up to the next thing due
+      // (a source that knows it stays quiet for a while lets the run jump over the silence).
+      const quietUntil = (await source.quietUntil?.()) ?? -Infinity;
+      covered = Math.min(nextAt, Math.max(covered + source.stepMs, quietUntil), source.endMs);
+      events = [...events.slice(i), ...(await source.readUntil(covered))];
+      i = 0;
+      continue;
+    }
     if (eventAt === Infinity && timerAt === Infinity) break;
     if (eventAt <= timerAt) {
       replay.nowMs = eventAt;
       const group = [];
       while (i < events.length && events[i]!.ts === eventAt) group.push(events[i++]!);
       stack.books.applyAll(group, replay.nowMs);
-      stack.venue.onMarketEvents(group);
+      stack.paper!.onMarketEvents(group);
       const proposals = [];
       for (const market of new Set(group.map((e) => e.m))) {
         const info = window.info.get(market);
@@ -125,11 +187,11 @@ export async function runLockstepPaper(
       }
       if (proposals.length === 0) continue;
       await waitIdle();
-      await strategy.signal('signals', proposals);
+      await strategy.signal(signalsSignal, proposals);
       // Wait until the strategy has decided on every signal sent (a decision is recorded after its child started).
       let snapshot: StrategySnapshot;
       for (;;) {
-        snapshot = (await strategy.query('strategy')) as StrategySnapshot;
+        snapshot = (await strategy.query(strategyQuery));
         if (proposals.every((p) => snapshot.decisions.some((d) => d.signalId === p.signalId))) break;
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -140,13 +202,13 @@ export async function runLockstepPaper(
       const arrivals = replay.takeArrivals(timerAt);
       // A position whose order arrives reads the arrival time when its order call returns (the backtester's
       // clock has moved on by the latency too): the clock signal is in its history before the order completes.
-      await Promise.all(arrivals.map((o) => stack.temporal.workflow.getHandle(o.positionId).signal('clock', timerAt)));
+      await Promise.all(arrivals.map((o) => stack.temporal.workflow.getHandle(o.positionId).signal(clockSignal, timerAt)));
       for (const o of arrivals) o.arrive();
-      await Promise.all([...positions.values()].filter((p) => !p.done && p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs <= timerAt).map((p) => p.handle.signal('clock', timerAt)));
+      await Promise.all([...positions.values()].filter((p) => !p.done && p.snapshot?.waitingUntilMs !== undefined && p.snapshot.waitingUntilMs <= timerAt).map((p) => p.handle.signal(clockSignal, timerAt)));
       await waitIdle();
     }
   }
   await waitIdle();
-  const final = (await strategy.executeUpdate('stop')) as StrategySnapshot;
+  const final = (await strategy.executeUpdate(stopStrategyUpdate)) as StrategySnapshot;
   return { strategyWorkflowId, strategy: final, positions: [...positions.values()].map((p) => p.snapshot!) };
 }

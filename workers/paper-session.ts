@@ -2,13 +2,24 @@ import { count, inArray } from 'drizzle-orm';
 import { closeTimeMs, upsertMarketSnapshot } from '../db/market-data-repo';
 import { positionExits, positions, signals as signalsTable } from '../db/schema';
 import { Dec } from '../domain/decimal';
-import { momentumStrategy } from '../backtest/gold-backtest';
 import { momentumSignal } from '../domain/strategies/momentum';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { replayKalshiRecording } from '../venues/replay/replay-source';
-import type { EntrySignal, StrategyInput, StrategySnapshot } from '../workflows/strategy';
-import type { Stack } from './stack';
+import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow, type EntrySignal, type StrategyInput } from '../workflows/strategy';
+import { startStack, type Stack, type StackOptions } from './stack';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { kalshiEvent } from '../domain/market-data/kalshi-tickers';
+import type { KestrelConfig } from '../config/schema';
+import type { Database } from '../db/client';
+import { loadRecordedWindow } from '../backtest/recorded-data';
+import { momentumRule, momentumStrategy } from '../backtest/gold-backtest';
+import type { MarketInfo } from '../domain/backtest/backtester';
+import { resetRiskState } from '../activities/risk';
+import { startKalshiEmulator } from '../venues/kalshi/emulator/server';
+import type { KalshiLiveMarketData } from '../venues/kalshi/data';
+import { createKalshiFeed, exchangeLockstepSource, FeedTape } from './market-data/live-feed';
+import { ReplayClock, recordedEventSource, runLockstepPaper, type LockstepEventSource, type LockstepFeed } from './lockstep-replay';
 
 export interface PaperSessionOptions {
   marketLimit: number;
@@ -24,9 +35,42 @@ export interface PaperSessionSummary {
   signals: number;
   /** Signals the signal engine (BullMQ signal worker) has recorded for this session's markets, by type. */
   engineSignals: Record<string, number>;
-  positions: { positionId: string; market: string; outcome: string; status: string; entryPrice: string | null; size: string; realizedPnl: string; fees: string; exits: string[] }[];
+  positions: PaperPosition[];
   totalPnl: string;
   totalFees: string;
+}
+
+export interface PaperPosition {
+  positionId: string;
+  market: string;
+  outcome: string;
+  status: string;
+  entryPrice: string | null;
+  size: string;
+  realizedPnl: string;
+  fees: string;
+  exits: string[];
+}
+
+/** The session's positions as stored (P&L, fees, every exit), with totals. */
+async function positionsOf(db: Database, ids: string[]): Promise<Pick<PaperSessionSummary, 'positions' | 'totalPnl' | 'totalFees'>> {
+  const rows = ids.length ? await db.select().from(positions).where(inArray(positions.positionId, ids)).orderBy(positions.positionId) : [];
+  const exits = ids.length ? await db.select().from(positionExits).where(inArray(positionExits.positionId, ids)) : [];
+  return {
+    positions: rows.map((r) => ({
+      positionId: r.positionId,
+      market: r.marketTicker,
+      outcome: r.outcome,
+      status: r.status,
+      entryPrice: r.entryPrice,
+      size: r.size,
+      realizedPnl: r.realizedPnl,
+      fees: r.fees,
+      exits: exits.filter((e) => e.positionId === r.positionId).map((e) => `${e.reason} ${new Dec(e.filledSize).toString()}@${e.averagePrice ?? '-'}`),
+    })),
+    totalPnl: rows.reduce((n, r) => n.plus(r.realizedPnl), new Dec(0)).toFixed(4),
+    totalFees: rows.reduce((n, r) => n.plus(r.fees), new Dec(0)).toFixed(4),
+  };
 }
 
 /**
@@ -44,7 +88,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   const momentum = momentumStrategy(config, { scale, cadence: { normalMs: 250, urgentMs: 100, pollMs: 50, settleTimeoutMs: 15_000 } });
   const input: StrategyInput = { strategyId, version: 'v1.0', rules: momentum.rules, position: momentum.position };
   const strategyWorkflowId = `strategy/${strategyId}`;
-  const strategy = await stack.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: config.temporal.taskQueue, workflowId: strategyWorkflowId });
+  const strategy = await stack.temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId: strategyWorkflowId });
   opts.log(`strategy workflow ${strategyWorkflowId} started (momentum rule, ${opts.speed}× replay)`);
 
   const publisher = stack.createPublisher(`paper-${runId}`);
@@ -65,7 +109,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
       const signal: EntrySignal = { ...found, closeTimeMs: Date.now() + (closeExchangeMs - nowEx) / opts.speed };
       lastSignalExchangeMs = nowEx;
       signals++;
-      void strategy.signal('signals', [signal]).catch((err: Error) => opts.log(`signal failed: ${err.message}`));
+      void strategy.signal(signalsSignal, [signal]).catch((err: Error) => opts.log(`signal failed: ${err.message}`));
     }, 100);
     try {
       const replay = await replayKalshiRecording({ dataDir: config.replay.dataDir, markets: [market], pace: { kind: 'recorded', speed: opts.speed }, emit: (e) => publisher.publish(e) });
@@ -79,12 +123,12 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
 
   // Let open positions finish (they settle on the recorded result after close).
   const deadline = Date.now() + 120_000;
-  let snapshot = (await strategy.query('strategy')) as StrategySnapshot;
+  let snapshot = await strategy.query(strategyQuery);
   while (snapshot.positions.some((p) => ['entering', 'open', 'exiting'].includes(p.status)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    snapshot = (await strategy.query('strategy')) as StrategySnapshot;
+    snapshot = await strategy.query(strategyQuery);
   }
-  await strategy.executeUpdate('stop');
+  await strategy.executeUpdate(stopStrategyUpdate);
 
   // The signal worker runs behind the books: let it finish this session's ticks before counting.
   const drainDeadline = Date.now() + 15_000;
@@ -95,28 +139,145 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   }
   // Signals are idempotent per (type, market, time): a replay seen before finds its signals already recorded.
   const engineRows = await stack.database.db.select({ type: signalsTable.type, n: count() }).from(signalsTable).where(inArray(signalsTable.marketTicker, markets)).groupBy(signalsTable.type);
-  const ids = snapshot.positions.map((p) => p.positionId);
-  const rows = ids.length ? await stack.database.db.select().from(positions).where(inArray(positions.positionId, ids)) : [];
-  const exits = ids.length ? await stack.database.db.select().from(positionExits).where(inArray(positionExits.positionId, ids)) : [];
-  const summary: PaperSessionSummary = {
+  return {
     strategyWorkflowId,
     markets: markets.length,
     events,
     signals,
     engineSignals: Object.fromEntries(engineRows.map((r) => [r.type, r.n])),
-    positions: rows.map((r) => ({
-      positionId: r.positionId,
-      market: r.marketTicker,
-      outcome: r.outcome,
-      status: r.status,
-      entryPrice: r.entryPrice,
-      size: r.size,
-      realizedPnl: r.realizedPnl,
-      fees: r.fees,
-      exits: exits.filter((e) => e.positionId === r.positionId).map((e) => `${e.reason} ${new Dec(e.filledSize).toString()}@${e.averagePrice ?? '-'}`),
-    })),
-    totalPnl: rows.reduce((n, r) => n.plus(r.realizedPnl), new Dec(0)).toFixed(4),
-    totalFees: rows.reduce((n, r) => n.plus(r.fees), new Dec(0)).toFixed(4),
+    ...(await positionsOf(stack.database.db, snapshot.positions.map((p) => p.positionId))),
   };
-  return summary;
+}
+
+/** Where a market-clock paper session's data comes from. */
+export type MarketClockFeed = 'replay' | 'kalshi-emulator';
+
+export interface MarketClockSessionOptions {
+  config: KestrelConfig;
+  feed: MarketClockFeed;
+  /** Recorded gold markets to trade (the emulator lists exactly these). */
+  markets: string[];
+  log: (line: string) => void;
+  stack?: Pick<StackOptions, 'logger' | 'workflowBundle'>;
+  /** How far the emulator's clock moves per pull when nothing else is due (market ms). */
+  emulatorStepMs?: number;
+  /** Ends the session early (Ctrl-C): its next step throws and everything it started is closed. */
+  signal?: AbortSignal;
+}
+
+export interface MarketClockSessionSummary extends PaperSessionSummary {
+  feed: MarketClockFeed;
+  /** The Kalshi feed's figures (emulator only): messages, gaps, resyncs, reconnects, lifecycle, malformed. */
+  feedCounters?: KalshiLiveMarketData['counters'] & { tapeMalformed: number };
+}
+
+/**
+ * A paper session on the market clock: the momentum rule is evaluated on every applied event in
+ * exchange time, and position workflows run on the stepped clock in lockstep with the data
+ * (lockstep-replay.ts), so the outcome depends only on the data, never on wall-clock timing. The
+ * data comes from the recording itself or from the Kalshi emulator over its WebSocket (the emulator
+ * at speed 0, its clock moved by the session); on the same markets both give the same positions
+ * and P&L. Runs on a task queue and Redis prefix of its own, so a running `kestrel up` keeps its work.
+ */
+export async function runMarketClockPaperSession(opts: MarketClockSessionOptions): Promise<MarketClockSessionSummary> {
+  const runId = `${opts.feed}-${Date.now()}`;
+  const config: KestrelConfig = {
+    ...opts.config,
+    temporal: { ...opts.config.temporal, taskQueue: `${opts.config.temporal.taskQueue}-paper-${runId}` },
+    redis: { ...opts.config.redis, keyPrefix: `${opts.config.redis.keyPrefix}-paper-${runId}` },
+    // The market clock moves only with the data: silence cannot be judged on it (and a wall-clock watch would make the run timing-dependent).
+    alerts: { ...opts.config.alerts, staleWatchMs: 0 },
+    // Lockstep trades on the paper exchange, which meets each order on the stepped market clock.
+    venues: { ...opts.config.venues, execution: 'paper' },
+  };
+  const strategy = { ...momentumStrategy(config), strategyId: `momentum-gold-${runId}` };
+  // Closed last-opened first: the feed, then what it talks to.
+  const closers: (() => Promise<unknown>)[] = [];
+  const startSessionStack = async (startMs: number) => {
+    const replay = new ReplayClock(startMs);
+    const stack = await startStack(config, { ...opts.stack, clock: replay.clock, orderLatency: replay.orderLatency });
+    closers.push(() => stack.shutdown());
+    // Each session starts with fresh paper breakers (a previous session's losses do not halt this one).
+    await resetRiskState(stack.database.db, `paper session ${runId}`, startMs);
+    return { stack, replay };
+  };
+  try {
+    let session: { stack: Stack; replay: ReplayClock; feed: LockstepFeed; counters?: () => MarketClockSessionSummary['feedCounters'] };
+    if (opts.feed === 'replay') {
+      const recorded = await loadRecordedWindow(config.replay.dataDir, { markets: opts.markets });
+      session = { ...(await startSessionStack(recorded.events[0]?.ts ?? 0)), feed: { markets: recorded.markets, info: recorded.info, source: recordedEventSource(recorded.events) } };
+    } else session = await emulatorSession(config, opts, startSessionStack, closers);
+    let events = 0;
+    const source = session.feed.source;
+    const counted: LockstepEventSource = { startMs: source.startMs, endMs: source.endMs, stepMs: source.stepMs, quietUntil: source.quietUntil, readUntil: async (untilMs) => {
+      opts.signal?.throwIfAborted();
+      const pulled = await source.readUntil(untilMs);
+      events += pulled.length;
+      return pulled;
+    } };
+    opts.log(`paper session on the market clock (${opts.feed}): ${session.feed.markets.length} market(s): ${session.feed.markets.join(', ')}`);
+    const result = await runLockstepPaper(session.stack, session.replay, { window: { ...session.feed, source: counted }, dataDir: opts.feed === 'replay' ? config.replay.dataDir : undefined, strategy, rule: momentumRule() });
+    return {
+      feed: opts.feed,
+      strategyWorkflowId: result.strategyWorkflowId,
+      markets: session.feed.markets.length,
+      events,
+      signals: result.strategy.decisions.length,
+      engineSignals: {},
+      feedCounters: session.counters?.(),
+      ...(await positionsOf(session.stack.database.db, result.positions.map((p) => p.positionId))),
+    };
+  } finally {
+    for (const close of closers.reverse()) await close().catch((err: Error) => opts.log(`closing the paper session: ${err.message}`));
+  }
+}
+
+/**
+ * The Kalshi emulator in this process on a free port, at speed 0, with a freshly generated RSA key
+ * registered as its account, and the live Kalshi feed on its WebSocket: market rows come from its
+ * REST API (and become market snapshots), events from its WebSocket.
+ */
+async function emulatorSession(
+  config: KestrelConfig,
+  opts: MarketClockSessionOptions,
+  startSessionStack: (startMs: number) => Promise<{ stack: Stack; replay: ReplayClock }>,
+  closers: (() => Promise<unknown>)[],
+): Promise<{ stack: Stack; replay: ReplayClock; feed: LockstepFeed; counters: () => MarketClockSessionSummary['feedCounters'] }> {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const apiKeyId = `kestrel-paper-${randomUUID()}`;
+  const emulator = await startKalshiEmulator({ dataDir: config.replay.dataDir, markets: opts.markets, speed: 0, accounts: [{ apiKeyId, publicKey }] });
+  closers.push(() => emulator.close());
+  opts.log(`Kalshi emulator at ${emulator.restUrl} (WebSocket ${emulator.wsUrl}), clock ${new Date(emulator.nowMs()).toISOString()}, moved by the session`);
+  const { stack, replay } = await startSessionStack(emulator.nowMs());
+  const info = new Map<string, MarketInfo>();
+  const tape = new FeedTape(opts.log);
+  const feed = createKalshiFeed(config, {
+    db: stack.database.db,
+    credentials: { apiKeyId, privateKey },
+    clock: { nowMs: () => Date.now() },
+    exchangeClock: { nowMs: () => emulator.nowMs() },
+    endpoints: { restUrl: emulator.restUrl, wsUrl: emulator.wsUrl },
+    // Every market the emulator lists, whatever its status now.
+    selection: { status: '' },
+    onMarketMetadata: (meta) => {
+      const close = closeTimeMs(meta.attributes);
+      if (close !== undefined) info.set(meta.marketTicker, { closeTimeMs: close, event: meta.eventTicker ?? kalshiEvent(meta.marketTicker) });
+    },
+    log: opts.log,
+  });
+  closers.push(() => feed.close());
+  const markets = await feed.open(tape.onEvent);
+  const exchange = {
+    nowMs: () => emulator.nowMs(),
+    advanceTo: (ms: number) => emulator.advanceTo(ms),
+    endMs: () => emulator.exchange.endMs(),
+    // The next recorded message or status change (open, close, settlement): nothing is sent before it.
+    nextScheduledMs: async () => {
+      const now = emulator.nowMs();
+      const changes = [...emulator.exchange.markets.values()].flatMap((m) => [m.listed.openMs, m.listed.closeMs, m.listed.settledMs ?? Infinity]).filter((t) => t > now);
+      return Math.min((await emulator.exchange.nextRecordedMs()) ?? Infinity, ...changes);
+    },
+  };
+  const source = exchangeLockstepSource({ exchange, feed, tape, stepMs: opts.emulatorStepMs ?? 1000 });
+  return { stack, replay, feed: { markets, info, source }, counters: () => ({ ...feed.counters, tapeMalformed: tape.malformed }) };
 }

@@ -3,15 +3,19 @@ import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { Queue, type Worker as BullWorker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createActivities } from '../activities';
+import { createRiskActivities, type RiskDeps } from '../activities/risk';
 import type { KestrelConfig } from '../config/schema';
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createIngestQueue, type IngestTradesJobData, type IngestTradesJobResult } from './ingest-queue';
 import { createIngestWorker } from './ingest-worker';
 import { createRedis } from './redis';
 import { BookStore } from '../domain/market-data/book-store';
-import { SimMatchingEngine } from '../domain/sim/matching';
 import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { SimVenue } from '../venues/sim/sim-venue';
+import { createExecution } from '../venues/execution-factory';
+import { KalshiReconciler, type ReconciliationReport, type ReconciliationTrigger } from './reconciler';
+import { OUTCOME_UNKNOWN, TradingRepository } from '../db/trading-repo';
+import type { ExecutionClient } from '../domain/ports';
 import { RecordedSettlements } from '../db/settlements';
 import { createBookWorker } from './market-data/book-worker';
 import { startHistoryMaintenance } from './market-data/maintenance';
@@ -44,8 +48,12 @@ export interface Stack {
   createPublisher(source: string): MarketDataPublisher;
   /** Redis for plain commands (top of book, checkpoints). */
   redis: Redis;
-  /** The paper exchange the trading activities use. */
-  venue: SimVenue;
+  /** Where the trading activities send orders (`venues.execution`): the paper exchange or a venue. */
+  execution: ExecutionClient;
+  /** The paper exchange, when orders go to it (it matches on this process's books). */
+  paper: SimVenue | undefined;
+  /** Reconciles the venue's orders and positions with Kestrel's records now (undefined on the paper exchange). */
+  reconcile(trigger: ReconciliationTrigger): Promise<ReconciliationReport | undefined>;
   metrics: Metrics;
   logger: Logger;
   /** Rate-limited operator alerts (webhook, SMTP); `flush` waits for deliveries in flight. */
@@ -97,22 +105,51 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const books = new BookStore({ historyCapacity: md.historyCapacity, sampleMs: md.historySampleMs });
   const bookSource = { book: (market: string) => books.markets.get(market)?.book };
   const clock: Clock = opts.clock ?? { nowMs: () => Date.now() };
-  const venue = new SimVenue(new SimMatchingEngine({ takerRate: config.fees.kalshiTakerRate, makerRate: config.fees.kalshiMakerRate, seriesMultiplier: config.paper.seriesFeeMultiplier }), {
-    db: database.db,
+  const tradingRepo = new TradingRepository(database.db);
+  const { execution, kalshi } = createExecution(config, {
     books: bookSource,
     clock,
-    latencyMs: config.paper.latencyMs,
+    credentials: kalshiCredentials,
+    orders: {
+      // An order whose outcome was never recorded is not a venue answer (see activities/trading.ts).
+      recorded: async (id) => {
+        const stored = await tradingRepo.loadOrder(id);
+        return stored && stored.status !== OUTCOME_UNKNOWN ? stored.state : undefined;
+      },
+      ref: async (id) => {
+        const stored = await tradingRepo.loadOrder(id);
+        return stored && { market: stored.market, outcome: stored.outcome, action: stored.action, venueOrderId: stored.state.venueOrderId };
+      },
+    },
     orderLatency: opts.orderLatency,
+    log,
   });
+  const paper = execution instanceof SimVenue ? execution : undefined;
+  // On a real venue, orders and positions are reconciled at start, then every reconcileEveryMs.
+  const reconciler = kalshi && new KalshiReconciler({ db: database.db, rest: kalshi.rest, execution, clock, cancelUnknownOrders: config.venues.kalshi.cancelUnknownOrders, alert: alerts, log });
+  const reconcile = async (trigger: ReconciliationTrigger): Promise<ReconciliationReport | undefined> => {
+    try {
+      return await reconciler?.run(trigger);
+    } catch (err) {
+      log(`reconciliation (${trigger}) failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  const reconciling = reconciler && config.venues.kalshi.reconcileEveryMs > 0 ? setInterval(() => void reconcile('timer'), config.venues.kalshi.reconcileEveryMs) : undefined;
+  reconciling?.unref();
+  if (reconciler) await reconcile('start');
+  // Fills the venue reports between polls (resting orders) are recorded as they happen.
+  execution.onOrderUpdate((state) => void tradingRepo.recordOrderState(state).catch((err: Error) => log(`recording order ${state.clientOrderId} failed: ${err.message}`)));
+  const riskDeps: Omit<RiskDeps, 'db'> = { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) };
   const temporalWorker = await createTemporalWorker({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({
       db: database.db,
-      trading: { venue, books: bookSource, settlements: new RecordedSettlements(database.db), clock, alert: alerts },
+      trading: { execution, books: bookSource, settlements: new RecordedSettlements(database.db), clock, alert: alerts },
       logger: logger.child({ component: 'activities' }),
-      risk: { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) },
+      risk: riskDeps,
     }),
     workflowBundle: opts.workflowBundle,
     shutdownGraceTime: config.temporal.shutdownGraceMs,
@@ -145,7 +182,16 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     },
     log,
   });
-  const staleWatch = config.alerts.staleWatchMs > 0 ? startStaleDataWatch({ db: database.db, books, clock, staleDataMs: config.risk.staleDataMs, alert: alerts, everyMs: config.alerts.staleWatchMs, log }) : undefined;
+  const staleWatch = config.alerts.staleWatchMs > 0 ? startStaleDataWatch({
+        db: database.db,
+        books,
+        clock,
+        staleDataMs: config.risk.staleDataMs,
+        alert: alerts,
+        everyMs: config.alerts.staleWatchMs,
+        log,
+        tripBreaker: (markets) => createRiskActivities({ db: database.db, ...riskDeps }).recordStaleMarketData({ markets }),
+      }) : undefined;
   const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
     createBookWorker({
       connection: workerRedis,
@@ -157,7 +203,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       store: books,
       log,
       onApplied: (events, batch) => {
-        venue.onMarketEvents(events);
+        paper?.onMarketEvents(events);
         signals.onApplied(events, batch);
         metrics.ingestedEvents.inc({ partition: String(partition) }, events.length);
       },
@@ -190,6 +236,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       for (const w of bookWorkers) w.closing.abort();
       await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
       await signals.close();
+      clearInterval(reconciling);
       await staleWatch?.stop();
       await Promise.all([ingestQueue.close(), maintenance.queue.close(), ...partitionQueues.map((q) => q.close())]);
       log('shutdown: bullmq workers closed');
@@ -199,6 +246,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       await nativeConnection.close();
       await clientConnection.close();
       log('shutdown: temporal worker stopped');
+      await execution.close();
       await alerts.flush();
       // 3. Pools last: nothing above can need them any more.
       await database.close();
@@ -225,7 +273,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     return { ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'), checks };
   };
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, venue, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, execution, paper, reconcile, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

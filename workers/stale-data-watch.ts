@@ -9,28 +9,44 @@ import type { BookStore } from '../domain/market-data/book-store';
 /**
  * One pass of the stale-data watch: a market this process has been receiving data for, with open
  * positions and not yet closed, that has gone quiet for longer than `staleDataMs` raises a
- * (rate-limited) alert. Markets this process never received are another process's to watch.
+ * (rate-limited) alert and trips the stale-data breaker (`tripBreaker`: recorded as a risk event,
+ * trading mode REDUCING). Markets this process never received are another process's to watch.
  */
-export async function checkStaleData(opts: { db: Database; books: BookStore; clock: Clock; staleDataMs: number; alert: AlertSink }): Promise<string[]> {
+export async function checkStaleData(opts: {
+  db: Database;
+  books: BookStore;
+  clock: Clock;
+  staleDataMs: number;
+  alert: AlertSink;
+  tripBreaker?: (stale: { market: string; lastDataMs: number }[]) => Promise<unknown>;
+}): Promise<string[]> {
   const open = await opts.db
     .selectDistinct({ market: positions.marketTicker, attributes: marketSnapshots.attributes })
     .from(positions)
     .leftJoin(marketSnapshots, and(eq(marketSnapshots.marketTicker, positions.marketTicker), eq(marketSnapshots.rowCurrentInd, true)))
     .where(inArray(positions.status, ['entering', 'open', 'exiting']));
   const now = opts.clock.nowMs();
-  const stale: string[] = [];
+  const stale: { market: string; lastDataMs: number }[] = [];
   for (const { market, attributes } of open) {
-    const received = opts.books.markets.get(market)?.receivedAtMs;
+    const state = opts.books.markets.get(market);
+    const received = state?.receivedAtMs;
     if (received === undefined || !Number.isFinite(received)) continue;
     const close = closeTimeMs(attributes);
-    // After the close, silence is expected: the position waits for settlement, not for quotes.
-    if (close !== undefined && now >= close) continue;
+    // After the close, silence is expected: the position waits for settlement, not for quotes. A feed
+    // may replay or lag the exchange, so the exchange's time is its last event's plus the time since.
+    const lastEventMs = state!.book.lastUpdateMs;
+    const exchangeNow = lastEventMs > 0 ? lastEventMs + (now - received) : now;
+    if (close !== undefined && exchangeNow >= close) continue;
+    // Before the open there is nothing to quote either.
+    const open = Date.parse(String((attributes as { open_time?: unknown } | null)?.open_time ?? ''));
+    if (Number.isFinite(open) && exchangeNow < open) continue;
     const age = now - received;
     if (age <= opts.staleDataMs) continue;
-    stale.push(market);
+    stale.push({ market, lastDataMs: received });
     opts.alert({ kind: 'stale_data', severity: 'warning', title: `market data for ${market} is stale`, detail: `no update for ${(age / 1000).toFixed(1)} s with open positions (limit ${(opts.staleDataMs / 1000).toFixed(1)} s)`, key: market });
   }
-  return stale;
+  if (stale.length > 0) await opts.tripBreaker?.(stale);
+  return stale.map((s) => s.market);
 }
 
 /** Runs `checkStaleData` every `everyMs` until stopped; a failed pass is logged and the next one tries again. */

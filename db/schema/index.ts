@@ -4,3 +4,5 @@ export * from './trading';
 export * from './versions';
 export * from './risk';
 export * from './signals';
+export * from './sports';
+export * from './reconciliation';

@@ -46,12 +46,18 @@ export class BookStore {
     for (const s of this.markets.values()) s.pointIndex = -1;
     for (const e of events) {
       const s = this.state(e.m);
+      if (e.t === 'stale') {
+        // Not data: the book stops being trusted until its next snapshot, and its age keeps growing.
+        s.book.markStale(e.reason);
+        outcome.tops.set(e.m, s.book.top());
+        continue;
+      }
       s.receivedAtMs = receivedAtMs;
       let sample = false;
-      if (e.t === 'snapshot') {
-        s.book.applySnapshot(e.yes, e.no, e.ts);
-      } else if (e.t === 'delta' || e.t === 'level') {
-        const result = e.t === 'delta' ? s.book.applyDelta(e.side, e.price, e.delta, e.ts) : s.book.setLevel(e.side, e.price, e.size, e.ts);
+      if (e.t === 'snapshot' || e.t === 'delta' || e.t === 'level') {
+        // A refused snapshot or delta leaves the book as it was, and stale.
+        const result =
+          e.t === 'snapshot' ? s.book.applySnapshot(e.yes, e.no, e.ts) : e.t === 'delta' ? s.book.applyDelta(e.side, e.price, e.delta, e.ts) : s.book.setLevel(e.side, e.price, e.size, e.ts);
         if (!result.ok) {
           outcome.refused.push({ market: e.m, reason: result.reason });
           continue;

@@ -16,6 +16,8 @@ export const marketEventSchema = z.discriminatedUnion('t', [
   /** Absolute size at a level (venues such as Polymarket send levels, not deltas). */
   z.object({ t: z.literal('level'), ...base, side: z.enum(['yes', 'no']), price: decimalString, size: decimalString }),
   z.object({ t: z.literal('trade'), ...base, id: z.string().min(1), yesPrice: decimalString, count: decimalString, takerSide: z.enum(['yes', 'no']) }),
+  /** The feed can no longer vouch for this market's book (sequence gap, disconnect) until its next snapshot. */
+  z.object({ t: z.literal('stale'), ...base, reason: z.string().min(1).max(500) }),
 ]);
 export type MarketEvent = z.infer<typeof marketEventSchema>;
 
@@ -33,7 +35,8 @@ export type UnitEvent =
   | { t: 'snapshot'; m: string; ts: number; yes: Level[]; no: Level[] }
   | { t: 'delta'; m: string; ts: number; side: BookSide; price: number; delta: number }
   | { t: 'level'; m: string; ts: number; side: BookSide; price: number; size: number }
-  | { t: 'trade'; m: string; ts: number; id: string; price: number; count: number; takerSide: BookSide };
+  | { t: 'trade'; m: string; ts: number; id: string; price: number; count: number; takerSide: BookSide }
+  | { t: 'stale'; m: string; ts: number; reason: string };
 
 export function toUnits(e: MarketEvent): UnitEvent {
   switch (e.t) {
@@ -47,5 +50,7 @@ export function toUnits(e: MarketEvent): UnitEvent {
       return { t: 'level', m: e.m, ts: e.ts, side: e.side, price: priceUnits(e.price), size: sizeUnits(e.size) };
     case 'trade':
       return { t: 'trade', m: e.m, ts: e.ts, id: e.id, price: priceUnits(e.yesPrice), count: sizeUnits(e.count), takerSide: e.takerSide };
+    case 'stale':
+      return e;
   }
 }

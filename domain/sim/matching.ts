@@ -25,6 +25,8 @@ export interface SimOrderRequest {
   /** Contracts, 1e-6 units. */
   size: number;
   tif: TimeInForce;
+  /** Refused instead of taking liquidity. */
+  postOnly?: boolean;
 }
 
 export interface SimFill {
@@ -117,12 +119,22 @@ export class SimMatchingEngine {
     if (request.size <= 0) return reject('size must be positive');
     if (request.limitPrice <= 0 || request.limitPrice >= ONE_DOLLAR) return reject('limit price must be inside (0, 1)');
     if (book.stale) return reject(`market data for ${request.market} is stale: ${book.staleBecause}`);
+    return this.matchAndRest(state, book, nowMs);
+  }
 
+  /** Takes what the book offers within the limit, then rests (GTC) at the back of its level or ends. */
+  private matchAndRest(state: SimOrderState, book: BinaryOrderBook, nowMs: number): SimOrderState {
+    const request = state.request;
     const side = takesFrom(request);
     const levels = book.levels(side).map((l) => ({ ...l, available: this.available(request.market, side, l.price, l.size) }));
     const matchable = levels.filter((l) => l.available > 0 && acceptable(request, outcomePrice(request, l.price)));
+    if (request.postOnly && matchable.length > 0) {
+      state.status = 'rejected';
+      state.rejectReason = 'post-only order would take liquidity';
+      return state;
+    }
     const liquidity = matchable.reduce((n, l) => n + l.available, 0);
-    if (request.tif === 'fok' && liquidity < request.size) {
+    if (request.tif === 'fok' && liquidity < request.size - state.filled) {
       state.status = 'canceled';
       return state;
     }
@@ -139,6 +151,39 @@ export class SimMatchingEngine {
     }
     const rest = restsOn(request);
     state.queueAhead = book.sizeAt(rest.side, rest.price);
+    return state;
+  }
+
+  /**
+   * Amends a resting order in place (Kalshi's amend: `size` is the new total, filled included). Only
+   * a size decrease at the same price keeps queue priority; a new price or a larger size goes to the
+   * back of the queue, and a new price that crosses the book takes liquidity first.
+   */
+  amend(clientOrderId: string, change: { limitPrice: number; size: number }, book: BinaryOrderBook | undefined, nowMs: number): SimOrderState | undefined {
+    const state = this.orders.get(clientOrderId);
+    if (!state || state.status !== 'resting') return state;
+    if (change.size <= state.filled) {
+      state.status = 'canceled';
+      return state;
+    }
+    const keepsPriority = change.limitPrice === state.request.limitPrice && change.size <= state.request.size;
+    state.request = { ...state.request, limitPrice: change.limitPrice, size: change.size };
+    if (keepsPriority) return state;
+    if (!book || book.stale) {
+      state.status = 'canceled';
+      state.rejectReason = `amend canceled the order: no usable market data for ${state.request.market}`;
+      return state;
+    }
+    return this.matchAndRest(state, book, nowMs);
+  }
+
+  /** Reduces what rests by `reduceBy` (keeps queue priority); nothing left rests → canceled. */
+  decrease(clientOrderId: string, reduceBy: number): SimOrderState | undefined {
+    const state = this.orders.get(clientOrderId);
+    if (!state || state.status !== 'resting') return state;
+    const size = Math.max(state.filled, state.request.size - reduceBy);
+    state.request = { ...state.request, size };
+    if (size <= state.filled) state.status = 'canceled';
     return state;
   }
 
@@ -204,16 +249,18 @@ export class SimMatchingEngine {
    * Applied market events, in order: trades fill resting orders through the queue, then each market
    * whose book changed is re-checked once. The paper exchange and the backtester both feed it.
    */
-  onMarketEvents(events: readonly UnitEvent[], bookOf: (market: string) => BinaryOrderBook | undefined, nowMs: number): void {
+  onMarketEvents(events: readonly UnitEvent[], bookOf: (market: string) => BinaryOrderBook | undefined, nowMs: number): SimFill[] {
     const touched = new Set<string>();
+    const fills: SimFill[] = [];
     for (const e of events) {
-      if (e.t === 'trade') this.onTrade(e.m, { takerSide: e.takerSide, yesPrice: e.price, count: e.count }, e.ts);
+      if (e.t === 'trade') fills.push(...this.onTrade(e.m, { takerSide: e.takerSide, yesPrice: e.price, count: e.count }, e.ts));
       else touched.add(e.m);
     }
     for (const market of touched) {
       const book = bookOf(market);
-      if (book && !book.stale) this.onBookUpdate(market, book, nowMs);
+      if (book && !book.stale) fills.push(...this.onBookUpdate(market, book, nowMs));
     }
+    return fills;
   }
 
   /** At settlement every resting order in the market is canceled. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decimalString } from '../decimal';
 
 // What crosses Temporal between position workflows and trading activities: decimals as strings.
+// The order request and state here are the one order model of every venue (domain/ports.ts).
 
 export const outcomeSchema = z.enum(['yes', 'no']);
 
@@ -27,6 +28,10 @@ export const orderRequestWireSchema = z.object({
   limitPrice: decimalString,
   size: decimalString,
   tif: z.enum(['gtc', 'ioc', 'fok']),
+  /** Rest only: refused if it would take liquidity. */
+  postOnly: z.boolean().optional(),
+  /** Only reduce the position (exits). */
+  reduceOnly: z.boolean().optional(),
 });
 export type OrderRequestWire = z.infer<typeof orderRequestWireSchema>;
 
@@ -38,8 +43,11 @@ export interface FillWire {
   tsMs: number;
 }
 
+/** The one order model every venue answers with (see ExecutionClient in domain/ports.ts). */
 export interface OrderStateWire {
   clientOrderId: string;
+  /** The venue's own id, once the venue has the order. */
+  venueOrderId?: string;
   status: 'resting' | 'filled' | 'canceled' | 'rejected';
   size: string;
   filled: string;

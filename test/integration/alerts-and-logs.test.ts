@@ -18,9 +18,10 @@ import { eq } from 'drizzle-orm';
 import { positions } from '../../db/schema';
 import { BookStore } from '../../domain/market-data/book-store';
 import { startStack, type Stack } from '../../workers/stack';
-import type { PositionInput, PositionSnapshot } from '../../workflows/position';
+import type { PositionInput } from '../../workflows/position';
 import { getHarness, uniqueName } from '../support/harness';
 import { level, waitFor } from '../support/wait';
+import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 /** A local webhook receiver (what Slack or Discord would get). */
 async function webhookReceiver(): Promise<{ url: string; bodies: { text: string; content: string; kestrel: Alert & { suppressedBefore: number } }[]; server: Server }> {
@@ -152,9 +153,9 @@ describe('alerts (webhook + SMTP, rate-limited) and structured logs without secr
       stack.books.state(m).book.applySnapshot([level('0.40', 100)], [level('0.50', 100)], Date.now());
       stack.books.state(m).receivedAtMs = Date.now();
       const input: PositionInput = { strategyId: 'alerts-test', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.51', size: '10', timeoutMs: 500 }, cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } };
-      const handle = await stack.temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: config.temporal.taskQueue, workflowId: `position/alerts/${m}` });
-      await waitFor(() => handle.query('position') as Promise<PositionSnapshot>, (x) => x.status === 'open', 'open');
-      await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+      const handle = await stack.temporal.workflow.start(positionWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId: `position/alerts/${m}` });
+      await waitFor(() => handle.query(positionQuery), (x) => x.status === 'open', 'open');
+      await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
       await handle.result();
       const alert = await waitFor(() => hook.bodies.find((b) => b.kestrel.kind === 'large_loss'), Boolean, 'large-loss alert');
       assert.match(alert!.text, new RegExp(`large loss on position/alerts/${m}`));

@@ -8,6 +8,7 @@ import type { PositionInput } from '../../workflows/position';
 import { REPO_ROOT, uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
 import { level, waitFor } from '../support/wait';
+import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 const CHROMIUM = process.env.KESTREL_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -31,16 +32,16 @@ describe('dashboard page in headless Chromium (real stack)', function () {
     s.books.state(m).receivedAtMs = Date.now();
     const start = (id: string) => {
       const input: PositionInput = { strategyId: 'dashboard-test', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.51', size: '4', timeoutMs: 500 }, cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } };
-      return s.temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId: id });
+      return s.temporal.workflow.start(positionWorkflow, { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId: id });
     };
     const closedId = `position/dash/${m}/1`;
     const closed = await start(closedId);
-    await waitFor(() => closed.query('position') as Promise<{ status: string }>, (p) => p.status === 'open', 'open');
-    await closed.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    await waitFor(() => closed.query(positionQuery), (p) => p.status === 'open', 'open');
+    await closed.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
     await closed.result();
     const openId = `position/dash/${m}/2`;
     const open = await start(openId);
-    await waitFor(() => open.query('position') as Promise<{ status: string }>, (p) => p.status === 'open', 'second open');
+    await waitFor(() => open.query(positionQuery), (p) => p.status === 'open', 'second open');
 
     const ui = 'http://127.0.0.1:8233/namespaces/default';
     const server = await startMetricsServer({ port: 0, metrics: s.metrics, health: s.health, dashboard: () => dashboardData(s.database.db, ui, Date.now()) });
@@ -70,7 +71,7 @@ describe('dashboard page in headless Chromium (real stack)', function () {
       writeFileSync(path.join(dir, 'dashboard.png'), shot);
       for (const table of ['runs', 'retraining', 'signals']) assert.equal(await page.locator(`#${table} thead th`).count() > 0, true, `${table} table`);
       assert.deepEqual(errors, []);
-      await open.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+      await open.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
       await open.result();
     } finally {
       await server.close();

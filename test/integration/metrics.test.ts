@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { Agent, get as httpGet } from 'node:http';
 import { startMetricsServer } from '../../workers/metrics';
-import type { PositionInput, PositionSnapshot } from '../../workflows/position';
+import type { PositionInput } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
 import { level, waitFor } from '../support/wait';
+import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 describe('metrics and health endpoints (real services)', function () {
   this.timeout(60_000);
@@ -16,9 +17,9 @@ describe('metrics and health endpoints (real services)', function () {
     s.books.state(m).book.applySnapshot([level('0.50', 100)], [level('0.48', 100)], Date.now());
     s.books.state(m).receivedAtMs = Date.now();
     const input: PositionInput = { strategyId: 'metrics-test', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 500 }, cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } };
-    const handle = await s.temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId: `position/metrics/${m}` });
-    await waitFor(() => handle.query('position') as Promise<PositionSnapshot>, (x) => x.status === 'open', 'open');
-    await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    const handle = await s.temporal.workflow.start(positionWorkflow, { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId: `position/metrics/${m}` });
+    await waitFor(() => handle.query(positionQuery), (x) => x.status === 'open', 'open');
+    await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
     await handle.result();
 
     const server = await startMetricsServer({ port: 0, metrics: s.metrics, health: s.health });

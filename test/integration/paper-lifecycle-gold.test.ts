@@ -13,6 +13,7 @@ import { replayKalshiRecording } from '../../venues/replay/replay-source';
 import { startStack, type Stack } from '../../workers/stack';
 import type { PositionSnapshot } from '../../workflows/position';
 import { getHarness, SHARED_DATA_DIR } from '../support/harness';
+import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 const GOLD = path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws');
 const MARKET = 'KXGOLD15M-26AUG050000-00';
@@ -68,7 +69,7 @@ describe('paper position over a replayed gold window, checked by hand against th
     const batch: ReturnType<typeof toUnits>[] = [];
     while (cursor < events.length && events[cursor]!.ts <= ms) batch.push(toUnits(events[cursor++]!));
     stack.books.applyAll(batch, Date.now());
-    stack.venue.onMarketEvents(batch);
+    stack.paper!.onMarketEvents(batch);
   }
 
   it('opens at the recorded ask, exits CRITICAL into the recorded bid, P&L and fees match the hand computation', async () => {
@@ -83,12 +84,12 @@ describe('paper position over a replayed gold window, checked by hand against th
     const expectedEntry = sweep(refEntry.no, size, (l) => ONE_DOLLAR - l.price, (p) => p <= limit);
 
     const workflowId = `position/gold-check/${MARKET}`;
-    const handle = await stack.temporal.workflow.start('positionWorkflow', {
+    const handle = await stack.temporal.workflow.start(positionWorkflow, {
       args: [{ strategyId: 'gold-check', market: MARKET, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: priceText(limit), size: size.toFixed(2), timeoutMs: 500 }, cadence: { normalMs: 60_000, urgentMs: 60_000, pollMs: 25, settleTimeoutMs: 1000 }, exitConfig: { stopLossFraction: '0.99', minExitLiquidity: '0', maxSpread: '1.00', partialStages: [], profitTargetFraction: '1.00' } }],
       taskQueue: stack.config.temporal.taskQueue,
       workflowId,
     });
-    for (let i = 0; ((await handle.query('position')) as PositionSnapshot).status !== 'open'; i++) {
+    for (let i = 0; ((await handle.query(positionQuery))).status !== 'open'; i++) {
       assert.ok(i < 200, 'position never opened');
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -98,7 +99,7 @@ describe('paper position over a replayed gold window, checked by hand against th
     const exitFloor = refExit.yes[0]!.price - 500; // CRITICAL: bid minus 5 ticks
     const filledEntry = expectedEntry.reduce((n, f) => n.plus(f.size), new Dec(0));
     const expectedExit = sweep(refExit.yes, filledEntry, (l) => l.price, (p) => p >= exitFloor);
-    await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL', reason: 'hand check' }] });
+    await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL', reason: 'hand check' }] });
     const result = (await handle.result()) as PositionSnapshot;
 
     const cost = expectedEntry.reduce((n, f) => n.plus(f.price.times(f.size)), new Dec(0));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { asc, eq, sql } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
 import { exitAttempts, orders, positionExits, positions } from '../../db/schema';
@@ -7,6 +7,7 @@ import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
 import { level, waitFor } from '../support/wait';
+import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 const cadence = { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 };
 const fastPlan = { timeoutsMs: { CRITICAL: 100, HIGH: 150, MEDIUM: 150, LOW: 150 } };
@@ -26,9 +27,9 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
   }
   function start(m: string, overrides: Partial<PositionInput> = {}) {
     const input: PositionInput = { strategyId: 'test-strategy', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 1000 }, cadence, planConfig: fastPlan, ...overrides };
-    return stack().temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: stack().config.temporal.taskQueue, workflowId: `position/test/${m}` });
+    return stack().temporal.workflow.start(positionWorkflow, { args: [input], taskQueue: stack().config.temporal.taskQueue, workflowId: `position/test/${m}` });
   }
-  const query = (h: { query: (q: string) => Promise<unknown> }) => h.query('position') as Promise<PositionSnapshot>;
+  const query = (h: WorkflowHandle<typeof positionWorkflow>) => h.query(positionQuery);
 
   it('enters at the ask, exits on a stop loss with a CRITICAL IOC, and books exact P&L with fees', async () => {
     const m = market();
@@ -61,7 +62,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     await until(() => query(handle), (s) => s.status === 'open', 'entry');
     // Thin the bid out of reach of our asks: nobody buys at the touch, so the exit walks.
     stack().books.state(m).book.applySnapshot([lv('0.45', 100)], [lv('0.44', 100)], Date.now());
-    const accepted = await handle.executeUpdate('requestExit', { args: [{ urgency: 'MEDIUM', reason: 'operator' }] });
+    const accepted = await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'MEDIUM', reason: 'operator' }] });
     assert.deepEqual(accepted, { accepted: true, positionId: `position/test/${m}`, urgency: 'MEDIUM' });
     const result = (await handle.result()) as PositionSnapshot;
     assert.equal(result.status, 'closed');
@@ -78,12 +79,13 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     const m = market();
     const handle = await start(m);
     await until(() => query(handle), (s) => s.status === 'open', 'entry');
+    // Untyped, as the Temporal UI or another SDK would send it: the workflow's validator must refuse it.
     await assert.rejects(handle.executeUpdate('requestExit', { args: [{ urgency: 'ASAP' }] }), (e: unknown) => e instanceof WorkflowUpdateFailedError && /invalid urgency "ASAP"/.test(String(((e as Error).cause as Error | undefined)?.message)));
     assert.equal((await query(handle)).pendingManualExit, undefined);
-    await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
     await handle.result();
-    await assert.rejects(handle.executeUpdate('requestExit', { args: [{ urgency: 'LOW' }] }), /closed|completed/);
-    await assert.rejects(stack().temporal.workflow.getHandle('position/test/no-such-position').executeUpdate('requestExit', { args: [{ urgency: 'LOW' }] }), /not found/i);
+    await assert.rejects(handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'LOW' }] }), /closed|completed/);
+    await assert.rejects(stack().temporal.workflow.getHandle('position/test/no-such-position').executeUpdate(requestExitUpdate, { args: [{ urgency: 'LOW' }] }), /not found/i);
   });
 
   it('takes partial profits in stages and settles the rest at the market result', async () => {
@@ -115,7 +117,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     assert.equal(carried.status, 'open');
     assert.equal(carried.entryPrice, opened.entryPrice);
     assert.equal(carried.remaining, '10.000000');
-    await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
     assert.equal(((await handle.result()) as PositionSnapshot).status, 'closed');
   });
 

@@ -7,6 +7,7 @@ import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
 import { level, waitFor } from '../support/wait';
+import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 describe('risk manager in the trading path (real Temporal + Postgres)', function () {
   this.timeout(120_000);
@@ -21,10 +22,10 @@ describe('risk manager in the trading path (real Temporal + Postgres)', function
   }
   async function run(m: string, o: Partial<PositionInput> = {}, exitAfterOpen = false): Promise<PositionSnapshot> {
     const input: PositionInput = { strategyId: 'risk-test', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 500 }, cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 }, ...o };
-    const handle = await stack().temporal.workflow.start('positionWorkflow', { args: [input], taskQueue: stack().config.temporal.taskQueue, workflowId: `position/risk/${m}` });
+    const handle = await stack().temporal.workflow.start(positionWorkflow, { args: [input], taskQueue: stack().config.temporal.taskQueue, workflowId: `position/risk/${m}` });
     if (exitAfterOpen) {
-      const s = await waitFor(() => handle.query('position') as Promise<PositionSnapshot>, (x) => x.status !== 'entering', 'entry');
-      if (s.status === 'open') await handle.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+      const s = await waitFor(() => handle.query(positionQuery), (x) => x.status !== 'entering', 'entry');
+      if (s.status === 'open') await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
     }
     return (await handle.result()) as PositionSnapshot;
   }
@@ -45,14 +46,14 @@ describe('risk manager in the trading path (real Temporal + Postgres)', function
     const markets = [market(), market()];
     const handles = await Promise.all(
       markets.map((m) =>
-        stack().temporal.workflow.start('positionWorkflow', {
+        stack().temporal.workflow.start(positionWorkflow, {
           args: [{ strategyId: 'flatten-test', market: m, outcome: 'yes', closeTimeMs: Date.now() + 3_600_000, entry: { limitPrice: '0.52', size: '10', timeoutMs: 500 }, cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } } satisfies PositionInput],
           taskQueue: stack().config.temporal.taskQueue,
           workflowId: `position/flatten/${m}`,
         }),
       ),
     );
-    for (const h of handles) await waitFor(() => h.query('position') as Promise<PositionSnapshot>, (x) => x.status === 'open', 'open');
+    for (const h of handles) await waitFor(() => h.query(positionQuery), (x) => x.status === 'open', 'open');
     // Visibility (search attributes) is eventually consistent: retry until both positions are found.
     const signaled = await waitFor(async () => (await flattenAll(stack().temporal, 'test emergency')).filter((id) => id.startsWith('position/flatten/')), (ids) => ids.length === 2, 'positions in visibility');
     assert.equal(signaled.length, 2);

@@ -13,10 +13,12 @@ import { createRedis } from '../../workers/redis';
 import { engineCheckpointKey } from '../../workers/signals/engine-checkpoint';
 import { createSignalEngine, SIGNAL_MODEL, startSignalPipeline, type SignalPipeline } from '../../workers/signals/pipeline';
 import { enqueueTicks, tickToWire } from '../../workers/signals/signal-queue';
-import type { StrategyInput, StrategySnapshot } from '../../workflows/strategy';
+import type { StrategyInput } from '../../workflows/strategy';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
 import { waitFor } from '../support/wait';
+import { stopStrategyUpdate, strategyQuery, strategyWorkflow } from '../../workflows/strategy';
+import { positionQuery, requestExitUpdate } from '../../workflows/position';
 
 /** Activates a model version whose weights say `type` is followed by a +$0.08 move (a test model, not a trained one). */
 async function activateWeights(db: Parameters<typeof createVersion>[0], category: string) {
@@ -56,7 +58,7 @@ describe('signal pipeline: BullMQ signal worker → Postgres → batched to stra
       position: { cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 1000 } },
     };
     const workflowId = `strategy/${strategyId}`;
-    const strategy = await s.temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId });
+    const strategy = await s.temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: s.config.temporal.taskQueue, workflowId });
     await db.insert(strategyRuns).values({ workflowId, strategyVersionId: 0, venue: 'paper', feed: 'test', signalTypes: ['book_imbalance'], categories: [], status: 'running' });
 
     // A bid-heavy book (YES bids 600 vs asks 30 at the top three levels), then quiet deltas that close windows.
@@ -76,15 +78,15 @@ describe('signal pipeline: BullMQ signal worker → Postgres → batched to stra
     assert.equal(row!.midAtFire, '0.51000');
     assert.deepEqual((row!.inputs as { bidSizes: number[] }).bidSizes.length, 3);
 
-    const snap = await waitFor(() => strategy.query('strategy') as Promise<StrategySnapshot>, (x) => x.decisions.length > 0, 'strategy decided on the signal');
+    const snap = await waitFor(() => strategy.query(strategyQuery), (x) => x.decisions.length > 0, 'strategy decided on the signal');
     assert.equal(snap.decisions.length, 1, 'one actionable signal, sent once');
     assert.equal(snap.decisions[0]!.signalId, `signal:${row!.id}`);
     assert.equal(snap.decisions[0]!.decision, 'entered', snap.decisions[0]!.why);
     const position = s.temporal.workflow.getHandle(snap.positions[0]!.positionId);
-    await waitFor(() => position.query('position') as Promise<{ status: string }>, (p) => p.status === 'open', 'position open');
-    await position.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL', reason: 'test over' }] });
+    await waitFor(() => position.query(positionQuery), (p) => p.status === 'open', 'position open');
+    await position.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL', reason: 'test over' }] });
     await position.result();
-    await strategy.executeUpdate('stop');
+    await strategy.executeUpdate(stopStrategyUpdate);
 
     // Outcomes: price history reaches past +1 s and +3 s; the mid stayed at 0.51.
     const resolved = await resolveDueOutcomes(db, new RecordedSettlements(db));

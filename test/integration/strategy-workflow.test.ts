@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
 import { explainOrder } from '../../db/provenance';
 import { createVersion } from '../../db/versions-repo';
-import type { PositionSnapshot } from '../../workflows/position';
 import type { EntrySignal, StrategyInput, StrategySnapshot } from '../../workflows/strategy';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
 import { level } from '../support/wait';
+import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow } from '../../workflows/strategy';
+import { positionQuery, requestExitUpdate } from '../../workflows/position';
 
 const lv = level;
 
@@ -33,14 +34,14 @@ describe('strategy workflow (real Temporal)', function () {
     input.strategyVersionId = strategyVersion.id;
     input.modelVersionId = modelVersion.id;
     await upsertMarketSnapshot(stack().database.db, { venue: 'kalshi', marketTicker: m1, status: 'active', attributes: { title: 'test market' } }, Date.now());
-    const handle = await stack().temporal.workflow.start('strategyWorkflow', { args: [input], taskQueue: stack().config.temporal.taskQueue, workflowId: `strategy/${strategyId}` });
+    const handle = await stack().temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: stack().config.temporal.taskQueue, workflowId: `strategy/${strategyId}` });
     const signal = (o: Partial<EntrySignal>): EntrySignal => ({ signalId: uniqueName('sig'), market: m1, outcome: 'yes', modelProbability: '0.60', ask: '0.52', closeTimeMs: Date.now() + 3_600_000, reason: 'test', ...o });
     const good = signal({});
-    await handle.signal('signals', [good, signal({ market: m1 }), signal({ market: m2, modelProbability: '0.54' }), good]);
+    await handle.signal(signalsSignal, [good, signal({ market: m1 }), signal({ market: m2, modelProbability: '0.54' }), good]);
 
     let state: StrategySnapshot;
     for (let i = 0; ; i++) {
-      state = (await handle.query('strategy')) as StrategySnapshot;
+      state = (await handle.query(strategyQuery));
       if (state.decisions.length >= 3) break;
       assert.ok(i < 200, 'signals were not processed');
       await new Promise((r) => setTimeout(r, 25));
@@ -52,13 +53,13 @@ describe('strategy workflow (real Temporal)', function () {
     assert.deepEqual(state.positions.map((p) => p.positionId), [`position/${strategyId}/${m1}/1`]);
 
     const position = stack().temporal.workflow.getHandle(`position/${strategyId}/${m1}/1`);
-    for (let i = 0; ((await position.query('position')) as PositionSnapshot).status !== 'open'; i++) {
+    for (let i = 0; ((await position.query(positionQuery))).status !== 'open'; i++) {
       assert.ok(i < 200, 'child never opened');
       await new Promise((r) => setTimeout(r, 25));
     }
-    await position.executeUpdate('requestExit', { args: [{ urgency: 'CRITICAL' }] });
+    await position.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });
     await position.result();
-    for (let i = 0; ((await handle.query('strategy')) as StrategySnapshot).positions[0]!.status !== 'closed'; i++) {
+    for (let i = 0; ((await handle.query(strategyQuery))).positions[0]!.status !== 'closed'; i++) {
       assert.ok(i < 200, 'strategy never heard the position close');
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -72,7 +73,7 @@ describe('strategy workflow (real Temporal)', function () {
     const entryWhy = (await explainOrder(stack().database.db, `position/${strategyId}/${m1}/1/entry/attempt-1`))!;
     assert.deepEqual([entryWhy.purpose, entryWhy.exitReason], ['entry', null]);
 
-    const stopped = (await handle.executeUpdate('stop')) as StrategySnapshot;
+    const stopped = (await handle.executeUpdate(stopStrategyUpdate)) as StrategySnapshot;
     assert.equal(stopped.active, false);
     assert.equal(((await handle.result()) as StrategySnapshot).positions[0]!.status, 'closed');
   });

@@ -5,6 +5,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { exitAttempts, orders } from '../../db/schema';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
+import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -80,14 +81,14 @@ export async function crashCycle(opts: { env: CrashEnv; client: Client; db: Data
     cadence: { normalMs: 100, urgentMs: 100, pollMs: 25, settleTimeoutMs: 1000 },
     planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
   };
-  const handle = await opts.client.workflow.start('positionWorkflow', { args: [input], taskQueue: opts.env.taskQueue, workflowId: positionId });
-  for (let i = 0; ((await handle.query('position')) as PositionSnapshot).status !== 'open'; i++) {
+  const handle = await opts.client.workflow.start(positionWorkflow, { args: [input], taskQueue: opts.env.taskQueue, workflowId: positionId });
+  for (let i = 0; ((await handle.query(positionQuery))).status !== 'open'; i++) {
     if (i > 400) throw new Error('position never opened');
     await new Promise((r) => setTimeout(r, 25));
   }
-  await handle.executeUpdate('requestExit', { args: [{ urgency: 'LOW', reason: 'crash test' }] });
+  await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'LOW', reason: 'crash test' }] });
   await new Promise((r) => setTimeout(r, opts.killAfterMs));
-  const before = (await handle.query('position')) as PositionSnapshot;
+  const before = (await handle.query(positionQuery));
   await kill(opts.worker);
   const worker = await spawnWorker(opts.env, { [opts.market]: WALK_BOOK });
   const final = (await handle.result()) as PositionSnapshot;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseKalshiBookMessage, parseKalshiChannelMessage } from '../../venues/kalshi/ws-messages';
+import { parseKalshiChannelMessage } from '../../venues/kalshi/ws-messages';
+import { parseKalshiBookMessage } from '../../venues/kalshi/market-events';
 import { listRecordedMarkets, readRecording, recordedFiles } from '../../venues/replay/gold-feed';
 import { KalshiBookReplayer } from '../../venues/replay/kalshi-book-replay';
 
@@ -84,5 +85,30 @@ describe('replaying recorded gold markets into books', function () {
     assert.match(bad[0]!, /price_dollars/);
     assert.equal(replayer.stats().tradeChecks.outside, 0);
     assert.equal(replayer.book('KXGOLD15M-26AUG050000-00').stale, false);
+  });
+});
+
+describe('KalshiBookReplayer sequence rule (shared with the live client)', () => {
+  const rec = (lineNo: number, type: string, seq: number, msg: unknown) => ({ recvMs: 1000 + lineNo, lineNo, event: { type, sid: 1, seq, msg } });
+  const snap = (m: string, yes: string, no: string) => ({ market_ticker: m, yes_dollars_fp: [[yes, '1.00']], no_dollars_fp: [[no, '1.00']] });
+
+  it("a live-numbered stream: a gap just before another market's snapshot stales the books; a reconnect's lower-numbered snapshot restarts numbering", () => {
+    const replayer = new KalshiBookReplayer({ expectFilteredGaps: false });
+    replayer.apply(rec(1, 'orderbook_snapshot', 1, snap('A', '0.4000', '0.5000')));
+    replayer.apply(rec(2, 'orderbook_snapshot', 3, snap('B', '0.3000', '0.6000')));
+    assert.equal(replayer.stats().seq.gap, 1);
+    assert.equal(replayer.book('A').staleBecause, 'seq gap on sid 1');
+    assert.equal(replayer.book('B').stale, false, "B's own snapshot re-based B");
+    replayer.apply(rec(3, 'orderbook_snapshot', 1, snap('A', '0.4100', '0.5000')));
+    assert.equal(replayer.stats().reconnects, 1);
+    assert.equal(replayer.stats().seq.restart, 1);
+    assert.equal(replayer.book('A').stale, false);
+  });
+
+  it('counts a crossed snapshot as refused and keeps the book stale', () => {
+    const replayer = new KalshiBookReplayer({ expectFilteredGaps: true });
+    replayer.apply(rec(1, 'orderbook_snapshot', 1, snap('A', '0.6000', '0.5000')));
+    assert.equal(replayer.stats().refusedSnapshots, 1);
+    assert.match(replayer.book('A').staleBecause!, /snapshot crossed/);
   });
 });

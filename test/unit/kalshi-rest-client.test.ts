@@ -90,7 +90,8 @@ describe('KalshiRestClient against a local server', () => {
   });
 
   it('signs portfolio requests so the server verifies them over the path without the query', async () => {
-    handler = (_req, _b, res) => json(res, 200, { cursor: '', fills: [{ ticker: 'A', trade_id: 't' }] });
+    const fill = { fill_id: 'f', trade_id: 't', order_id: 'o', market_ticker: 'A', book_side: 'bid', count_fp: '1.00', yes_price_dollars: '0.4000', no_price_dollars: '0.6000', is_taker: true, fee_cost: '0.0200' };
+    handler = (_req, _b, res) => json(res, 200, { cursor: '', fills: [fill] });
     const { c } = client();
     for await (const _ of c.fills({ limit: 5 })) void _;
     assert.match(seen[0]!.url, /^\/trade-api\/v2\/portfolio\/fills\?limit=5$/);
@@ -132,7 +133,11 @@ describe('KalshiRestClient against a local server', () => {
       handler = (_req, _b, res) => (calls++, json(res, status, body));
       const { c } = client({ maxRetries: 1 });
       await assert.rejects(c.createOrder({ ticker: 'M', client_order_id: 'c1', side: 'bid', count: '1.00', price: '0.5000', time_in_force: 'immediate_or_cancel' }), (e: unknown) => e instanceof cls);
-      assert.equal(calls, retryable ? 2 : 1, `HTTP ${status} retried ${calls - 1} times`);
+      // An order create whose outcome is unknown (5xx) is never repeated blindly: the caller looks it up first.
+      assert.equal(calls, 1, `HTTP ${status} on create retried ${calls - 1} times`);
+      calls = 0;
+      await assert.rejects(c.cancelOrder('o-1'), (e: unknown) => e instanceof cls);
+      assert.equal(calls, retryable ? 2 : 1, `HTTP ${status} on cancel retried ${calls - 1} times`);
     }
   });
 

@@ -90,4 +90,32 @@ describe('SimMatchingEngine', () => {
     assert.equal(settlementValue('yes', 'yes').toString(), '1');
     assert.equal(settlementValue('no', 'yes').toString(), '0');
   });
+
+  it('amend keeps queue priority only for a size decrease at the same price; decrease keeps it too', () => {
+    const e = engine();
+    const b = book();
+    // Rests at 0.40 behind the 100 recorded there.
+    e.submit(order({ clientOrderId: 'r', limitPrice: p('0.40'), size: c(20), tif: 'gtc' }), b, 1);
+    e.onTrade('M', { takerSide: 'no', yesPrice: p('0.40'), count: c(60) }, 2);
+    assert.equal(e.orders.get('r')!.queueAhead, c(40));
+    e.amend('r', { limitPrice: p('0.40'), size: c(15) }, b, 3);
+    assert.equal(e.orders.get('r')!.queueAhead, c(40), 'a smaller size at the same price keeps its place');
+    e.decrease('r', c(5));
+    assert.equal(e.orders.get('r')!.request.size, c(10));
+    assert.equal(e.orders.get('r')!.queueAhead, c(40));
+    e.amend('r', { limitPrice: p('0.38'), size: c(10) }, b, 4);
+    assert.equal(e.orders.get('r')!.queueAhead, c(50), 'a new price joins the back of that level');
+    e.amend('r', { limitPrice: p('0.46'), size: c(10) }, b, 5);
+    assert.deepEqual(e.orders.get('r')!.fills.map((f) => [f.price, f.size / 1e6, f.liquidity]), [[p('0.45'), 10, 'taker']], 'a price that crosses takes liquidity');
+    assert.equal(e.orders.get('r')!.status, 'filled');
+    e.submit(order({ clientOrderId: 'd', limitPrice: p('0.39'), size: c(5), tif: 'gtc' }), b, 6);
+    assert.equal(e.decrease('d', c(5))!.status, 'canceled', 'nothing left to rest');
+  });
+
+  it('a post-only order that would take liquidity is refused', () => {
+    const state = engine().submit(order({ limitPrice: p('0.45'), tif: 'gtc', postOnly: true }), book(), 1);
+    assert.equal(state.status, 'rejected');
+    assert.equal(state.fills.length, 0);
+    assert.equal(engine().submit(order({ limitPrice: p('0.44'), tif: 'gtc', postOnly: true }), book(), 1).status, 'resting');
+  });
 });

@@ -1,47 +1,32 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { FixedClock } from '../../domain/clock';
 import { Dec } from '../../domain/decimal';
 import type { MarketEvent } from '../../domain/market-data/events';
-import { KalshiExecutionClient } from '../../venues/kalshi/adapter';
-import { KalshiRestClient } from '../../venues/kalshi/rest-client';
-import { loadKalshiCredentials } from '../../venues/kalshi/signing';
-import { generateKeyPairSync } from 'node:crypto';
+import { fromKalshiOrder, toCreateOrderV2, yesBookOrder } from '../../venues/kalshi/execution';
 import { PolymarketMarketDataClient } from '../../venues/polymarket/ws-client';
 import { until } from '../support/wait';
 
-describe('KalshiExecutionClient (execution port)', () => {
-  let server: Server;
-  let body: Record<string, unknown> = {};
-  before(async () => {
-    server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString()));
-      req.on('end', () => {
-        body = JSON.parse(text) as Record<string, unknown>;
-        res.writeHead(201, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ order_id: 'o-1', client_order_id: body.client_order_id, fill_count: '4.00', remaining_count: '0.00', average_fill_price: '0.5600', average_fee_paid: '0.0173', ts_ms: 42 }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+describe('Kalshi execution mapping (execution port)', () => {
+  it('maps a port order to a V2 order on the YES book', () => {
+    const base = { clientOrderId: 'wf-1/attempt-1', positionId: 'p', purpose: 'exit' as const, market: 'M', size: '4', tif: 'ioc' as const };
+    assert.deepEqual(toCreateOrderV2({ ...base, outcome: 'yes', action: 'sell', limitPrice: '0.56' }), { ticker: 'M', client_order_id: 'wf-1/attempt-1', side: 'ask', count: '4.00', price: '0.5600', time_in_force: 'immediate_or_cancel', self_trade_prevention_type: 'taker_at_cross', post_only: undefined, reduce_only: undefined });
+    // Buying NO at 0.30 is selling YES at 0.70; selling NO is buying YES.
+    assert.deepEqual(yesBookOrder('no', 'buy', '0.30'), { side: 'ask', price: '0.7000' });
+    assert.deepEqual(yesBookOrder('no', 'sell', '0.30'), { side: 'bid', price: '0.7000' });
+    assert.deepEqual(yesBookOrder('yes', 'buy', '0.4512'), { side: 'bid', price: '0.4512' });
+    assert.throws(() => toCreateOrderV2({ ...base, outcome: 'yes', action: 'buy', limitPrice: '0.5', size: '1.005' }), /more than 2 decimals/);
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('maps a port order to a V2 order and the ack back to decimals', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const rest = new KalshiRestClient({
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/trade-api/v2`,
-      credentials: loadKalshiCredentials('k', privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
-      clock: new FixedClock(0),
-      limits: { read: { capacity: 100, refillPerSecond: 100 }, write: { capacity: 100, refillPerSecond: 100 } },
-    });
-    const ack = await new KalshiExecutionClient(rest).submit({ clientOrderId: 'wf-1/attempt-1', instrumentId: 'M', side: 'sell_yes', price: new Dec('0.56'), size: new Dec(4), timeInForce: 'ioc' });
-    assert.deepEqual(body, { ticker: 'M', client_order_id: 'wf-1/attempt-1', side: 'ask', count: '4.00', price: '0.5600', time_in_force: 'immediate_or_cancel', self_trade_prevention_type: 'taker_at_cross' });
-    assert.equal(ack.filledSize.toString(), '4');
-    assert.equal(ack.fees.toFixed(4), '0.0692');
-    assert.equal(ack.averageFillPrice!.toFixed(4), '0.5600');
+  it("reads a venue order and its fills back in the held outcome's prices, with the venue's fees", () => {
+    const order = { order_id: 'o-1', client_order_id: 'c', ticker: 'M', status: 'executed' as const, book_side: 'ask' as const, outcome_side: 'no' as const, yes_price_dollars: '0.7000', no_price_dollars: '0.3000', fill_count_fp: '4.00', remaining_count_fp: '0.00', initial_count_fp: '4.00', taker_fees_dollars: '0.0600', maker_fees_dollars: '0.0000' };
+    const fill = (id: string, yes: string, count: string, ts: number) => ({ fill_id: id, trade_id: `t${id}`, order_id: 'o-1', market_ticker: 'M', book_side: 'ask' as const, count_fp: count, yes_price_dollars: yes, no_price_dollars: new Dec(1).minus(yes).toFixed(4), is_taker: true, fee_cost: '0.0300', ts });
+    const state = fromKalshiOrder('c', 'no', order, [fill('2', '0.7100', '1.00', 2), fill('1', '0.7000', '3.00', 1)]);
+    assert.equal(state.status, 'filled');
+    assert.equal(state.venueOrderId, 'o-1');
+    assert.deepEqual(state.fills.map((f) => [f.price, f.size, f.tsMs]), [['0.3000', '3.000000', 1000], ['0.2900', '1.000000', 2000]]);
+    assert.equal(state.averagePrice, '0.297500');
+    assert.equal(state.fees, '0.060000');
   });
 });
 
@@ -64,8 +49,8 @@ describe('PolymarketMarketDataClient against a local WebSocket server', function
     });
     const events: MarketEvent[] = [];
     const malformed: string[] = [];
-    const client = new PolymarketMarketDataClient({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, pingIntervalMs: 50, reconnect: { initialMs: 20, maxMs: 50 }, onMalformed: (raw) => malformed.push(raw) });
-    await client.subscribe(['A'], (e) => events.push(e));
+    const client = new PolymarketMarketDataClient({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, assets: ['A'], pingIntervalMs: 50, reconnect: { initialMs: 20, maxMs: 50 }, onMalformed: (raw) => malformed.push(raw) });
+    await client.start((e) => events.push(e));
     await until(() => events.length === 1, 'book');
     assert.deepEqual(JSON.parse(received[0]!), { assets_ids: ['A'], type: 'market' });
     await until(() => received.includes('PING'), 'heartbeat');

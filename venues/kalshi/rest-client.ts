@@ -1,18 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock';
 import { decimalString } from '../../domain/decimal';
-import {
-  AuthenticationError,
-  BadRequest,
-  DuplicateOrder,
-  ExchangeNotAvailable,
-  InsufficientFunds,
-  InvalidOrder,
-  OrderNotFound,
-  PermissionDenied,
-  RateLimitExceeded,
-  VenueError,
-} from '../../domain/errors';
+import { AuthenticationError, InvalidOrder } from '../../domain/errors';
+import { kalshiErrorFor } from './errors';
 import { TokenBucket } from '../../domain/rate-limit/token-bucket';
 import { defaultSleep, requestJson, withQuery, type HttpDeps, type Query } from '../http';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
@@ -39,27 +29,6 @@ export interface KalshiRestOptions {
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
-}
-
-const errorBodySchema = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional(), details: z.string().optional() }).passthrough() }).passthrough();
-
-/** Maps an HTTP failure to the error hierarchy (ccxt-style); the class decides retryability. */
-export function kalshiErrorFor(status: number, body: unknown, context: string, retryAfterMs?: number): VenueError {
-  const parsed = errorBodySchema.safeParse(body);
-  const code = parsed.success ? (parsed.data.error.code ?? '') : '';
-  const detail = parsed.success ? [parsed.data.error.code, parsed.data.error.message, parsed.data.error.details].filter(Boolean).join(': ') : typeof body === 'string' ? body.slice(0, 300) : '';
-  const message = `${context}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
-  if (status === 429) return new RateLimitExceeded(message, retryAfterMs);
-  if (status === 401) return new AuthenticationError(message);
-  if (status === 403) return new PermissionDenied(message);
-  if (status === 404) return /order/.test(context) ? new OrderNotFound(message) : new BadRequest(message);
-  if (status === 409) return new DuplicateOrder(message);
-  if (status === 400 || status === 422) {
-    if (/insufficient/i.test(code + detail)) return new InsufficientFunds(message);
-    return /order/.test(context) ? new InvalidOrder(message) : new BadRequest(message);
-  }
-  if (status >= 500) return new ExchangeNotAvailable(message);
-  return new VenueError(message);
 }
 
 /**
@@ -95,7 +64,7 @@ export class KalshiRestClient {
    * One API call. `pathTemplate` names the endpoint for costs and error context
    * (e.g. `/markets/{ticker}/orderbook`); `path` is the concrete path.
    */
-  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pathTemplate: string, path: string, schema: z.ZodType<T>, opts: { query?: Query; body?: unknown; auth?: boolean } = {}): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pathTemplate: string, path: string, schema: z.ZodType<T>, opts: { query?: Query; body?: unknown; auth?: boolean; idempotent?: boolean } = {}): Promise<T> {
     const context = `${method} ${pathTemplate}`;
     const signed = opts.auth ?? true;
     const credentials = this.opts.credentials;
@@ -109,6 +78,7 @@ export class KalshiRestClient {
       context,
       bucket: { bucket: method === 'GET' ? this.buckets.read : this.buckets.write, cost: this.costOf(method, pathTemplate) },
       errorFor: kalshiErrorFor,
+      idempotent: opts.idempotent,
     });
   }
 
@@ -137,8 +107,9 @@ export class KalshiRestClient {
   trades(query: Query = {}) {
     return this.paginate('/markets/trades', '/markets/trades', 'trades', kalshiRestTradeSchema, { limit: 1000, ...query }, { auth: false });
   }
+  /** Signed: the spec (v3.22) requires authentication for order books. */
   orderbook(ticker: string, depth?: number) {
-    return this.request('GET', '/markets/{ticker}/orderbook', `/markets/${encodeURIComponent(ticker)}/orderbook`, orderbookResponseSchema, { query: { depth }, auth: false });
+    return this.request('GET', '/markets/{ticker}/orderbook', `/markets/${encodeURIComponent(ticker)}/orderbook`, orderbookResponseSchema, { query: { depth } });
   }
 
   // --- portfolio (signed) ---
@@ -146,10 +117,16 @@ export class KalshiRestClient {
     return this.request('GET', '/portfolio/balance', '/portfolio/balance', z.object({ balance: z.number(), portfolio_value: z.number().optional() }).passthrough());
   }
   positions(query: Query = {}) {
-    return this.paginate('/portfolio/positions', '/portfolio/positions', 'market_positions', z.object({ ticker: z.string() }).passthrough(), query);
+    return this.paginate('/portfolio/positions', '/portfolio/positions', 'market_positions', kalshiMarketPositionSchema, query);
   }
   fills(query: Query = {}) {
-    return this.paginate('/portfolio/fills', '/portfolio/fills', 'fills', z.object({ ticker: z.string().optional(), trade_id: z.string().optional() }).passthrough(), query);
+    return this.paginate('/portfolio/fills', '/portfolio/fills', 'fills', kalshiFillSchema, query);
+  }
+  orders(query: Query = {}) {
+    return this.paginate('/portfolio/orders', '/portfolio/orders', 'orders', kalshiOrderSchema, query);
+  }
+  async order(orderId: string) {
+    return (await this.request('GET', '/portfolio/orders/{order_id}', `/portfolio/orders/${encodeURIComponent(orderId)}`, z.object({ order: kalshiOrderSchema }))).order;
   }
   async accountLimits() {
     const limits = await this.request('GET', '/account/limits', '/account/limits', accountLimitsSchema);
@@ -160,19 +137,20 @@ export class KalshiRestClient {
 
   // --- V2 orders (signed) ---
   async createOrder(order: CreateOrderV2) {
-    return this.request('POST', '/portfolio/events/orders', '/portfolio/events/orders', createOrderV2ResponseSchema, { body: validOrder(order) });
+    // Not repeated on a timeout or 5xx: the order may exist; the caller looks it up by client order id.
+    return this.request('POST', '/portfolio/events/orders', '/portfolio/events/orders', createOrderV2ResponseSchema, { body: validOrder(order), idempotent: false });
   }
   async batchCreateOrders(orders: CreateOrderV2[]) {
-    return this.request('POST', '/portfolio/events/orders/batched', '/portfolio/events/orders/batched', z.unknown(), { body: { orders: orders.map(validOrder) } });
+    return this.request('POST', '/portfolio/events/orders/batched', '/portfolio/events/orders/batched', z.unknown(), { body: { orders: orders.map(validOrder) }, idempotent: false });
   }
   cancelOrder(orderId: string) {
     return this.request('DELETE', '/portfolio/events/orders/{order_id}', `/portfolio/events/orders/${encodeURIComponent(orderId)}`, z.object({ order_id: z.string(), reduced_by: decimalString }).passthrough());
   }
   amendOrder(orderId: string, amend: { ticker: string; side: 'bid' | 'ask'; price: string; count: string; client_order_id?: string; updated_client_order_id?: string }) {
-    return this.request('POST', '/portfolio/events/orders/{order_id}/amend', `/portfolio/events/orders/${encodeURIComponent(orderId)}/amend`, z.unknown(), { body: amend });
+    return this.request('POST', '/portfolio/events/orders/{order_id}/amend', `/portfolio/events/orders/${encodeURIComponent(orderId)}/amend`, z.object({ order_id: z.string() }).passthrough(), { body: amend });
   }
   async decreaseOrder(orderId: string, reduceBy: string) {
-    return this.request('POST', '/portfolio/events/orders/{order_id}/decrease', `/portfolio/events/orders/${encodeURIComponent(orderId)}/decrease`, z.unknown(), { body: { reduce_by: decimalString.parse(reduceBy) } });
+    return this.request('POST', '/portfolio/events/orders/{order_id}/decrease', `/portfolio/events/orders/${encodeURIComponent(orderId)}/decrease`, z.object({ order_id: z.string() }).passthrough(), { body: { reduce_by: decimalString.parse(reduceBy) } });
   }
 }
 
@@ -230,3 +208,45 @@ function validOrder(order: CreateOrderV2): z.output<typeof createOrderV2Schema> 
 export const createOrderV2ResponseSchema = z
   .object({ order_id: z.string(), client_order_id: z.string().optional(), fill_count: decimalString, remaining_count: decimalString, average_fill_price: decimalString.optional(), average_fee_paid: decimalString.optional(), ts_ms: z.number().int() })
   .passthrough();
+
+/** An order as GET /portfolio/orders returns it (V2 fields; the deprecated side/action are not read). */
+export const kalshiOrderSchema = z
+  .object({
+    order_id: z.string(),
+    client_order_id: z.string(),
+    ticker: z.string(),
+    status: z.enum(['resting', 'canceled', 'executed']),
+    book_side: z.enum(['bid', 'ask']),
+    outcome_side: z.enum(['yes', 'no']),
+    yes_price_dollars: decimalString,
+    no_price_dollars: decimalString,
+    fill_count_fp: decimalString,
+    remaining_count_fp: decimalString,
+    initial_count_fp: decimalString,
+    taker_fees_dollars: decimalString,
+    maker_fees_dollars: decimalString,
+    created_time: z.string().nullish(),
+  })
+  .passthrough();
+export type KalshiOrder = z.infer<typeof kalshiOrderSchema>;
+
+export const kalshiFillSchema = z
+  .object({
+    fill_id: z.string(),
+    trade_id: z.string(),
+    order_id: z.string(),
+    market_ticker: z.string(),
+    book_side: z.enum(['bid', 'ask']),
+    count_fp: decimalString,
+    yes_price_dollars: decimalString,
+    no_price_dollars: decimalString,
+    is_taker: z.boolean(),
+    fee_cost: decimalString,
+    created_time: z.string().nullish(),
+    ts: z.number().int().nullish(),
+  })
+  .passthrough();
+export type KalshiFill = z.infer<typeof kalshiFillSchema>;
+
+/** A market position: `position_fp` is net contracts, YES positive and NO negative. */
+export const kalshiMarketPositionSchema = z.object({ ticker: z.string(), position_fp: decimalString, market_exposure_dollars: decimalString.optional(), fees_paid_dollars: decimalString.optional(), resting_orders_count: z.number().int().optional() }).passthrough();

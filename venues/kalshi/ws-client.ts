@@ -25,26 +25,52 @@ export interface KalshiWsOptions {
   commandTimeoutMs?: number;
 }
 
+export interface KalshiSubscribeOptions {
+  /** Ask Kalshi for NO levels in YES terms (`use_yes_price`); they are converted back to NO bid prices. */
+  useYesPrice?: boolean;
+}
+
 interface Subscription {
   channels: string[];
   marketTickers: string[];
   /** Server-assigned sids, one per channel, for the current connection. */
   sids: number[];
+  useYesPrice: boolean;
 }
 
 interface Pending {
   /** Replies still expected (a subscribe gets one `subscribed` per channel). */
   remaining: number;
+  /** A data message carrying the command's id also answers it (`get_snapshot` is answered by snapshots). */
+  answeredByData: boolean;
+  /** Sees each reply as it arrives, before frames queued behind it are handled. */
+  onReply?: (reply: Record<string, unknown>) => void;
   replies: Record<string, unknown>[];
   resolve: (replies: Record<string, unknown>[]) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
 
+/** Frame types that only answer commands; any other frame carrying a command's id is data as well. */
+const COMMAND_REPLY_TYPES = new Set(['subscribed', 'unsubscribed', 'ok', 'error']);
+/** Raw frames handed to `onMalformed` are cut to this many characters. */
+const MAX_REPORTED_RAW_CHARS = 2000;
+
+const truncateRaw = (raw: string) => (raw.length > MAX_REPORTED_RAW_CHARS ? `${raw.slice(0, MAX_REPORTED_RAW_CHARS)}… (${raw.length} chars)` : raw);
+
+/** The sid a subscribe reply names: `subscribed` has it in `msg`, the `ok` of a merged subscribe at the top level. */
+function replySid(reply: Record<string, unknown>): number | undefined {
+  const inMsg = (reply.msg as { sid?: unknown } | undefined)?.sid;
+  if (typeof inMsg === 'number') return inMsg;
+  return typeof reply.sid === 'number' ? reply.sid : undefined;
+}
+
 /**
  * Kalshi WebSocket client. Signs the handshake, subscribes with command ids, tracks `seq` per sid
- * and on a gap marks that subscription's books stale and asks for a snapshot; reconnects with a
- * fresh signature and backoff, then restores every subscription.
+ * (the rule of domain/market-data/sequence.ts, shared with the replayer) and on a gap marks the
+ * books of every subscription on that sid stale and asks for a snapshot; reconnects with a fresh
+ * signature and backoff, then restores every subscription. Nothing a frame carries can throw out of
+ * the socket listener: failures are counted as malformed with the (truncated) raw frame.
  */
 export class KalshiWsClient {
   private ws: WebSocket | undefined;
@@ -54,7 +80,11 @@ export class KalshiWsClient {
   private sequence = new SequenceTracker({ expectFilteredGaps: false });
   private closedByUser = false;
   private reconnectAttempt = 0;
+  /** One pending reconnect at most: a failed attempt reports through both its promise and its socket's close. */
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Which channel each sid of the current connection carries (from the `subscribed` replies). */
+  private readonly channelBySid = new Map<number, string>();
   readonly counters = { connects: 0, messages: 0, malformed: 0, gaps: 0, resyncs: 0 };
 
   constructor(private readonly opts: KalshiWsOptions) {}
@@ -74,6 +104,7 @@ export class KalshiWsClient {
     const ws = new WebSocket(this.opts.url, { headers });
     this.ws = ws;
     this.sequence = new SequenceTracker({ expectFilteredGaps: false });
+    this.channelBySid.clear();
     return new Promise<void>((resolve, reject) => {
       ws.once('open', () => {
         this.counters.connects++;
@@ -88,7 +119,13 @@ export class KalshiWsClient {
       ws.on('ping', () => this.armHeartbeat()); // `ws` answers pings with pongs itself
       ws.on('message', (data) => {
         this.armHeartbeat();
-        this.handle(data.toString());
+        const raw = data.toString();
+        try {
+          this.handle(raw);
+        } catch (err) {
+          // A bug triggered by one frame (here or in a callback) must not take the process down.
+          this.reportMalformed(raw, `handling the frame failed: ${(err as Error).message}`);
+        }
       });
       ws.on('close', (code) => {
         clearTimeout(this.heartbeat);
@@ -97,7 +134,8 @@ export class KalshiWsClient {
           p.reject(new Error(`connection closed (${code}) before command ${id} was answered`));
         }
         this.pending.clear();
-        if (!this.closedByUser) this.scheduleReconnect(`closed with code ${code}`);
+        // Only the current socket's end matters: an older one was replaced already.
+        if (!this.closedByUser && ws === this.ws) this.scheduleReconnect(`closed with code ${code}`);
       });
     });
   }
@@ -112,12 +150,14 @@ export class KalshiWsClient {
   }
 
   private scheduleReconnect(reason: string): void {
+    if (this.reconnectTimer || this.closedByUser) return;
     const { initialMs, maxMs } = this.opts.reconnect ?? { initialMs: 500, maxMs: 30_000 };
     const wait = Math.min(maxMs, initialMs * 2 ** this.reconnectAttempt++);
     const markets = [...new Set(this.subscriptions.flatMap((s) => s.marketTickers))];
     if (markets.length) this.opts.onStale?.(markets, `disconnected: ${reason}`);
     this.log(`reconnecting in ${wait} ms (${reason})`);
-    setTimeout(() => {
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
       if (this.closedByUser) return;
       this.open().catch((err: Error) => {
         this.log(`reconnect failed: ${err.message}`);
@@ -126,7 +166,11 @@ export class KalshiWsClient {
     }, wait);
   }
 
-  private send(cmd: string, params?: Record<string, unknown>, expectedReplies = 1): Promise<Record<string, unknown>[]> {
+  private send(
+    cmd: string,
+    params?: Record<string, unknown>,
+    expect: { replies?: number; answeredByData?: boolean; onReply?: Pending['onReply'] } = {},
+  ): Promise<Record<string, unknown>[]> {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`cannot send ${cmd}: not connected`));
     const id = this.nextId++;
@@ -135,23 +179,38 @@ export class KalshiWsClient {
         this.pending.delete(id);
         reject(new Error(`command ${cmd} (id ${id}) timed out`));
       }, this.opts.commandTimeoutMs ?? 10_000);
-      this.pending.set(id, { remaining: expectedReplies, replies: [], resolve, reject, timer });
+      this.pending.set(id, { remaining: expect.replies ?? 1, answeredByData: expect.answeredByData ?? false, onReply: expect.onReply, replies: [], resolve, reject, timer });
       ws.send(JSON.stringify(params ? { id, cmd, params } : { id, cmd }));
     });
   }
 
   /** Subscribes `channels` for `marketTickers`; resolves with the sids. Restored after every reconnect. */
-  async subscribe(channels: string[], marketTickers: string[]): Promise<number[]> {
-    const subscription: Subscription = { channels, marketTickers, sids: [] };
+  async subscribe(channels: string[], marketTickers: string[], options: KalshiSubscribeOptions = {}): Promise<number[]> {
+    const subscription: Subscription = { channels, marketTickers, sids: [], useYesPrice: options.useYesPrice ?? false };
     this.subscriptions.push(subscription);
     await this.activate(subscription);
     return subscription.sids;
   }
 
   private async activate(subscription: Subscription): Promise<void> {
-    // Kalshi answers one `subscribed` per channel, all carrying the command id.
-    const replies = await this.send('subscribe', { channels: subscription.channels, market_tickers: subscription.marketTickers }, subscription.channels.length);
-    subscription.sids = replies.map((r) => (r.msg as { sid?: number } | undefined)?.sid).filter((sid): sid is number => typeof sid === 'number');
+    // Kalshi answers one reply per channel, all carrying the command id: `subscribed` for a new
+    // subscription, `ok` when the markets were merged into an existing one.
+    // No markets named: every market (the lifecycle channel takes no market filter anyway).
+    const params: Record<string, unknown> = { channels: subscription.channels, ...(subscription.marketTickers.length > 0 ? { market_tickers: subscription.marketTickers } : {}) };
+    if (subscription.useYesPrice) params.use_yes_price = true;
+    // Sids are taken as each reply arrives: the first snapshot can be in the same chunk as the
+    // reply, and its sid must already be known (for stale marking and the YES-terms form).
+    subscription.sids = [];
+    await this.send('subscribe', params, {
+      replies: subscription.channels.length,
+      onReply: (reply) => {
+        const sid = replySid(reply);
+        if (sid === undefined) return;
+        if (!subscription.sids.includes(sid)) subscription.sids.push(sid);
+        const channel = (reply.msg as { channel?: unknown } | undefined)?.channel;
+        if (typeof channel === 'string') this.channelBySid.set(sid, channel);
+      },
+    });
   }
 
   async unsubscribe(sids: number[]): Promise<void> {
@@ -162,7 +221,7 @@ export class KalshiWsClient {
   }
 
   async updateSubscription(sid: number, action: 'add_markets' | 'delete_markets' | 'get_snapshot', marketTickers: string[]): Promise<void> {
-    await this.send('update_subscription', { sids: [sid], market_tickers: marketTickers, action });
+    await this.send('update_subscription', { sids: [sid], market_tickers: marketTickers, action }, { answeredByData: action === 'get_snapshot' });
     const subscription = this.subscriptions.find((s) => s.sids.includes(sid));
     if (subscription && action === 'add_markets') subscription.marketTickers = [...new Set([...subscription.marketTickers, ...marketTickers])];
     if (subscription && action === 'delete_markets') subscription.marketTickers = subscription.marketTickers.filter((m) => !marketTickers.includes(m));
@@ -180,19 +239,70 @@ export class KalshiWsClient {
     }
   }
 
+  /** The sid that carries `channel` on the current connection (sids change with every reconnect). */
+  sidOf(channel: string): number | undefined {
+    for (const [sid, c] of this.channelBySid) if (c === channel) return sid;
+    return undefined;
+  }
+
   private resync(sid: number, reason: string): void {
-    const subscription = this.subscriptions.find((s) => s.sids.includes(sid));
-    if (!subscription) return;
+    const channel = this.channelBySid.get(sid);
+    if (channel !== undefined && channel !== 'orderbook_delta') {
+      // Lost trades or lifecycle news cannot be asked for again, and no book depends on them.
+      this.sequence.reset(sid);
+      this.log(`${reason}: messages lost on the ${channel} channel (no snapshot to resync)`);
+      return;
+    }
+    // Merged subscribes share a sid: every subscription on it has lost messages.
+    const affected = this.subscriptions.filter((s) => s.sids.includes(sid));
+    if (affected.length === 0) return;
+    const markets = [...new Set(affected.flatMap((s) => s.marketTickers))];
     this.counters.resyncs++;
-    this.opts.onStale?.(subscription.marketTickers, reason);
+    this.opts.onStale?.(markets, reason);
     this.sequence.reset(sid);
     // Ask for fresh snapshots; if the server refuses, resubscribe from scratch.
-    this.updateSubscription(sid, 'get_snapshot', subscription.marketTickers).catch(async (err: Error) => {
+    this.updateSubscription(sid, 'get_snapshot', markets).catch(async (err: Error) => {
       this.log(`get_snapshot for sid ${sid} failed (${err.message}); resubscribing`);
-      await this.unsubscribe(subscription.sids).catch(() => {});
-      this.subscriptions.push(subscription);
-      await this.activate(subscription).catch((e: Error) => this.log(`resubscribe failed: ${e.message}`));
+      await this.unsubscribe([...new Set(affected.flatMap((s) => s.sids))]).catch(() => {});
+      for (const subscription of affected) {
+        if (!this.subscriptions.includes(subscription)) this.subscriptions.push(subscription);
+        await this.activate(subscription).catch((e: Error) => this.log(`resubscribe failed: ${e.message}`));
+      }
     });
+  }
+
+  private usesYesPrice(sid: number | undefined): boolean {
+    return sid !== undefined && this.subscriptions.some((s) => s.useYesPrice && s.sids.includes(sid));
+  }
+
+  private reportMalformed(raw: string, error: string): void {
+    this.counters.malformed++;
+    try {
+      this.opts.onMalformed?.(truncateRaw(raw), error);
+    } catch (err) {
+      this.log(`onMalformed threw: ${(err as Error).message}`);
+    }
+  }
+
+  /** Records one reply (or answering data message) of a pending command; resolves it when complete. */
+  private answer(id: number, pending: Pending, frame: Record<string, unknown>): void {
+    pending.replies.push(frame);
+    pending.onReply?.(frame);
+    if (--pending.remaining > 0) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.resolve(pending.replies);
+  }
+
+  /** Whether a sid-numbered frame is in order; a gap or regression starts a resync of that sid. */
+  private inSequence(sid: number, seq: number, type: string): boolean {
+    const verdict = this.sequence.observe(sid, seq, type === 'orderbook_snapshot');
+    if (verdict === 'gap' || verdict === 'regression') {
+      this.counters.gaps++;
+      this.resync(sid, `seq ${verdict} on sid ${sid} at ${seq}`);
+      return false;
+    }
+    return verdict !== 'duplicate';
   }
 
   private handle(raw: string): void {
@@ -200,63 +310,44 @@ export class KalshiWsClient {
     let frame: Record<string, unknown>;
     try {
       frame = JSON.parse(raw) as Record<string, unknown>;
-      if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') throw new Error('frame has no type');
+      if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof frame.type !== 'string') throw new Error('frame has no type');
     } catch (err) {
-      this.counters.malformed++;
-      this.opts.onMalformed?.(raw, (err as Error).message);
+      this.reportMalformed(raw, (err as Error).message);
       return;
     }
     const type = frame.type as string;
     const id = typeof frame.id === 'number' ? frame.id : undefined;
-    if (id !== undefined && this.pending.has(id)) {
-      const p = this.pending.get(id)!;
-      if (type === 'error') {
-        this.pending.delete(id);
-        clearTimeout(p.timer);
-        p.reject(new Error(`Kalshi error ${JSON.stringify(frame.msg)}`));
-        return;
-      }
-      p.replies.push(frame);
-      if (--p.remaining <= 0) {
-        this.pending.delete(id);
-        clearTimeout(p.timer);
-        p.resolve(p.replies);
-      }
-      return;
-    }
+    const pending = id === undefined ? undefined : this.pending.get(id);
     if (type === 'error') {
-      this.log(`Kalshi error: ${JSON.stringify(frame.msg)}`);
+      if (pending) {
+        this.pending.delete(id!);
+        clearTimeout(pending.timer);
+        pending.reject(new Error(`Kalshi error ${JSON.stringify(frame.msg)}`));
+      } else this.log(`Kalshi error: ${JSON.stringify(frame.msg)}`);
       return;
     }
+    const isReply = COMMAND_REPLY_TYPES.has(type);
     const sid = typeof frame.sid === 'number' ? frame.sid : undefined;
     const seq = typeof frame.seq === 'number' ? frame.seq : undefined;
-    if (sid !== undefined && seq !== undefined) {
-      // A snapshot starts the sid's numbering afresh (after a resync or a new subscription).
-      if (type === 'orderbook_snapshot') this.sequence.reset(sid);
-      const verdict = this.sequence.observe(sid, seq);
-      if (verdict === 'gap' || verdict === 'regression') {
-        this.counters.gaps++;
-        this.resync(sid, `seq ${verdict} on sid ${sid} at ${seq}`);
-        return;
-      }
-      if (verdict === 'duplicate') return;
-    }
-    const event = kalshiToMarketEvent(type, frame.msg, this.opts.clock.nowMs());
+    // Replies that carry a seq (an `ok` to update_subscription) use up a number of their sid too;
+    // `unsubscribed` ends its sid, so there is nothing left to check.
+    const ordered = sid === undefined || seq === undefined || type === 'unsubscribed' || this.inSequence(sid, seq, type);
+    if (pending && (isReply || pending.answeredByData)) this.answer(id!, pending, frame);
+    // A data message is data whatever id it carries: it still goes to the book.
+    if ((isReply && pending) || !ordered) return;
+    const event = kalshiToMarketEvent(type, frame.msg, this.opts.clock.nowMs(), { noInYesTerms: this.usesYesPrice(sid) });
     if (event === undefined) {
       const other = parseKalshiChannelMessage(type, frame.msg);
       if (other.ok) this.opts.onOther?.(other.value, sid);
-      else {
-        this.counters.malformed++;
-        this.opts.onMalformed?.(raw, other.error);
-      }
-    } else if (!event.ok) {
-      this.counters.malformed++;
-      this.opts.onMalformed?.(raw, event.error);
-    } else this.opts.onEvent(event.value);
+      else this.reportMalformed(raw, other.error);
+    } else if (!event.ok) this.reportMalformed(raw, event.error);
+    else this.opts.onEvent(event.value);
   }
 
   async close(): Promise<void> {
     this.closedByUser = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     clearTimeout(this.heartbeat);
     await closeSocket(this.ws);
   }

@@ -1,18 +1,51 @@
 import { z } from 'zod';
 import { decimalString } from '../../domain/decimal';
-import { priceUnits, sizeUnits } from '../../domain/fixed-point';
-import type { Level } from '../../domain/market-data/order-book';
+import { ONE_DOLLAR, priceText, priceUnits, sizeUnits } from '../../domain/fixed-point';
 import type { TradePrint } from '../../domain/market-data/trade';
 import { describeIssues } from '../../domain/validation';
 
 // Pure parsers for Kalshi WebSocket messages (fixed-point era: *_dollars / *_fp strings).
 
+/** Longest market ticker accepted; Kalshi's are well under 60 characters. */
+export const MAX_TICKER_LENGTH = 100;
+const marketTicker = z.string().min(1).max(MAX_TICKER_LENGTH);
+
+/**
+ * A decimal string that fits the fixed-point grid, so `toUnits` downstream cannot throw on it, and
+ * whose units pass `check` (which returns the problem, if any). The grid parser's own message
+ * explains garbage and excess decimals.
+ */
+function gridDecimal(toUnits: (text: string) => number, check: (units: number) => string | undefined = () => undefined) {
+  return z
+    .string()
+    .trim()
+    .superRefine((text, ctx) => {
+      let problem: string | undefined;
+      try {
+        problem = check(toUnits(text));
+      } catch (err) {
+        problem = (err as Error).message;
+      }
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+/** A price strictly inside (0, 1) dollars on the 1e-4 grid. */
+const bookPrice = gridDecimal(priceUnits, (units) => (units > 0 && units < ONE_DOLLAR ? undefined : 'price must be inside (0, 1)'));
+const levelSize = gridDecimal(sizeUnits, (units) => (units >= 0 ? undefined : 'size must not be negative'));
+const tradeCount = gridDecimal(sizeUnits, (units) => (units > 0 ? undefined : 'count must be positive'));
+const signedSize = gridDecimal(sizeUnits);
+
+/** A NO bid quoted in YES terms (subscribed with `use_yes_price`) as the NO bid price: 1 − p. */
+export function noPriceFromYesTerms(yesTermsPrice: string): string {
+  return priceText(ONE_DOLLAR - priceUnits(yesTermsPrice));
+}
+
 export const kalshiTradeMsgSchema = z.object({
   trade_id: z.string().min(1),
-  market_ticker: z.string().min(1),
-  yes_price_dollars: decimalString,
-  no_price_dollars: decimalString.optional(),
-  count_fp: decimalString,
+  market_ticker: marketTicker,
+  yes_price_dollars: bookPrice,
+  no_price_dollars: bookPrice.optional(),
+  count_fp: tradeCount,
   taker_side: z.enum(['yes', 'no']),
   ts: z.number().int().optional(),
   ts_ms: z.number().int().nonnegative().optional(),
@@ -52,26 +85,26 @@ export function parseKalshiTrade(msg: unknown, fallbackTsMs?: number): ParseResu
   };
 }
 
-const levelSchema = z.tuple([decimalString, decimalString]);
+const levelSchema = z.tuple([bookPrice, levelSize]);
 
 export const kalshiSnapshotMsgSchema = z.object({
-  market_ticker: z.string().min(1),
+  market_ticker: marketTicker,
   market_id: z.string().optional(),
   yes_dollars_fp: z.array(levelSchema).optional(),
   no_dollars_fp: z.array(levelSchema).optional(),
 });
 
 export const kalshiDeltaMsgSchema = z.object({
-  market_ticker: z.string().min(1),
+  market_ticker: marketTicker,
   market_id: z.string().optional(),
-  price_dollars: decimalString,
-  delta_fp: decimalString,
+  price_dollars: bookPrice,
+  delta_fp: signedSize,
   side: z.enum(['yes', 'no']),
   ts_ms: z.number().int().nonnegative().optional(),
 });
 
 export const kalshiTickerMsgSchema = z.object({
-  market_ticker: z.string().min(1),
+  market_ticker: marketTicker,
   price_dollars: decimalString.optional(),
   yes_bid_dollars: decimalString.optional(),
   yes_ask_dollars: decimalString.optional(),
@@ -81,42 +114,11 @@ export const kalshiTickerMsgSchema = z.object({
   ts_ms: z.number().int().optional(),
 });
 
-/** Book events in exact integer units (see domain/fixed-point). */
-export type KalshiBookEvent =
-  | { kind: 'snapshot'; marketTicker: string; yes: Level[]; no: Level[] }
-  | { kind: 'delta'; marketTicker: string; side: 'yes' | 'no'; price: number; delta: number; tsMs?: number };
-
-const issues = (error: z.ZodError) => describeIssues(error.issues);
-
-function toLevels(levels: [string, string][] | undefined): Level[] {
-  return (levels ?? []).map(([price, size]) => ({ price: priceUnits(price), size: sizeUnits(size) }));
-}
-
-export function parseKalshiBookMessage(type: string, msg: unknown): ParseResult<KalshiBookEvent> {
-  try {
-    if (type === 'orderbook_snapshot') {
-      const parsed = kalshiSnapshotMsgSchema.safeParse(msg);
-      if (!parsed.success) return { ok: false, error: issues(parsed.error) };
-      return { ok: true, value: { kind: 'snapshot', marketTicker: parsed.data.market_ticker, yes: toLevels(parsed.data.yes_dollars_fp), no: toLevels(parsed.data.no_dollars_fp) } };
-    }
-    if (type === 'orderbook_delta') {
-      const parsed = kalshiDeltaMsgSchema.safeParse(msg);
-      if (!parsed.success) return { ok: false, error: issues(parsed.error) };
-      const m = parsed.data;
-      return { ok: true, value: { kind: 'delta', marketTicker: m.market_ticker, side: m.side, price: priceUnits(m.price_dollars), delta: sizeUnits(m.delta_fp), tsMs: m.ts_ms } };
-    }
-    return { ok: false, error: `not a book message: ${type}` };
-  } catch (err) {
-    // Fixed-point conversion refuses prices finer than 1e-4 or sizes finer than 1e-2.
-    return { ok: false, error: (err as Error).message };
-  }
-}
-
 export const kalshiFillMsgSchema = z.object({
   trade_id: z.string().min(1),
   order_id: z.string().min(1),
   client_order_id: z.string().optional(),
-  market_ticker: z.string().min(1),
+  market_ticker: marketTicker,
   is_taker: z.boolean(),
   side: z.enum(['yes', 'no']),
   action: z.enum(['buy', 'sell']),
@@ -130,7 +132,7 @@ export const kalshiFillMsgSchema = z.object({
 
 export const kalshiLifecycleMsgSchema = z
   .object({
-    market_ticker: z.string().min(1),
+    market_ticker: marketTicker,
     event_type: z.string().min(1),
     open_ts: z.number().int().optional(),
     close_ts: z.number().int().optional(),
@@ -147,10 +149,12 @@ export type KalshiChannelMessage =
   | { type: 'market_lifecycle_v2'; msg: z.infer<typeof kalshiLifecycleMsgSchema> }
   | { type: 'other'; channel: string; msg: unknown };
 
+const channelSchemas = { ticker: kalshiTickerMsgSchema, fill: kalshiFillMsgSchema, market_lifecycle_v2: kalshiLifecycleMsgSchema } as const;
+
 export function parseKalshiChannelMessage(type: string, msg: unknown): ParseResult<KalshiChannelMessage> {
-  const schemas = { ticker: kalshiTickerMsgSchema, fill: kalshiFillMsgSchema, market_lifecycle_v2: kalshiLifecycleMsgSchema } as const;
-  if (!(type in schemas)) return { ok: true, value: { type: 'other', channel: type, msg } };
-  const parsed = schemas[type as keyof typeof schemas].safeParse(msg);
-  if (!parsed.success) return { ok: false, error: issues(parsed.error) };
+  // An own-property check: `in` would take `constructor` or `__proto__` for a schema.
+  if (!Object.hasOwn(channelSchemas, type)) return { ok: true, value: { type: 'other', channel: type, msg } };
+  const parsed = channelSchemas[type as keyof typeof channelSchemas].safeParse(msg);
+  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error.issues) };
   return { ok: true, value: { type, msg: parsed.data } as KalshiChannelMessage };
 }

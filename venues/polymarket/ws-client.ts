@@ -35,19 +35,28 @@ export class PolymarketMarketDataClient implements MarketDataClient {
   constructor(
     private readonly opts: {
       url: string;
+      /** Asset (token) ids to follow from the start; `subscribe` adds more. */
+      assets?: readonly string[];
       pingIntervalMs?: number;
       reconnect?: { initialMs: number; maxMs: number };
       onMalformed?: (raw: string, error: string) => void;
       log?: (line: string) => void;
     },
-  ) {}
+  ) {
+    for (const id of opts.assets ?? []) this.assets.add(id);
+  }
 
-  async subscribe(instrumentIds: string[], onEvent: (event: MarketEvent) => void): Promise<void> {
+  /** Connects and delivers the configured assets' events until closed. */
+  async start(onEvent: (event: MarketEvent) => void): Promise<void> {
     this.onEvent = onEvent;
+    if (!this.ws) await this.open();
+  }
+
+  /** Follows more assets (sent on the open connection, and on every reconnect). */
+  subscribe(instrumentIds: string[]): void {
     const fresh = instrumentIds.filter((id) => !this.assets.has(id));
     for (const id of instrumentIds) this.assets.add(id);
-    if (!this.ws) await this.open();
-    else if (fresh.length) this.send({ assets_ids: fresh, operation: 'subscribe' });
+    if (fresh.length) this.send({ assets_ids: fresh, operation: 'subscribe' });
   }
 
   /** Re-subscribing an asset makes the venue send a fresh `book`. */

@@ -1,7 +1,10 @@
-import { BinaryOrderBook, type TopOfBook } from '../../domain/market-data/order-book';
+import { BookStore } from '../../domain/market-data/book-store';
+import { toUnits } from '../../domain/market-data/events';
+import type { BinaryOrderBook, TopOfBook } from '../../domain/market-data/order-book';
 import { SequenceTracker } from '../../domain/market-data/sequence';
 import { priceText, priceUnits } from '../../domain/fixed-point';
-import { parseKalshiBookMessage, parseKalshiTrade } from '../kalshi/ws-messages';
+import { kalshiToMarketEvent } from '../kalshi/market-events';
+import { parseKalshiTrade } from '../kalshi/ws-messages';
 import type { MalformedLine, RecordedMessage } from './gold-feed';
 
 export interface TradeCheckCounts {
@@ -23,6 +26,8 @@ export interface BookReplayStats {
   other: number;
   malformed: number;
   refusedDeltas: number;
+  /** Snapshots refused (invalid level or crossed): the book stays stale until a valid one. */
+  refusedSnapshots: number;
   reconnects: number;
   tradeChecks: TradeCheckCounts;
   seq: SequenceTracker['counts'];
@@ -39,18 +44,21 @@ interface MsWindow {
 }
 
 /**
- * Rebuilds L2 books from recorded Kalshi messages and checks every trade against the book.
+ * Rebuilds L2 books from recorded Kalshi messages and checks every trade against the book. The
+ * books are the pipeline's own (`BookStore`, fed the same parsed events), so what this checks is
+ * what the workers build.
  *
  * Kalshi sends the deltas a trade causes before the trade itself, stamped with the same exchange
  * millisecond; an order can even rest and be taken within that millisecond. So a trade is compared
  * with the best quotes the book showed at any point of its millisecond up to the trade.
  */
 export class KalshiBookReplayer {
-  readonly books = new Map<string, BinaryOrderBook>();
+  /** The one book builder the pipeline, the backtester and this replayer share. */
+  readonly store = new BookStore({ historyCapacity: 16, sampleMs: 60_000 });
   readonly sequence: SequenceTracker;
   readonly tradeChecks: TradeCheckCounts = { atTop: 0, deeper: 0, outside: 0, noQuote: 0 };
   readonly disagreements: string[] = [];
-  private readonly counts = { messages: 0, snapshots: 0, deltas: 0, trades: 0, other: 0, malformed: 0, refusedDeltas: 0, reconnects: 0 };
+  private readonly counts = { messages: 0, snapshots: 0, deltas: 0, trades: 0, other: 0, malformed: 0, refusedDeltas: 0, refusedSnapshots: 0, reconnects: 0 };
   /** Per market, the recent exchange-ms windows: trades can arrive after deltas of later ms. */
   private readonly windows = new Map<string, Map<number, MsWindow>>();
 
@@ -58,13 +66,11 @@ export class KalshiBookReplayer {
     opts: { expectFilteredGaps: boolean },
     private readonly onMalformed: (bad: MalformedLine) => void = () => {},
   ) {
-    this.sequence = new SequenceTracker(opts);
+    this.sequence = new SequenceTracker({ ...opts, restartScope: 'connection' });
   }
 
   book(marketTicker: string): BinaryOrderBook {
-    let book = this.books.get(marketTicker);
-    if (!book) this.books.set(marketTicker, (book = new BinaryOrderBook(marketTicker)));
-    return book;
+    return this.store.state(marketTicker).book;
   }
 
   private malformed(rec: RecordedMessage, error: string): void {
@@ -78,44 +84,40 @@ export class KalshiBookReplayer {
    */
   beginStream(): void {
     this.sequence.resetAll();
-    for (const book of this.books.values()) book.markStale('new stream, waiting for its snapshot');
+    for (const { book } of this.store.markets.values()) book.markStale('new stream, waiting for its snapshot');
   }
 
   apply(rec: RecordedMessage): void {
     this.counts.messages++;
     const { type, sid, seq, msg } = rec.event;
     if (sid !== undefined && seq !== undefined) {
-      // A snapshot numbered below what this sid already reached is a new connection (the recorder
-      // reconnected and resubscribed): numbering restarts on every sid, not a regression.
-      const last = this.sequence.last(sid);
-      if (type === 'orderbook_snapshot' && last !== undefined && seq <= last) {
-        this.sequence.resetAll();
-        this.counts.reconnects++;
-      }
-      const verdict = this.sequence.observe(sid, seq);
-      if (verdict === 'gap') for (const book of this.books.values()) book.markStale(`seq gap on sid ${sid}`);
+      // A snapshot numbered at or below what its sid reached means the recorder reconnected and
+      // resubscribed: the tracker restarts numbering on every sid (restartScope 'connection').
+      const verdict = this.sequence.observe(sid, seq, type === 'orderbook_snapshot');
+      if (verdict === 'restart') this.counts.reconnects++;
+      if (verdict === 'gap') for (const { book } of this.store.markets.values()) book.markStale(`seq gap on sid ${sid}`);
     }
     if (type === 'orderbook_snapshot' || type === 'orderbook_delta') {
-      const parsed = parseKalshiBookMessage(type, msg);
-      if (!parsed.ok) return this.malformed(rec, parsed.error);
+      const parsed = kalshiToMarketEvent(type, msg, rec.recvMs);
+      if (!parsed?.ok) return this.malformed(rec, parsed?.error ?? `not a book message: ${type}`);
       const ev = parsed.value;
-      const book = this.book(ev.marketTicker);
-      if (ev.kind === 'snapshot') {
+      const book = this.book(ev.m);
+      if (ev.t === 'snapshot') {
         this.counts.snapshots++;
-        book.applySnapshot(ev.yes, ev.no, rec.recvMs);
+        if (this.store.applyAll([toUnits(ev)], rec.recvMs).refused.length > 0) this.counts.refusedSnapshots++;
         return;
       }
       this.counts.deltas++;
-      const tsMs = ev.tsMs ?? rec.recvMs;
-      let recent = this.windows.get(ev.marketTicker);
-      if (!recent) this.windows.set(ev.marketTicker, (recent = new Map()));
+      const tsMs = ev.ts;
+      let recent = this.windows.get(ev.m);
+      if (!recent) this.windows.set(ev.m, (recent = new Map()));
       let window = recent.get(tsMs);
       if (!window) {
         window = widen({ ms: tsMs }, book.top());
         recent.set(tsMs, window);
         if (recent.size > RECENT_WINDOWS) recent.delete(recent.keys().next().value!);
       }
-      if (!book.applyDelta(ev.side, ev.price, ev.delta, tsMs).ok) this.counts.refusedDeltas++;
+      if (this.store.applyAll([toUnits(ev)], rec.recvMs).refused.length > 0) this.counts.refusedDeltas++;
       widen(window, book.top());
       return;
     }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { StrategySubscription } from '../../db/signals-repo';
 import type { EntrySignal } from '../../workflows/strategy';
+import { signalsSignal } from '../../workflows/strategy';
 
 export interface SignalRouterOptions {
   temporal: Pick<Client, 'workflow'>;
@@ -49,7 +50,7 @@ export class SignalRouter {
       this.retry.delete(sub.workflowId);
       if (mine.length === 0) continue;
       try {
-        await this.opts.temporal.workflow.getHandle(sub.workflowId).signal('signals', mine);
+        await this.opts.temporal.workflow.getHandle(sub.workflowId).signal(signalsSignal, mine);
         this.opts.onSent?.(sub.workflowId, mine.length);
       } catch (err) {
         this.opts.log?.(`signal router: sending ${mine.length} signals to ${sub.workflowId} failed: ${(err as Error).message}`);

@@ -1,0 +1,34 @@
+import type { KestrelConfig } from '../config/schema';
+import type { Clock } from '../domain/clock';
+import type { ExecutionClient } from '../domain/ports';
+import type { OrderRequestWire, OrderStateWire } from '../domain/trading/wire';
+import type { KalshiOrderRef } from './kalshi/execution';
+import { createKalshiVenue, type KalshiVenue } from './kalshi/factory';
+import type { KalshiCredentials } from './kalshi/signing';
+import { createSimVenue } from './sim/factory';
+import type { BookSource } from './sim/sim-venue';
+
+export interface ExecutionDeps {
+  books: BookSource;
+  clock: Clock;
+  credentials?: KalshiCredentials;
+  /** Kestrel's records of its orders: the state a venue last reported, and the request that was sent. */
+  orders: { recorded(clientOrderId: string): Promise<OrderStateWire | undefined>; ref(clientOrderId: string): Promise<KalshiOrderRef | undefined> };
+  orderLatency?: (ms: number, order: OrderRequestWire) => Promise<void>;
+  log?: (line: string) => void;
+}
+
+/**
+ * The execution client `venues.execution` names, built by that venue's factory; for a real venue
+ * also its other adapters (REST client, instruments), which reconciliation uses.
+ */
+export function createExecution(config: Pick<KestrelConfig, 'venues' | 'fees' | 'paper'>, deps: ExecutionDeps): { execution: ExecutionClient; kalshi?: KalshiVenue } {
+  switch (config.venues.execution) {
+    case 'paper':
+      return { execution: createSimVenue(config, { books: deps.books, clock: deps.clock, recorded: deps.orders.recorded, orderLatency: deps.orderLatency }) };
+    case 'kalshi': {
+      const kalshi = createKalshiVenue(config, { clock: deps.clock, credentials: deps.credentials, orderRef: deps.orders.ref, log: deps.log });
+      return { execution: kalshi.execution, kalshi };
+    }
+  }
+}
