@@ -72,7 +72,7 @@ export interface BacktestSummary {
   elapsedMs: number;
 }
 
-export async function runBacktest(opts: { config: BacktestConfig; capital: Dec; events: UnitEvent[]; info: Map<string, MarketInfo>; rule: SignalRule; onProgress?: (done: number, total: number) => void; monteCarloRuns?: number }): Promise<BacktestSummary> {
+export async function runBacktest(opts: { config: BacktestConfig; capital: Dec; events: Iterable<UnitEvent> & { readonly length: number }; info: Map<string, MarketInfo>; rule: SignalRule; onProgress?: (done: number, total: number) => void; monteCarloRuns?: number }): Promise<BacktestSummary> {
   const started = performance_now();
   const bt = new Backtester(opts.config, opts.info, opts.rule);
   const result = await bt.run(opts.events, (n) => opts.onProgress?.(n, opts.events.length));

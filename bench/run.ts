@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBacktest } from './backtest';
@@ -17,12 +18,42 @@ const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<str
   'signals-real': async () => signalsRealData({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-2024-rest-snapshots'), log }),
 };
 
+/** What `all` keeps of each bench: the figures a regression would show in. */
+const HEADLINES: Record<string, readonly string[]> = {
+  replay: ['messagesPerSecond', 'tradesOutsideBook', 'refusedDeltas', 'rssMb'],
+  ingest: ['pipelineEventsPerSecond', 'rawRedisPipelineEventsPerSecond', 'ratioToRawRedis', 'latencyP50Ms', 'latencyP99Ms'],
+  signals: ['fullRefreshMs', 'incrementalStepMs', 'maxDeviationFromTwoPass', 'checkpointWriteMs', 'checkpointReadMs', 'checkpointRestoredExactly'],
+  backtest: ['eventsPerSecond', 'loadEventsPerSecond', 'endToEndEventsPerSecond', 'coldLoadMs', 'rssMb', 'trades', 'orders', 'totalPnl'],
+  'signals-real': ['strongPairs'],
+};
+
+/**
+ * Every bench in turn, each in a process of its own (so one bench's heap and peak RSS do not
+ * count in the next), reduced to its headline figures in one JSON object.
+ */
+function runAll(markets: number | undefined): Record<string, unknown> {
+  const summary: Record<string, unknown> = { bench: 'all' };
+  for (const name of Object.keys(BENCHES)) {
+    log(`== ${name}`);
+    const args = [...process.execArgv, __filename, name, ...(markets === undefined ? [] : ['--markets', String(markets)])];
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+    const last = child.stdout.trim().split('\n').at(-1) ?? '';
+    if (child.status !== 0 || !last.startsWith('{')) {
+      summary[name] = { failed: `exit ${child.status ?? child.signal}` };
+      continue;
+    }
+    const figures = JSON.parse(last) as Record<string, unknown>;
+    summary[name] = Object.fromEntries((HEADLINES[name] ?? Object.keys(figures)).filter((k) => k in figures).map((k) => [k, figures[k]]));
+  }
+  return summary;
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { markets: { type: 'string' } } });
   const name = positionals[0];
   const bench = name ? BENCHES[name] : undefined;
-  if (!bench) {
-    process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--markets N]\n`);
+  if (!bench && name !== 'all') {
+    process.stderr.write(`usage: npm run bench -- <${[...Object.keys(BENCHES), 'all'].join('|')}> [--markets N]\n`);
     return 2;
   }
   const markets = values.markets === undefined ? undefined : Number(values.markets);
@@ -30,7 +61,7 @@ async function main(): Promise<number> {
     process.stderr.write(`--markets must be a positive integer\n`);
     return 2;
   }
-  const figures = await bench({ markets });
+  const figures = bench ? await bench({ markets }) : runAll(markets);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
   return 0;
 }

@@ -163,7 +163,7 @@ const commands: Record<string, Command> = {
           out(`  position  ${why.position.id} (${why.position.status}, entry ${why.position.entryPrice ?? '-'}, P&L ${why.position.realizedPnl})`);
           out(`  strategy  ${why.strategy ? `${why.strategy.name} ${why.strategy.version} ${JSON.stringify(why.strategy.config)}` : '(not recorded)'}`);
           out(`  model     ${why.model ? `${why.model.name} ${why.model.version}` : '(not recorded)'}`);
-          out(`  signal    ${why.signalId ?? '(none)'}`);
+          out(`  signal    ${why.signalId ?? '(none)'}${why.signal ? ` (${why.signal.type} at ${why.signal.firedAt}${why.signal.reason ? `: ${why.signal.reason}` : ''})` : ''}`);
           if (why.exitReason) out(`  exit      #${why.exitReason.exitNo} ${why.exitReason.reason} (${why.exitReason.urgency}); triggered ${JSON.stringify(why.exitReason.triggered)}`);
           out(`  market    ${why.marketSnapshot ? `snapshot #${why.marketSnapshot.id} (${why.marketSnapshot.status}, since ${why.marketSnapshot.effectiveTs})` : '(no snapshot)'}`);
         }
@@ -349,7 +349,7 @@ const commands: Record<string, Command> = {
               throw new UsageError(e.message);
             })
           : undefined;
-      const summary = signalRun ?? (await runBacktest({ config: backtestConfig(config), capital: config.risk.capital, events: window.events, info: window.info, rule: momentumRule(params), onProgress }));
+      const summary = signalRun ?? (await runBacktest({ config: backtestConfig(config), capital: config.risk.capital, events: window.columns, info: window.info, rule: momentumRule(params), onProgress }));
       if (signalRun && !values.json) out(`signal weights fitted on ${signalRun.trainDays.join(', ')} (${signalRun.trainSignals} signals), traded on ${signalRun.testDays.join(', ')}: ${signalRun.weights.map((w) => `${w.type} ${w.weight.toFixed(2)}`).join(', ') || 'none'}`);
       const outDir = typeof values.out === 'string' ? values.out : path.join('backtest-output', new Date().toISOString().replace(/[:.]/g, '-'));
       const parameters = signalRun ? { signals: config.signals, weights: signalRun.weights, trainDays: signalRun.trainDays, testDays: signalRun.testDays } : { momentum: params, strategy: backtestConfig(config).rules };

@@ -4,7 +4,8 @@ import { desc, eq } from 'drizzle-orm';
 import type { KestrelConfig } from '../config/schema';
 import type { Database } from '../db/client';
 import { strategyRuns, strategyVersions } from '../db/schema';
-import { createVersion, currentStatus, transitionVersion } from '../db/versions-repo';
+import { activeVersion, createVersion, currentStatus, transitionVersion } from '../db/versions-repo';
+import { MODEL_EDGE_SIGNAL } from '../domain/sports/model-edge-signal';
 import { strategyConfigSchema, type StrategyConfig } from '../config/strategy';
 import type { StrategyInput } from '../workflows/strategy';
 import { stopStrategyUpdate, strategyWorkflow } from '../workflows/strategy';
@@ -61,7 +62,9 @@ export async function versionToRun(db: Database, name: string, version?: string)
 export async function startStrategy(db: Database, temporal: Client, config: KestrelConfig, opts: { name: string; version?: string; nowMs: number }) {
   const v = await versionToRun(db, opts.name, opts.version);
   const workflowId = `strategy/${opts.name}-${v.version}-${opts.nowMs}`;
-  const input: StrategyInput = { strategyId: `${opts.name}-${v.version}`, version: v.version, strategyVersionId: v.id, rules: v.config.rules, position: v.config.position };
+  // A model-edge strategy's positions record the sports model version that prices its entries.
+  const model = (v.config.signalTypes as readonly string[]).includes(MODEL_EDGE_SIGNAL) ? await activeVersion(db, 'model', config.sports.model) : undefined;
+  const input: StrategyInput = { strategyId: `${opts.name}-${v.version}`, version: v.version, strategyVersionId: v.id, modelVersionId: model?.id, rules: v.config.rules, position: v.config.position };
   await temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId });
   await db.insert(strategyRuns).values({ workflowId, strategyVersionId: v.id, venue: 'paper', feed: 'live', signalTypes: v.config.signalTypes, categories: v.config.categories, status: 'running' });
   return { workflowId, version: v.version, status: v.status };
@@ -73,6 +76,6 @@ export async function stopStrategy(db: Database, temporal: Client, workflowId: s
   if (run.status !== 'running') throw new Error(`strategy run ${workflowId} is already ${run.status}`);
   // Unsubscribe first so no more signals are routed to it, then stop it (open positions keep running).
   await db.update(strategyRuns).set({ status: 'stopped', stoppedAt: new Date() }).where(eq(strategyRuns.workflowId, workflowId));
-  const snapshot = (await temporal.workflow.getHandle(workflowId).executeUpdate(stopStrategyUpdate)) as { positions: { status: string }[] };
+  const snapshot = await temporal.workflow.getHandle<typeof strategyWorkflow>(workflowId).executeUpdate(stopStrategyUpdate);
   return { workflowId, openPositions: snapshot.positions.filter((p) => ['entering', 'open', 'exiting'].includes(p.status)).length };
 }

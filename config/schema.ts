@@ -147,6 +147,25 @@ export const configSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
+  sports: z
+    .object({
+      /** Poll ESPN scoreboards into `game_states` (needs the internet; off by default). */
+      pollGames: z.boolean().prefault(false),
+      espnBaseUrl: z.string().url().prefault('https://site.api.espn.com/apis/site/v2/sports'),
+      leagues: commaList(z.enum(['nba', 'nfl', 'mlb', 'nhl', 'soccer'])).prefault('nba,nfl'),
+      /** Poll cadence while a league has a game live, and otherwise. */
+      liveEveryMs: durationMs.prefault(15_000),
+      idleEveryMs: durationMs.prefault(300_000),
+      /** A live game whose feed has not moved for this long is reported stale. */
+      staleGameMs: durationMs.prefault(180_000),
+      /** The live model-edge path: the model version that prices game markets, and the entry rule. */
+      model: z.string().min(1).prefault('nba-ensemble'),
+      minEdge: fractionDecimal('sports.minEdge').prefault('0.05'),
+      minConfidence: z.number().min(0).max(1).prefault(0.7),
+      /** How often the active model version is re-read. */
+      modelRefreshMs: durationMs.prefault(60_000),
+    })
+    .prefault({}),
   paper: z
     .object({
       /** Simulated order round-trip latency of the paper exchange. */

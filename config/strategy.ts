@@ -3,6 +3,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { decimalString } from '../domain/decimal';
 import { SIGNAL_TYPES } from '../domain/signals/types';
+import { MODEL_EDGE_SIGNAL } from '../domain/sports/model-edge-signal';
 
 /** What a strategy version holds: the strategy workflow's rules, position timing and what it subscribes to. */
 export const strategyConfigSchema = z
@@ -22,7 +23,8 @@ export const strategyConfigSchema = z
       exitConfig: z.record(z.string(), z.unknown()).optional(),
       planConfig: z.record(z.string(), z.unknown()).optional(),
     }),
-    signalTypes: z.array(z.enum(SIGNAL_TYPES)).min(1),
+    // The signal engine's detectors, or the sports model-edge path (`model_edge`, priced by `sports.model`).
+    signalTypes: z.array(z.enum([...SIGNAL_TYPES, MODEL_EDGE_SIGNAL])).min(1),
     categories: z.array(z.string().min(1)).prefault([]),
   })
   .strict();

@@ -16,6 +16,8 @@ export interface OrderExplanation {
   strategy: { name: string; version: string; config: unknown } | null;
   model: { name: string; version: string; parameters: unknown } | null;
   signalId: string | null;
+  /** The recorded signal behind the entry: its type, reason and inputs (a model-edge signal's probability, ask, edge and model). */
+  signal: { type: string; firedAt: string; reason: string | null; inputs: unknown } | null;
   exitReason: { exitNo: number; reason: string; urgency: string; triggered: unknown } | null;
   marketSnapshot: { id: number; status: string; effectiveTs: string; attributes: unknown } | null;
 }
@@ -28,12 +30,19 @@ export async function explainOrder(db: Database, clientOrderId: string): Promise
            sv.strategy_name, sv.version as strategy_version, sv.config,
            mv.model_name, mv.version as model_version, mv.parameters,
            ms.id as snapshot_id, ms.status as snapshot_status, ms.effective_ts, ms.attributes,
-           pe.exit_no, pe.reason as exit_reason, pe.urgency, pe.triggered
+           pe.exit_no, pe.reason as exit_reason, pe.urgency, pe.triggered,
+           s.type as signal_type, s.fired_at as signal_fired_at, s.inputs as signal_inputs
     from orders o
     join positions p on p.position_id = o.position_id
     left join strategy_versions sv on sv.id = p.strategy_version_id
     left join model_versions mv on mv.id = p.model_version_id
     left join market_snapshots ms on ms.id = o.market_snapshot_id
+    -- Engine signals are referred to as signal:<id>, model-edge signals by their key (both indexed).
+    left join lateral (
+      select type, fired_at, inputs from signals
+      where signal_key = p.signal_id or id = (case when p.signal_id ~ '^signal:[0-9]+$' then substring(p.signal_id from 8)::bigint end)
+      limit 1
+    ) s on true
     left join exit_attempts ea on ea.client_order_id = o.client_order_id
     left join position_exits pe on pe.position_id = ea.position_id and pe.exit_no = ea.exit_no
     where o.client_order_id = ${clientOrderId}`);
@@ -55,6 +64,7 @@ export async function explainOrder(db: Database, clientOrderId: string): Promise
     strategy: r.strategy_name ? { name: String(r.strategy_name), version: String(r.strategy_version), config: r.config } : null,
     model: r.model_name ? { name: String(r.model_name), version: String(r.model_version), parameters: r.parameters } : null,
     signalId: (r.signal_id as string | null) ?? null,
+    signal: r.signal_type ? { type: String(r.signal_type), firedAt: iso(r.signal_fired_at), reason: ((r.signal_inputs as { reason?: string } | null)?.reason as string | undefined) ?? null, inputs: r.signal_inputs } : null,
     exitReason: r.exit_no === null || r.exit_no === undefined ? null : { exitNo: Number(r.exit_no), reason: String(r.exit_reason), urgency: String(r.urgency), triggered: r.triggered },
     marketSnapshot: r.snapshot_id === null || r.snapshot_id === undefined ? null : { id: Number(r.snapshot_id), status: String(r.snapshot_status), effectiveTs: iso(r.effective_ts), attributes: r.attributes },
   };

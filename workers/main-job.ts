@@ -1,7 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import { priceText } from '../domain/fixed-point';
 import { listRecordedMarkets, type MalformedLine } from '../venues/replay/gold-feed';
-import { replayKalshiRecording } from '../venues/replay/replay-source';
+import { GoldReplayMarketData } from '../venues/replay/market-data';
 import { upsertMarketSnapshot } from '../db/market-data-repo';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { replayTradesIntoQueue } from './replay-trades';
@@ -47,7 +47,10 @@ export async function runRecordedFeedIngestion(stack: Stack, opts: { marketLimit
     for (const [i, marketTicker] of markets.entries()) {
       const metadata = readGoldMarketMetadata(config.replay.dataDir, marketTicker);
       if (metadata) summary.snapshotVersions[await upsertMarketSnapshot(stack.database.db, metadata.meta, metadata.observedAtMs)]++;
-      const bookReplay = await replayKalshiRecording({ dataDir: config.replay.dataDir, markets: [marketTicker], pace: { kind: 'fast' }, emit: (e) => publisher.publish(e), onMalformed: logMalformed });
+      // The recording enters the pipeline through the same port as a live feed.
+      const recording = new GoldReplayMarketData({ dataDir: config.replay.dataDir, markets: [marketTicker], pace: { kind: 'fast' }, onMalformed: logMalformed });
+      await recording.start((e) => publisher.publish(e));
+      const bookReplay = recording.stats;
       await publisher.flush();
       summary.bookEvents += bookReplay.events;
       summary.malformed += bookReplay.malformed;

@@ -5,7 +5,7 @@ import { Dec } from '../domain/decimal';
 import { momentumSignal } from '../domain/strategies/momentum';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
-import { replayKalshiRecording } from '../venues/replay/replay-source';
+import { GoldReplayMarketData } from '../venues/replay/market-data';
 import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow, type EntrySignal, type StrategyInput } from '../workflows/strategy';
 import { startStack, type Stack, type StackOptions } from './stack';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -112,7 +112,9 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
       void strategy.signal(signalsSignal, [signal]).catch((err: Error) => opts.log(`signal failed: ${err.message}`));
     }, 100);
     try {
-      const replay = await replayKalshiRecording({ dataDir: config.replay.dataDir, markets: [market], pace: { kind: 'recorded', speed: opts.speed }, emit: (e) => publisher.publish(e) });
+      const recording = new GoldReplayMarketData({ dataDir: config.replay.dataDir, markets: [market], pace: { kind: 'recorded', speed: opts.speed } });
+      await recording.start((e) => publisher.publish(e));
+      const replay = recording.stats;
       await publisher.flush();
       events += replay.events;
     } finally {

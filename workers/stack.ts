@@ -26,7 +26,10 @@ import { MarketDataPublisher } from './market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
 import type { Clock } from '../domain/clock';
 import { riskLimitsFrom } from '../config/risk-limits';
-import { startSignalPipeline, type SignalPipeline } from './signals/pipeline';
+import { closeTimeFromSnapshots, startSignalPipeline, type SignalPipeline } from './signals/pipeline';
+import { ModelEdgeSignalSource } from './sports/model-edge-source';
+import { DEFAULT_GAME_POLLING, startGamePoller } from './sports/game-poller';
+import { EspnClient } from '../venues/espn/client';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { AlertRateLimiter, type AlertSink } from '../domain/alerts';
@@ -169,6 +172,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
 
   const partitionQueues = Array.from({ length: md.partitions }, (_, p) => new Queue(partitionQueueName(md.queueBase, p), { connection: producerRedis, prefix: config.redis.keyPrefix }));
   const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues, ...(signals ? [signals.queue] : [])] });
+  const closeTimeOf = opts.closeTimeOf ?? closeTimeFromSnapshots(database.db);
+  const sports = config.sports;
   const signals = await startSignalPipeline({
     config,
     db: database.db,
@@ -176,12 +181,30 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     temporal,
     connection: producerRedis,
     workerConnection: workerRedis,
-    closeTimeOf: opts.closeTimeOf,
+    closeTimeOf,
+    // Game markets are also priced by the active sports model (strategies subscribe to `model_edge`).
+    tickConsumers: (router) => {
+      const modelEdge = new ModelEdgeSignalSource({ db: database.db, modelName: sports.model, rule: { minEdge: sports.minEdge, minConfidence: sports.minConfidence }, offer: (signal) => router.offer(signal), closeTimeOf, refreshMs: sports.modelRefreshMs, clock: { nowMs: () => Date.now() }, log });
+      return [(ticks) => modelEdge.onTicks(ticks)];
+    },
     onSignals: (detected) => {
       for (const s of detected) metrics.signals.inc({ type: s.type, actionable: String(s.actionable) });
     },
     log,
   });
+  const gamePoller = sports.pollGames
+    ? await startGamePoller({
+        db: database.db,
+        source: new EspnClient({ baseUrl: sports.espnBaseUrl }),
+        clock: { nowMs: () => Date.now() },
+        alert: alerts,
+        log,
+        connection: producerRedis,
+        workerConnection: workerRedis,
+        prefix: config.redis.keyPrefix,
+        settings: { ...DEFAULT_GAME_POLLING, leagues: sports.leagues, liveMs: sports.liveEveryMs, idleMs: sports.idleEveryMs, staleMs: sports.staleGameMs },
+      })
+    : undefined;
   const staleWatch = config.alerts.staleWatchMs > 0 ? startStaleDataWatch({
         db: database.db,
         books,
@@ -236,6 +259,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       for (const w of bookWorkers) w.closing.abort();
       await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
       await signals.close();
+      await gamePoller?.close();
       clearInterval(reconciling);
       await staleWatch?.stop();
       await Promise.all([ingestQueue.close(), maintenance.queue.close(), ...partitionQueues.map((q) => q.close())]);

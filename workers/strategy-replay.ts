@@ -1,3 +1,4 @@
+import { SIGNAL_TYPES, type SignalType } from '../domain/signals/types';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { loadRecordedWindow } from '../backtest/recorded-data';
@@ -37,7 +38,9 @@ export async function replayStrategy(opts: {
     const weights: readonly SignalWeight[] = await activeWeights(stack.database.db, 0)();
     if (!weights.some((w) => w.weight > 0 && w.expectedMove > 0)) opts.log('the active signal-weights model has no positive edge for any signal type: expect no entries (train one: kestrel retrain now)');
     const v = opts.version.config;
-    const rule = signalEngineRule(createSignalEngine(config.signals), weights, actionableRules(config.signals, v.signalTypes));
+    // The gold replay has no game markets: only the engine's detectors can fire here.
+    const engineTypes = v.signalTypes.filter((t): t is SignalType => (SIGNAL_TYPES as readonly string[]).includes(t));
+    const rule = signalEngineRule(createSignalEngine(config.signals), weights, actionableRules(config.signals, engineTypes));
     await stack.database.db.insert(strategyRuns).values({ workflowId, strategyVersionId: opts.version.id, venue: 'paper', feed: 'replay:gold', signalTypes: v.signalTypes, categories: v.categories, status: 'running' });
     const strategy = { ...momentumStrategy(config), strategyId: runId, rules: v.rules, position: v.position };
     const result = await runLockstepPaper(stack, replay, { window, dataDir: config.replay.dataDir, strategy, rule });

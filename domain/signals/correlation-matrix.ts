@@ -181,24 +181,54 @@ export class CorrelationMatrix {
         means[i] = mean;
         m2[i] = sq;
       }
-      let pair = 0;
+      // Which samples moved, one bit each: a pair's co-move count is then a popcount of an AND.
+      const words = (n + 31) >>> 5;
+      const moving = new Int32Array(k * words);
+      for (let i = 0; i < k; i++) for (let s = 0; s < n; s++) if (raw[i * n + s] !== 0) moving[i * words + (s >>> 5)]! |= 1 << (s & 31);
+      const m = this.moments;
+      const store = (i: number, j: number, cxy: number) => {
+        let co = 0;
+        for (let q = 0; q < words; q++) co += popcount(moving[i * words + q]! & moving[j * words + q]!);
+        const base = (this.pairIndex(i, j) * W + w) * STRIDE;
+        m[base + N] = n;
+        m[base + MX] = means[i]!;
+        m[base + MY] = means[j]!;
+        m[base + M2X] = m2[i]!;
+        m[base + M2Y] = m2[j]!;
+        m[base + CXY] = cxy;
+        m[base + CO] = co;
+      };
+      // Four partners of market i per pass over its row: each pair still sums in sample order (same
+      // result to the bit), but the four independent sums overlap instead of waiting on each other.
       for (let i = 0; i < k; i++) {
-        for (let j = i + 1; j < k; j++, pair++) {
-          let cxy = 0;
-          let co = 0;
+        const row = i * n;
+        let j = i + 1;
+        for (; j + 3 < k; j += 4) {
+          const r0 = j * n;
+          const r1 = r0 + n;
+          const r2 = r1 + n;
+          const r3 = r2 + n;
+          let c0 = 0;
+          let c1 = 0;
+          let c2 = 0;
+          let c3 = 0;
           for (let s = 0; s < n; s++) {
-            cxy += centred[i * n + s]! * centred[j * n + s]!;
-            if (raw[i * n + s] !== 0 && raw[j * n + s] !== 0) co++;
+            const x = centred[row + s]!;
+            c0 += x * centred[r0 + s]!;
+            c1 += x * centred[r1 + s]!;
+            c2 += x * centred[r2 + s]!;
+            c3 += x * centred[r3 + s]!;
           }
-          const base = (pair * W + w) * STRIDE;
-          const m = this.moments;
-          m[base + N] = n;
-          m[base + MX] = means[i]!;
-          m[base + MY] = means[j]!;
-          m[base + M2X] = m2[i]!;
-          m[base + M2Y] = m2[j]!;
-          m[base + CXY] = cxy;
-          m[base + CO] = co;
+          store(i, j, c0);
+          store(i, j + 1, c1);
+          store(i, j + 2, c2);
+          store(i, j + 3, c3);
+        }
+        for (; j < k; j++) {
+          const r0 = j * n;
+          let c0 = 0;
+          for (let s = 0; s < n; s++) c0 += centred[row + s]! * centred[r0 + s]!;
+          store(i, j, c0);
         }
       }
     }
@@ -223,6 +253,12 @@ export class CorrelationMatrix {
   *pairs(): Generator<[string, string]> {
     for (let i = 0; i < this.markets.length; i++) for (let j = i + 1; j < this.markets.length; j++) yield [this.markets[i]!, this.markets[j]!];
   }
+}
+
+function popcount(v: number): number {
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /**

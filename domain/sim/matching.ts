@@ -194,7 +194,10 @@ export class SimMatchingEngine {
   }
 
   private resting(market: string): SimOrderState[] {
-    return [...this.orders.values()].filter((o) => o.status === 'resting' && o.request.market === market);
+    // Called for every touched market at every instant: one pass, no intermediate array.
+    const found: SimOrderState[] = [];
+    for (const o of this.orders.values()) if (o.status === 'resting' && o.request.market === market) found.push(o);
+    return found;
   }
 
   /**

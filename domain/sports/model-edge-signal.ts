@@ -19,6 +19,9 @@ export interface ModelEdgeQuote {
   nowMs: number;
 }
 
+/** The signal type strategies subscribe to for model-edge entries. */
+export const MODEL_EDGE_SIGNAL = 'model_edge';
+
 /**
  * On a market update: the active model version's probability for the game against the market's
  * asks. An entry signal when one side's edge (probability − ask) reaches `minEdge` with confidence
@@ -56,7 +59,7 @@ export function modelEdgeSignal(quote: ModelEdgeQuote, model: { live: LiveGameMo
       ask: best.ask.toFixed(4),
       closeTimeMs: quote.closeTimeMs,
       firedAtMs: quote.nowMs,
-      type: 'model_edge',
+      type: MODEL_EDGE_SIGNAL,
       category: market.ticker.split('-')[0]!.toLowerCase(),
       reason: `${model.name} ${model.version}: P(${best.team}) ${best.probability.toFixed(3)} vs ask ${best.ask.toFixed(2)}, edge ${best.edge.toFixed(4)}, confidence ${prediction.confidence.toFixed(3)}`,
     },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, describeConfig, envToFlat, resolveConfig } from '../../config/load';
 import { Dec } from '../../domain/decimal';
+import { readStrategyConfig } from '../../config/strategy';
 
 function yamlFile(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'kestrel-config-'));
@@ -103,5 +104,18 @@ describe('config', () => {
 
   it('ignores unrelated env vars', () => {
     assert.deepEqual(envToFlat({ HOME: '/root', KESTRELX: '1' }).values, {});
+  });
+});
+
+describe('example strategy versions', () => {
+  it('every file in config/strategies is a valid strategy version (model-edge subscribes to model_edge)', () => {
+    const dir = path.resolve(__dirname, '..', '..', 'config', 'strategies');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.includes('model-edge.yaml'));
+    for (const f of files) readStrategyConfig(path.join(dir, f));
+    assert.deepEqual(readStrategyConfig(path.join(dir, 'model-edge.yaml')).signalTypes, ['model_edge']);
+    const bad = path.join(mkdtempSync(path.join(tmpdir(), 'kestrel-strategy-')), 'bad.yaml');
+    writeFileSync(bad, readFileSync(path.join(dir, 'model-edge.yaml'), 'utf8').replace('[model_edge]', '[model_edgy]'));
+    assert.throws(() => readStrategyConfig(bad), /signalTypes/);
   });
 });

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { SignalEngine } from '../../domain/signals/engine';
 import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-codec';
 import { signalTickBatchSchema, tickFromWire, type SignalTickBatch } from './signal-queue';
 import { describeIssues } from '../../domain/validation';
 
@@ -84,7 +85,7 @@ export class CheckpointedSignalEngine {
   async save(): Promise<void> {
     if (this.opts.everyMs <= 0) return;
     const checkpoint: Checkpoint = { detection: this.opts.detection, epoch: this.epochId, seq: this.seq, savedAtMs: this.now(), engine: this.engine.snapshot() };
-    await this.opts.redis.set(this.opts.key, JSON.stringify(checkpoint));
+    await this.opts.redis.set(this.opts.key, encodeCheckpoint(checkpoint));
     this.lastSavedMs = checkpoint.savedAtMs;
   }
 
@@ -102,7 +103,7 @@ export class CheckpointedSignalEngine {
     };
     let checkpoint: Checkpoint;
     try {
-      const parsed = checkpointSchema.safeParse(JSON.parse(text));
+      const parsed = checkpointSchema.safeParse(decodeCheckpoint(text));
       if (!parsed.success) return await discard(`malformed checkpoint: ${describeIssues(parsed.error.issues, 3)}`);
       checkpoint = parsed.data;
     } catch (err) {

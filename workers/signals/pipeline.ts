@@ -15,7 +15,7 @@ import { SignalEngine } from '../../domain/signals/engine';
 import { kalshiCategory, kalshiEvent } from '../../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../../domain/signals/performance';
 import type { ActionableRules } from '../../domain/signals/actionable';
-import type { DetectedSignal, SignalThresholds, SignalType } from '../../domain/signals/types';
+import type { DetectedSignal, MarketTick, SignalThresholds, SignalType } from '../../domain/signals/types';
 import { SignalRouter } from './router';
 import { createSignalQueue, enqueueTicks, ticksAfterBatch, type SignalTickBatch } from './signal-queue';
 import { CheckpointedSignalEngine, engineCheckpointKey, type RestoreReport } from './engine-checkpoint';
@@ -83,6 +83,8 @@ export async function startSignalPipeline(opts: {
   workerConnection: Redis;
   closeTimeOf?: (market: string) => Promise<number | undefined>;
   onSignals?: (signals: readonly (DetectedSignal & { actionable: boolean })[]) => void;
+  /** Other signal sources on the same ticks, given the router to offer through. */
+  tickConsumers?: (router: SignalRouter) => ((ticks: readonly MarketTick[]) => Promise<void>)[];
   log: (line: string) => void;
 }): Promise<SignalPipeline> {
   const { config, db, log } = opts;
@@ -92,6 +94,7 @@ export async function startSignalPipeline(opts: {
   const queue = createSignalQueue(s.queueName, opts.connection, prefix);
   const router = new SignalRouter({ temporal: opts.temporal, subscriptions: () => runningSubscriptions(db), batchMs: s.batchMs, log });
   router.start();
+  const consumers = opts.tickConsumers?.(router) ?? [];
   const engine = new CheckpointedSignalEngine(createSignalEngine(s), { redis: opts.connection, key: engineCheckpointKey(prefix, s.queueName), detection: detectionSettings(s), everyMs: s.checkpointMs, log });
   const restored = await engine.restore(queue);
   if (restored.outcome !== 'fresh' || restored.missing > 0) log(`signal engine ${restored.outcome}${restored.why ? ` (${restored.why})` : ''}: checkpoint at batch ${restored.checkpointSeq ?? '-'}, ${restored.replayed} batches re-applied, ${restored.missing} missing`);
@@ -108,6 +111,7 @@ export async function startSignalPipeline(opts: {
     router,
     closeTimeOf: opts.closeTimeOf ?? closeTimeFromSnapshots(db),
     onSignals: opts.onSignals,
+    onTicks: consumers.length ? async (ticks) => void (await Promise.all(consumers.map((c) => c(ticks)))) : undefined,
     log,
   });
   worker.run().catch((err: Error) => log(`signal worker stopped: ${err.message}`));

@@ -32,6 +32,8 @@ export interface SignalWorkerOptions {
   /** Market close in this process's clock, for the strategy's timing rules. */
   closeTimeOf(market: string): Promise<number | undefined>;
   onSignals?(signals: readonly (DetectedSignal & { actionable: boolean })[]): void;
+  /** Other signal sources priced on the same ticks (the sports model-edge path); failures are logged, never fail the batch. */
+  onTicks?(ticks: readonly MarketTick[]): Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -82,6 +84,7 @@ export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTick
     const { detected, applied } = opts.engine.apply(ticks);
     const actionable = detected.length === 0 ? 0 : await persistAndRoute(detected, ticks, parsed.data.source);
     await opts.engine.afterBatch();
+    await opts.onTicks?.(ticks).catch((err: Error) => opts.log?.(`tick consumer failed on ${job.id}: ${err.message}`));
     return { ticks: ticks.length, detected: detected.length, actionable, ...applied };
   };
   // Not running yet: the caller restores the engine's checkpoint first, then calls run().
