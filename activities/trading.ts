@@ -6,6 +6,7 @@ import type { Clock } from '../domain/clock';
 import type { ExecutionClient, SettlementSource } from '../domain/ports';
 import { InsufficientFunds, InvalidOrder, MarketClosed, OrderNotFound, ValidationError } from '../domain/errors';
 import { quoteFromBook } from '../domain/trading/quote';
+import type { ExitWatchWire } from '../domain/trading/exit-watch';
 import { orderRequestWireSchema, type ExitAttemptRecord, type OrderRequestWire, type OrderStateWire, type PositionExitRecord, type PositionRecord, type QuoteWire } from '../domain/trading/wire';
 import type { BookSource } from '../venues/sim/sim-venue';
 import { describeIssues } from '../domain/validation';
@@ -20,19 +21,36 @@ export interface TradingDeps {
   settlements: SettlementSource;
   clock: Clock;
   alert?: AlertSink;
+  /** Wakes positions on book updates that trigger their exits (workers/exit-watch.ts). */
+  exitWatch?: { register(market: string, outcome: 'yes' | 'no', watch: ExitWatchWire): void };
+  log?: (line: string) => void;
 }
 
 export function createTradingActivities(deps: TradingDeps) {
   const repo = new TradingRepository(deps.db);
   const venue = deps.execution.venue;
+  /** Positions whose exit watch was refused, reported once each. */
+  const unwatchable = new Set<string>();
   const recorded = async (state: OrderStateWire) => {
     await repo.recordOrderState(state);
     return state;
   };
   return {
-    /** Best bid/ask for the held outcome: a NO bid is a YES ask seen from the other side. */
-    async getQuote(input: { market: string; outcome: 'yes' | 'no' }): Promise<QuoteWire> {
-      return quoteFromBook(deps.books.book(input.market), input.market, input.outcome);
+    /**
+     * Best bid/ask for the held outcome: a NO bid is a YES ask seen from the other side. An open
+     * position's read also (re)registers its exit watch, so a book update can wake it before its next poll.
+     */
+    async getQuote(input: { market: string; outcome: 'yes' | 'no'; watch?: ExitWatchWire }): Promise<QuoteWire> {
+      const quote = quoteFromBook(deps.books.book(input.market), input.market, input.outcome);
+      if (input.watch && deps.exitWatch) {
+        // The watch only speeds exits up: a registration it refuses leaves the position on its polls, never without a quote.
+        try {
+          deps.exitWatch.register(input.market, input.outcome, input.watch);
+        } catch (err) {
+          if (!unwatchable.has(input.watch.positionId) && unwatchable.add(input.watch.positionId)) deps.log?.(`exit watch: ${input.watch.positionId} not watched (polls only): ${(err as Error).message}`);
+        }
+      }
+      return quote;
     },
 
     /**

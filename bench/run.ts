@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBacktest } from './backtest';
 import { benchIngest } from './ingest';
+import { benchLiveKalshi } from './live-kalshi';
 import { benchReplay } from './replay';
 import { benchSignals } from './signals';
 import { signalsRealData } from './signals-real-data';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<str
   ingest: ({ markets }) => benchIngest({ dataDir: GOLD, markets, log }),
   signals: ({ markets }) => benchSignals({ markets, log }),
   backtest: ({ markets }) => benchBacktest({ dataDir: GOLD, markets, log }),
+  'live-kalshi': ({ markets }) => benchLiveKalshi({ dataDir: GOLD, markets, log }),
   'signals-real': async () => signalsRealData({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-2024-rest-snapshots'), log }),
 };
 
@@ -25,6 +27,7 @@ const HEADLINES: Record<string, readonly string[]> = {
   signals: ['fullRefreshMs', 'incrementalStepMs', 'maxDeviationFromTwoPass', 'checkpointWriteMs', 'checkpointReadMs', 'checkpointRestoredExactly'],
   backtest: ['eventsPerSecond', 'loadEventsPerSecond', 'endToEndEventsPerSecond', 'coldLoadMs', 'rssMb', 'trades', 'orders', 'totalPnl'],
   'signals-real': ['strongPairs'],
+  'live-kalshi': ['ordersSubmitted', 'duplicateOrders', 'lostPositions', 'venuePositionMismatches', 'tickToOrderP50Ms', 'tickToOrderP99Ms'],
 };
 
 /**

@@ -243,7 +243,7 @@ const commands: Record<string, Command> = {
 
   strategy: {
     summary: 'create | list | start | stop strategy versions (immutable; start subscribes the run to its signal types)',
-    usage: 'kestrel strategy create <name> --file F.(yaml|json) | list [--json] | start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:gold [--markets N] | stop <workflow-id>',
+    usage: 'kestrel strategy create <name> --file F.(yaml|json) | list [--json] | start <name> [--version V] --venue paper|kalshi --feed live|kalshi|replay:gold [--markets N] | stop <workflow-id>',
     options: { file: { type: 'string' }, version: { type: 'string' }, venue: { type: 'string' }, feed: { type: 'string' }, markets: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values, positionals }) {
       const [sub, arg] = positionals;
@@ -281,8 +281,10 @@ const commands: Record<string, Command> = {
         });
       }
       if (sub === 'start') {
-        if (!arg || typeof values.venue !== 'string' || typeof values.feed !== 'string') throw new UsageError('usage: kestrel strategy start <name> [--version V] --venue paper|kalshi|polymarket --feed live|replay:<dataset> [--markets N]');
-        const feed = await asUsage(async () => parseVenueAndFeed(values.venue as string, values.feed as string));
+        if (!arg || typeof values.venue !== 'string' || typeof values.feed !== 'string') throw new UsageError('usage: kestrel strategy start <name> [--version V] --venue paper|kalshi --feed live|kalshi|replay:<dataset> [--markets N]');
+        // The workers' venue may come from a config override in Postgres: read it as they do.
+        const execution = (values.feed as string).startsWith('replay:') ? config.venues.execution : (await loadFullConfig()).config.venues.execution;
+        const feed = await asUsage(async () => parseVenueAndFeed(values.venue as string, values.feed as string, execution));
         const version = typeof values.version === 'string' ? values.version : undefined;
         if (feed.kind === 'replay') {
           const limit = intOption(values, 'markets', 2);
@@ -301,7 +303,7 @@ const commands: Record<string, Command> = {
         }
         return withDatabase(config.database.url, (h) =>
           withTemporal(async (client) => {
-            const started = await asUsage(() => startStrategy(h.db, client, config, { name: arg, version, nowMs: Date.now() }));
+            const started = await asUsage(() => startStrategy(h.db, client, config, { name: arg, version, nowMs: Date.now(), feed: feed.name }));
             if (values.json) json(started);
             else out(`started ${started.workflowId} (${started.version}, ${started.status}); Temporal UI: http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(started.workflowId)}`);
             return EXIT.ok;
@@ -674,9 +676,9 @@ const commands: Record<string, Command> = {
         // The emulator replays the recording's time: its snapshots are stamped in that time, not the wall's.
         const seedExchangeMs = endpoints.environment === 'emulator' ? await emulatorExchangeTime(endpoints.restUrl).catch((e: Error) => void out(`  the emulator's clock is unknown (${e.message}); snapshots before the first timed event get wall time`)) : undefined;
         const kalshi = createKalshiFeed(config, { db: stack.database.db, credentials: stack.kalshiCredentials, clock: { nowMs: () => Date.now() }, seedExchangeMs, log: out });
-        const running = await runFeedIntoPublisher(kalshi, stack.createPublisher(`kalshi-live-${Date.now()}`));
+        const running = await runFeedIntoPublisher(kalshi, stack.createPublisher(`kalshi-live-${Date.now()}`, { live: true }));
         liveFeed = { feed: kalshi, stop: running.stop };
-        out(`  following ${running.markets.length} market(s); strategies subscribe with: npx kestrel strategy start <name> --venue paper --feed live`);
+        out(`  following ${running.markets.length} market(s); strategies subscribe with: npx kestrel strategy start <name> --venue ${config.venues.execution} --feed kalshi`);
       }
       if (!values['no-job'] && job === 'ingest') {
         out('Main job: replaying the recorded Kalshi gold 15-minute feed (../shared/data/kalshi-gold15m-ws): book events through BullMQ partitions into L2 books + price history, trade prints through BullMQ → Temporal workflows → Postgres');

@@ -35,16 +35,29 @@ export async function listStrategies(db: Database) {
 /** Recorded datasets a strategy can be replayed on (`--feed replay:<name>`). */
 export const REPLAY_DATASETS = { gold: 'Kalshi gold 15-minute WebSocket capture (replay.dataDir)' } as const;
 
-export type Feed = { kind: 'live' } | { kind: 'replay'; dataset: keyof typeof REPLAY_DATASETS };
+export type Feed = { kind: 'live'; name: 'live' | 'kalshi' } | { kind: 'replay'; dataset: keyof typeof REPLAY_DATASETS };
 
-export function parseVenueAndFeed(venue: string, feed: string): Feed {
+/**
+ * `--venue` names where the strategy's orders go; the workers route every order to the one venue
+ * of their `venues.execution`, so a venue other than theirs is refused here rather than traded on
+ * the wrong exchange. `--feed live` (or `kalshi`, the same: the workers' live Kalshi feed) subscribes
+ * to the running workers; `replay:<dataset>` runs in lockstep on the paper exchange.
+ */
+export function parseVenueAndFeed(venue: string, feed: string, execution: KestrelConfig['venues']['execution']): Feed {
   if (!(VENUES as readonly string[]).includes(venue)) throw new Error(`--venue must be one of ${VENUES.join(', ')}, got ${JSON.stringify(venue)}`);
-  if (venue !== 'paper') throw new Error(`venue ${venue}: live order routing is not enabled in this build (the workers trade on the paper exchange); start with --venue paper`);
-  if (feed === 'live') return { kind: 'live' };
+  if (venue === 'polymarket') throw new Error('venue polymarket: Kestrel has no Polymarket execution client yet (its market data only); start with --venue paper or kalshi');
   const m = /^replay:([\w.-]+)$/.exec(feed);
-  if (!m) throw new Error(`--feed must be live or replay:<dataset>, got ${JSON.stringify(feed)}`);
-  if (!(m[1]! in REPLAY_DATASETS)) throw new Error(`unknown replay dataset ${JSON.stringify(m[1])}; known: ${Object.keys(REPLAY_DATASETS).join(', ')}`);
-  return { kind: 'replay', dataset: m[1] as keyof typeof REPLAY_DATASETS };
+  if (feed !== 'live' && feed !== 'kalshi' && !m) throw new Error(`--feed must be live, kalshi or replay:<dataset>, got ${JSON.stringify(feed)}`);
+  if (m) {
+    if (!(m[1]! in REPLAY_DATASETS)) throw new Error(`unknown replay dataset ${JSON.stringify(m[1])}; known: ${Object.keys(REPLAY_DATASETS).join(', ')}`);
+    if (venue !== 'paper') throw new Error(`--feed ${feed} replays a recording on the paper exchange in lockstep; a recording cannot trade on ${venue} (use --venue paper)`);
+    return { kind: 'replay', dataset: m[1] as keyof typeof REPLAY_DATASETS };
+  }
+  if (venue !== execution) {
+    const env = `KESTREL__VENUES__EXECUTION=${venue}`;
+    throw new Error(`--venue ${venue}, but the workers route orders to ${execution} (venues.execution); start \`kestrel up\` and this command with ${env}${venue === 'kalshi' ? ' (and venues.kalshi.environment demo, production or emulator)' : ''}`);
+  }
+  return { kind: 'live', name: feed === 'kalshi' ? 'kalshi' : 'live' };
 }
 
 /** The version to run (latest unless named); a draft that starts trading moves to testing. */
@@ -58,15 +71,15 @@ export async function versionToRun(db: Database, name: string, version?: string)
   return { id: row.id, version: row.version, status: status === 'draft' ? 'testing' : status, config: strategyConfigSchema.parse(row.config) };
 }
 
-/** Starts a strategy version on the live feed of the running workers: a strategy workflow subscribed to its signal types. */
-export async function startStrategy(db: Database, temporal: Client, config: KestrelConfig, opts: { name: string; version?: string; nowMs: number }) {
+/** Starts a strategy version on the live feed of the running workers: a strategy workflow subscribed to its signal types, trading on the workers' venue. */
+export async function startStrategy(db: Database, temporal: Client, config: KestrelConfig, opts: { name: string; version?: string; nowMs: number; feed?: 'live' | 'kalshi' }) {
   const v = await versionToRun(db, opts.name, opts.version);
   const workflowId = `strategy/${opts.name}-${v.version}-${opts.nowMs}`;
   // A model-edge strategy's positions record the sports model version that prices its entries.
   const model = (v.config.signalTypes as readonly string[]).includes(MODEL_EDGE_SIGNAL) ? await activeVersion(db, 'model', config.sports.model) : undefined;
   const input: StrategyInput = { strategyId: `${opts.name}-${v.version}`, version: v.version, strategyVersionId: v.id, modelVersionId: model?.id, rules: v.config.rules, position: v.config.position };
   await temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId });
-  await db.insert(strategyRuns).values({ workflowId, strategyVersionId: v.id, venue: 'paper', feed: 'live', signalTypes: v.config.signalTypes, categories: v.config.categories, status: 'running' });
+  await db.insert(strategyRuns).values({ workflowId, strategyVersionId: v.id, venue: config.venues.execution, feed: opts.feed ?? 'live', signalTypes: v.config.signalTypes, categories: v.config.categories, status: 'running' });
   return { workflowId, version: v.version, status: v.status };
 }
 

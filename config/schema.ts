@@ -101,6 +101,8 @@ export const configSchema = z.object({
       partitions: z.number().int().min(1).max(64).prefault(4),
       batchSize: z.number().int().min(1).max(50_000).prefault(2000),
       maxBatchDelayMs: durationMs.prefault(50),
+      /** The same for live venue feeds, where a tick's latency to an exit order counts more than batch size. */
+      liveMaxBatchDelayMs: durationMs.prefault(5),
       historyCapacity: z.number().int().min(10).max(1_000_000).prefault(1000),
       historySampleMs: z.number().int().min(0).prefault(1000),
       historyRetentionDays: z.number().int().min(1).prefault(30),
@@ -121,6 +123,11 @@ export const configSchema = z.object({
     .object({
       /** Where the position workflows' orders go: the paper exchange, or Kalshi (venues.kalshi.environment says which Kalshi). */
       execution: z.enum(['paper', 'kalshi']).prefault('paper'),
+      /**
+       * Exits on pushed book updates: a book batch that triggers an open position's exit wakes it at
+       * once (not at its next poll), at most once per this interval per position (0: polling only).
+       */
+      exitWatchMinIntervalMs: z.number().int().min(0).prefault(200),
       kalshi: z
         .object({
           /** Which Kalshi to talk to: the documented production or demo hosts, or the local emulator (`kestrel venue emulate kalshi`). */

@@ -1,16 +1,47 @@
-// `npm run crash-test -- [cycles]`: repeatedly SIGKILLs the worker process in the middle of an
-// exit walk and restarts it, then checks every position finished with one order per attempt and
-// no attempt skipped or repeated. Progress on stderr; the last line is a JSON object of counts.
+// `npm run crash-test -- [cycles] [--venue paper|kalshi-emulator]`: repeatedly SIGKILLs the worker
+// process in the middle of an exit walk and restarts it, then checks every position finished with
+// one order per attempt and no attempt skipped or repeated. With `--venue kalshi-emulator` the
+// workers trade on the Kalshi emulator (started here, over real HTTP); half the cycles are killed
+// between "accepted by the venue" and "recorded" (a lost order response), and every cycle is also
+// judged against the venue: no duplicate venue orders, the venue position matches Kestrel's.
+// Progress on stderr; the last line is a JSON object of counts.
+import type { ChildProcess } from 'node:child_process';
 import { openDatabase } from '../db/client';
+import { Dec } from '../domain/decimal';
+import { WALK_STEPS } from '../domain/trading/exit-plan';
 import { crashCycle, judge, kill, spawnWorker, WALK_BOOK, type CrashEnv } from '../test/support/crash-harness';
+import { bookTop, startKalshiCrashVenue, venueDuplicates, type KalshiCrashVenue, type VenueOrdersSeen } from '../test/support/crash-kalshi';
 import { getHarness, teardownHarness, uniqueName } from '../test/support/harness';
+import { positionQuery } from '../workflows/position';
+
+const USAGE = 'usage: npm run crash-test -- [cycles ≥ 1] [--venue paper|kalshi-emulator]\n';
+type Venue = 'paper' | 'kalshi-emulator';
+
+function parseArgs(argv: string[]): { cycles: number; venue: Venue } | undefined {
+  let cycles: number | undefined;
+  let venue: Venue = 'paper';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--venue' || arg.startsWith('--venue=')) {
+      const value = arg === '--venue' ? argv[++i] : arg.slice('--venue='.length);
+      if (value !== 'paper' && value !== 'kalshi-emulator') return undefined;
+      venue = value;
+    } else if (cycles === undefined && /^\d+$/.test(arg) && Number(arg) >= 1 && Number.isSafeInteger(Number(arg))) cycles = Number(arg);
+    else return undefined;
+  }
+  return { cycles: cycles ?? 10, venue };
+}
 
 async function main(): Promise<number> {
-  const cycles = Number(process.argv[2] ?? 10);
-  if (!Number.isInteger(cycles) || cycles < 1) {
-    process.stderr.write('usage: npm run crash-test -- [cycles ≥ 1]\n');
+  const args = parseArgs(process.argv.slice(2));
+  if (!args) {
+    process.stderr.write(USAGE);
     return 2;
   }
+  return args.venue === 'paper' ? paper(args.cycles) : kalshiEmulator(args.cycles);
+}
+
+async function paper(cycles: number): Promise<number> {
   const harness = await getHarness();
   const db = openDatabase(harness.databaseUrl, { max: 2 });
   const env: CrashEnv = { databaseUrl: harness.databaseUrl, redisUrl: harness.redisUrl, temporalAddress: harness.temporalAddress, taskQueue: uniqueName('crash-tq'), redisPrefix: uniqueName('crash') };
@@ -43,6 +74,133 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`${JSON.stringify(totals)}\n`);
   return totals.lostPositions === 0 && totals.duplicateOrders === 0 ? 0 : 1;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `done` or the deadline; returns whether `done` became true. */
+async function until(done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await done()) return true;
+    await sleep(everyMs);
+  }
+  return false;
+}
+
+/** Contracts per cycle: small next to the touch's depth, so each cycle sees about the same book. */
+const KALSHI_SIZE = '5';
+
+async function kalshiEmulator(cycles: number): Promise<number> {
+  const harness = await getHarness();
+  const db = openDatabase(harness.databaseUrl, { max: 2 });
+  let venue: KalshiCrashVenue | undefined;
+  let worker: ChildProcess | undefined;
+  const totals = {
+    venue: 'kalshi-emulator',
+    market: '',
+    cycles,
+    kills: 0,
+    lostPositions: 0,
+    duplicateOrders: 0,
+    venueDuplicateOrders: 0,
+    venuePositionMismatches: 0,
+    ordersSent: 0,
+    venueOrders: 0,
+    lostResponseKills: 0,
+    attempts: 0,
+    killedAtAttempts: [] as (number | null)[],
+    exitFilledAtAttempts: [] as (number | null)[],
+    secondsPerCycle: [] as number[],
+  };
+  try {
+    venue = await startKalshiCrashVenue();
+    const v = venue;
+    totals.market = v.market;
+    const env: CrashEnv = { databaseUrl: harness.databaseUrl, redisUrl: harness.redisUrl, temporalAddress: harness.temporalAddress, taskQueue: uniqueName('crash-tq'), redisPrefix: uniqueName('crash'), workerEnv: v.workerEnv };
+    const seen: VenueOrdersSeen = { orderIds: new Set(), clientOrderIds: new Set() };
+    // Anything already on the venue (nothing, on a fresh emulator) is not this run's.
+    for (const o of await v.orders()) {
+      seen.orderIds.add(o.orderId);
+      seen.clientOrderIds.add(o.clientOrderId);
+    }
+    worker = await spawnWorker(env, {});
+    for (let i = 0; i < cycles; i++) {
+      // The venue's book now: the worker quotes from it (the live feed's job on the running system).
+      const book = await v.book();
+      const { bid, ask } = bookTop(book);
+      if (!bid || !ask) throw new Error(`${v.market} has no two-sided book: ${JSON.stringify(book)}`);
+      const tick = new Dec('0.01');
+      // LOW starts one tick above the ask and walks a tick per attempt; at the bid it fills.
+      const expectedFillAttempt = Math.min(WALK_STEPS.LOW + 1, ask.minus(bid).div(tick).round().toNumber() + 2);
+      await kill(worker);
+      worker = await spawnWorker(env, { [v.market]: book });
+      const started = Date.now();
+      const positionBefore = await v.netPosition();
+      const lostResponse = i % 2 === 1;
+      const lostBefore = v.emulator.faults.injected.lostResponses;
+      let hungAtKill = false;
+      // Normal cycles: kill points spread over the walk (by attempt, plus a little into it).
+      const normalNo = Math.floor(i / 2);
+      const targetAttempt = 1 + ((normalNo * 4) % Math.max(1, expectedFillAttempt - 1));
+      const cycle = await crashCycle({
+        env,
+        client: harness.env.client,
+        db: db.db,
+        market: v.market,
+        positionId: `position/crash/${uniqueName(`kx${i}`)}`,
+        book,
+        entry: { limitPrice: ask.toFixed(4), size: KALSHI_SIZE },
+        killAfterMs: 0,
+        worker,
+        beforeExit: lostResponse ? () => void v.emulator.faults.apply({ lose_order_responses: 1, lose_mode: 'hang' }) : undefined,
+        killWhen: async (handle) => {
+          if (lostResponse) {
+            // The exit's first order is executed at the venue; its response never comes. Kill while it hangs.
+            hungAtKill = await until(() => v.emulator.faults.injected.lostResponses > lostBefore, 15_000, 5);
+            if (hungAtKill) await sleep(50);
+            return;
+          }
+          await until(async () => {
+            const s = await handle.query(positionQuery);
+            return s.status !== 'exiting' && s.status !== 'open' ? true : (s.currentExit?.attemptNo ?? 0) >= targetAttempt;
+          }, 30_000);
+          await sleep((normalNo * 97) % 250);
+        },
+      });
+      worker = cycle.worker;
+      const verdict = judge(cycle.result);
+      const positionAfter = await v.netPosition();
+      const venueChange = positionAfter.minus(positionBefore);
+      const mismatch = !venueChange.eq(cycle.final.remaining);
+      const dup = await venueDuplicates(db.db, await v.orders(), seen);
+      const lost = verdict.lost || mismatch;
+      totals.kills++;
+      totals.lostPositions += lost ? 1 : 0;
+      totals.duplicateOrders += verdict.duplicateOrders;
+      totals.venueDuplicateOrders += dup.sharedClientIds + dup.unrecorded;
+      totals.venuePositionMismatches += mismatch ? 1 : 0;
+      totals.ordersSent += cycle.result.ordersSent;
+      totals.venueOrders += dup.newOrders;
+      totals.lostResponseKills += lostResponse && hungAtKill ? 1 : 0;
+      totals.attempts += cycle.result.attemptsRecorded;
+      totals.killedAtAttempts.push(cycle.result.killedAtAttempt ?? null);
+      totals.exitFilledAtAttempts.push(cycle.result.attemptsRecorded || null);
+      totals.secondsPerCycle.push(Math.round((Date.now() - started) / 100) / 10);
+      const kind = lostResponse ? (hungAtKill ? 'lost response' : 'lost response NOT INJECTED') : `walk (target attempt ${targetAttempt})`;
+      process.stderr.write(
+        `[${i + 1}/${cycles}] ${kind}: book ${bid.toFixed(2)}/${ask.toFixed(2)}; killed at attempt ${cycle.result.killedAtAttempt ?? '-'}; attempts ${cycle.result.attemptNumbers.join(',')}; orders ${cycle.result.ordersSent} (venue ${dup.newOrders}); ` +
+          `kestrel remaining ${cycle.final.remaining}, venue change ${venueChange.toFixed(2)}; ${lost ? 'LOST' : 'ok'}${dup.detail.length ? `; ${dup.detail.join('; ')}` : ''}\n`,
+      );
+    }
+  } finally {
+    if (worker) await kill(worker);
+    await venue?.close();
+    await db.close();
+    await teardownHarness();
+  }
+  process.stdout.write(`${JSON.stringify(totals)}\n`);
+  return totals.lostPositions === 0 && totals.duplicateOrders === 0 && totals.venueDuplicateOrders === 0 && totals.venuePositionMismatches === 0 ? 0 : 1;
 }
 
 main().then((code) => process.exit(code), (err: unknown) => (process.stderr.write(`${String(err)}\n`), process.exit(1)));

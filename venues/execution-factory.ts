@@ -1,5 +1,6 @@
 import type { KestrelConfig } from '../config/schema';
 import type { Clock } from '../domain/clock';
+import type { FeeDifference } from '../domain/fees';
 import type { ExecutionClient } from '../domain/ports';
 import type { OrderRequestWire, OrderStateWire } from '../domain/trading/wire';
 import type { KalshiOrderRef } from './kalshi/execution';
@@ -16,6 +17,8 @@ export interface ExecutionDeps {
   orders: { recorded(clientOrderId: string): Promise<OrderStateWire | undefined>; ref(clientOrderId: string): Promise<KalshiOrderRef | undefined> };
   orderLatency?: (ms: number, order: OrderRequestWire) => Promise<void>;
   log?: (line: string) => void;
+  /** A venue fee that differs from our formula (logged by the client; counted by the caller). */
+  onFeeDifference?: (difference: FeeDifference & { clientOrderId: string }) => void;
 }
 
 /**
@@ -27,7 +30,7 @@ export function createExecution(config: Pick<KestrelConfig, 'venues' | 'fees' | 
     case 'paper':
       return { execution: createSimVenue(config, { books: deps.books, clock: deps.clock, recorded: deps.orders.recorded, orderLatency: deps.orderLatency }) };
     case 'kalshi': {
-      const kalshi = createKalshiVenue(config, { clock: deps.clock, credentials: deps.credentials, orderRef: deps.orders.ref, log: deps.log });
+      const kalshi = createKalshiVenue(config, { clock: deps.clock, credentials: deps.credentials, orderRef: deps.orders.ref, log: deps.log, onFeeDifference: deps.onFeeDifference });
       return { execution: kalshi.execution, kalshi };
     }
   }

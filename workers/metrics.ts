@@ -84,7 +84,8 @@ export function createMetrics(sources: MetricsSources) {
       }
     },
   });
-  return { registry, ingestedEvents, signals };
+  const venueFeeDifferences = new Counter({ name: 'kestrel_venue_fee_differences_total', help: 'Fills whose venue-reported fee differs from our fee formula by more than $0.0001', labelNames: ['venue'], registers: [registry] });
+  return { registry, ingestedEvents, signals, venueFeeDifferences };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 

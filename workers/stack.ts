@@ -20,6 +20,8 @@ import { RecordedSettlements } from '../db/settlements';
 import { createBookWorker } from './market-data/book-worker';
 import { startHistoryMaintenance } from './market-data/maintenance';
 import { flattenAll } from './flatten';
+import { ExitWatch } from './exit-watch';
+import { exitCheckSignal } from '../workflows/position';
 import { partitionQueueName } from './market-data/partitions';
 import { createMetrics, type Metrics } from './metrics';
 import { MarketDataPublisher } from './market-data/publisher';
@@ -48,11 +50,13 @@ export interface Stack {
   /** Books and price histories of every market-data partition this process consumes. */
   books: BookStore;
   /** Publishes market events into the partition queues (source names one stream). */
-  createPublisher(source: string): MarketDataPublisher;
+  createPublisher(source: string, opts?: { live?: boolean }): MarketDataPublisher;
   /** Redis for plain commands (top of book, checkpoints). */
   redis: Redis;
   /** Where the trading activities send orders (`venues.execution`): the paper exchange or a venue. */
   execution: ExecutionClient;
+  /** Wakes open positions on book updates that trigger their exits (off when venues.exitWatchMinIntervalMs is 0). */
+  exitWatch?: ExitWatch;
   /** The paper exchange, when orders go to it (it matches on this process's books). */
   paper: SimVenue | undefined;
   /** Reconciles the venue's orders and positions with Kestrel's records now (undefined on the paper exchange). */
@@ -107,6 +111,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const md = config.marketData;
   const books = new BookStore({ historyCapacity: md.historyCapacity, sampleMs: md.historySampleMs });
   const bookSource = { book: (market: string) => books.markets.get(market)?.book };
+  // The queue gauges read the queues at scrape time, after they exist.
+  const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues, ...(signals ? [signals.queue] : [])] });
   const clock: Clock = opts.clock ?? { nowMs: () => Date.now() };
   const tradingRepo = new TradingRepository(database.db);
   const { execution, kalshi } = createExecution(config, {
@@ -126,6 +132,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     },
     orderLatency: opts.orderLatency,
     log,
+    onFeeDifference: () => metrics.venueFeeDifferences.inc({ venue: config.venues.execution }),
   });
   const paper = execution instanceof SimVenue ? execution : undefined;
   // On a real venue, orders and positions are reconciled at start, then every reconcileEveryMs.
@@ -143,6 +150,9 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   if (reconciler) await reconcile('start');
   // Fills the venue reports between polls (resting orders) are recorded as they happen.
   execution.onOrderUpdate((state) => void tradingRepo.recordOrderState(state).catch((err: Error) => log(`recording order ${state.clientOrderId} failed: ${err.message}`)));
+  const exitWatch = config.venues.exitWatchMinIntervalMs > 0
+    ? new ExitWatch({ book: (m) => books.markets.get(m)?.book, wake: (positionId, payload) => temporal.workflow.getHandle(positionId).signal(exitCheckSignal, payload), nowMs: () => Date.now(), minWakeIntervalMs: config.venues.exitWatchMinIntervalMs, log })
+    : undefined;
   const riskDeps: Omit<RiskDeps, 'db'> = { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) };
   const temporalWorker = await createTemporalWorker({
     connection: nativeConnection,
@@ -150,7 +160,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({
       db: database.db,
-      trading: { execution, books: bookSource, settlements: new RecordedSettlements(database.db), clock, alert: alerts },
+      trading: { execution, books: bookSource, settlements: new RecordedSettlements(database.db), clock, alert: alerts, exitWatch, log },
       logger: logger.child({ component: 'activities' }),
       risk: riskDeps,
     }),
@@ -171,7 +181,6 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   ingestWorker.on('failed', (job, err) => log(`ingest job ${job?.id ?? '?'} failed: ${err.message}`));
 
   const partitionQueues = Array.from({ length: md.partitions }, (_, p) => new Queue(partitionQueueName(md.queueBase, p), { connection: producerRedis, prefix: config.redis.keyPrefix }));
-  const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues, ...(signals ? [signals.queue] : [])] });
   const closeTimeOf = opts.closeTimeOf ?? closeTimeFromSnapshots(database.db);
   const sports = config.sports;
   const signals = await startSignalPipeline({
@@ -227,6 +236,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       log,
       onApplied: (events, batch) => {
         paper?.onMarketEvents(events);
+        exitWatch?.onApplied(events);
         signals.onApplied(events, batch);
         metrics.ingestedEvents.inc({ partition: String(partition) }, events.length);
       },
@@ -244,8 +254,9 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     log,
   });
   const publishers: MarketDataPublisher[] = [];
-  const createPublisher = (source: string) => {
-    const publisher = new MarketDataPublisher({ connection: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partitions: md.partitions, source, batchSize: md.batchSize, maxDelayMs: md.maxBatchDelayMs, attempts: config.ingest.jobAttempts });
+  /** `live`: a venue feed, batched for latency (marketData.liveMaxBatchDelayMs) rather than throughput. */
+  const createPublisher = (source: string, opts: { live?: boolean } = {}) => {
+    const publisher = new MarketDataPublisher({ connection: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partitions: md.partitions, source, batchSize: md.batchSize, maxDelayMs: opts.live ? md.liveMaxBatchDelayMs : md.maxBatchDelayMs, attempts: config.ingest.jobAttempts });
     publishers.push(publisher);
     return publisher;
   };
@@ -297,7 +308,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     return { ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'), checks };
   };
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, execution, paper, reconcile, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, execution, exitWatch, paper, reconcile, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

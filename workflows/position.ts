@@ -1,4 +1,6 @@
 import * as wf from '@temporalio/workflow';
+import { Dec } from '../domain/decimal';
+import { quoteWireSchema, type QuoteWire } from '../domain/trading/wire';
 import type { Activities } from '../activities';
 import { exitPlanConfigSchema } from '../domain/trading/exit-plan';
 import { exitConfigSchema, URGENCIES, type Urgency } from '../domain/trading/exits';
@@ -18,6 +20,11 @@ export const positionQuery = wf.defineQuery<PositionSnapshot>('position');
 export const requestExitUpdate = wf.defineUpdate<{ accepted: true; positionId: string; urgency: Urgency }, [ManualExitRequest]>('requestExit');
 export const circuitBreakerSignal = wf.defineSignal<[string]>('circuitBreaker');
 export const rebalanceSignal = wf.defineSignal('rebalance');
+/**
+ * A book update triggered one of this position's exits (the worker's exit watch): evaluate now,
+ * with the highest bid the watch saw for the trailing stop. Sent at most every few hundred ms.
+ */
+export const exitCheckSignal = wf.defineSignal<[{ highBid?: string; quote?: QuoteWire }]>('exitCheck');
 /** Lockstep replays only: the market clock moved to this time. */
 export const clockSignal = wf.defineSignal<[number]>('clock');
 
@@ -48,6 +55,14 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
   );
 
   const stepped = input.clock?.mode === 'stepped';
+  let exitCheckRequested = false;
+  let pushedQuote: QuoteWire | undefined;
+  wf.setHandler(exitCheckSignal, ({ highBid, quote }) => {
+    exitCheckRequested = true;
+    const parsed = quoteWireSchema.safeParse(quote);
+    pushedQuote = parsed.success && parsed.data.market === input.market && parsed.data.outcome === input.outcome && p.status === 'open' ? parsed.data : undefined;
+    if (highBid !== undefined && /^\d+(\.\d+)?$/.test(highBid) && p.status === 'open' && p.highWaterBid.lt(highBid)) p.highWaterBid = new Dec(highBid);
+  });
   let clockMs = input.clock?.startMs ?? 0;
   wf.setHandler(clockSignal, (ms) => void (clockMs = Math.max(clockMs, ms)));
   /** Stepped clock: wait until the replay reaches `target` (or `early` holds), saying what we wait for. */
@@ -61,7 +76,15 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     sleep: (ms) => (stepped ? waitClock(clockMs + ms) : wf.sleep(ms)),
     waitForCommand: async (pos, ms) => {
       if (stepped) await waitClock(clockMs + ms, () => pos.pendingManualExit !== undefined);
-      else await wf.condition(() => pos.pendingManualExit !== undefined, ms);
+      else await wf.condition(() => pos.pendingManualExit !== undefined || exitCheckRequested, ms);
+      exitCheckRequested = false;
+    },
+    // A lockstep replay decides on its stepped clock only: no wakes from the worker's books.
+    watchQuotes: !stepped,
+    takePushedQuote: () => {
+      const quote = pushedQuote;
+      pushedQuote = undefined;
+      return quote;
     },
     patched: (id) => wf.patched(id),
     onStatus: (pos) =>

@@ -2,6 +2,7 @@ import { Dec } from '../decimal';
 import type { RiskDecision } from '../risk/risk-manager';
 import { entryClientOrderId, exitClientOrderId, planExitAttempt, type ExitPlanConfig } from './exit-plan';
 import { evaluateExits, type ExitConfig, type TriggeredExit, type Urgency } from './exits';
+import type { ExitWatchWire } from './exit-watch';
 import type { ExitAttemptRecord, OrderRequestWire, OrderStateWire, PositionExitRecord, PositionRecord, QuoteWire } from './wire';
 
 /**
@@ -74,7 +75,8 @@ export interface ManualExitRequest {
 }
 
 export interface PositionPorts {
-  getQuote(input: { market: string; outcome: 'yes' | 'no' }): Promise<QuoteWire>;
+  /** `watch`: while open, the position asks to be woken when a book update triggers one of its exits. */
+  getQuote(input: { market: string; outcome: 'yes' | 'no'; watch?: ExitWatchWire }): Promise<QuoteWire>;
   submitOrder(input: OrderRequestWire): Promise<OrderStateWire>;
   getOrder(clientOrderId: string): Promise<OrderStateWire>;
   cancelOrder(clientOrderId: string): Promise<OrderStateWire>;
@@ -92,6 +94,10 @@ export interface PositionRuntime {
   sleep(ms: number): Promise<void>;
   /** Waits up to `ms`, returning early when a manual exit becomes pending. */
   waitForCommand(p: PositionState, ms: number): Promise<void>;
+  /** Live workflows only: quote reads register an exit watch, so book updates can wake the position (`wake`). */
+  watchQuotes?: boolean;
+  /** The quote a wake from the exit watch delivered, once (undefined when the position was not woken with one). */
+  takePushedQuote?(): QuoteWire | undefined;
   /** Versioning of behaviour changes (Temporal's patched(); always true in a backtest). */
   patched(id: string): boolean;
   /** Called before each persisted status change (search attributes). */
@@ -201,10 +207,10 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
     });
   };
 
-  /** Waits for a resting order to fill or time out, then cancels what is left; returns the final state. */
-  const workOrder = async (order: OrderStateWire, timeoutMs: number): Promise<OrderStateWire> => {
+  /** Waits for a resting order to fill, time out or be given up (`giveUp`), then cancels what is left; returns the final state. */
+  const workOrder = async (order: OrderStateWire, timeoutMs: number, giveUp: () => boolean = () => false): Promise<OrderStateWire> => {
     const deadline = rt.now() + timeoutMs;
-    while (order.status === 'resting' && rt.now() < deadline) {
+    while (order.status === 'resting' && rt.now() < deadline && !giveUp()) {
       await rt.sleep(Math.min(cadence.pollMs, Math.max(1, deadline - rt.now())));
       order = await ports.getOrder(order.clientOrderId);
     }
@@ -242,7 +248,9 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
       size: input.entry.size,
       tif: 'gtc',
     });
-    const final = await workOrder(entry, input.entry.timeoutMs);
+    // Trading HALTED (the circuit-breaker signal) cancels a resting entry at the next poll instead of letting it fill.
+    const haltCancelsEntry = rt.patched('halt-cancels-entry-v1');
+    const final = await workOrder(entry, input.entry.timeoutMs, () => haltCancelsEntry && p.circuitBreaker !== undefined);
     const filled = new Dec(final.filled);
     if (filled.isZero()) {
       p.status = 'entry_failed';
@@ -260,7 +268,9 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
     await publish();
   }
 
-  const runExit = async (reason: string, urgency: Urgency, size: Dec, triggered: TriggeredExit[]) => {
+  /** `decisionQuote`: the quote the exit was decided on, which the first attempt prices from (no second read). */
+  const runExit = async (reason: string, urgency: Urgency, size: Dec, triggered: TriggeredExit[], decisionQuote?: QuoteWire) => {
+    const reuseDecisionQuote = decisionQuote !== undefined && rt.patched('exit-prices-first-attempt-on-decision-quote');
     p.exitNo++;
     p.status = 'exiting';
     const exitNo = p.exitNo;
@@ -271,7 +281,7 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
     for (;;) {
       if (filled.gte(size)) break;
       attemptNo++;
-      const quote = await ports.getQuote({ market: input.market, outcome: input.outcome });
+      const quote = attemptNo === 1 && reuseDecisionQuote ? decisionQuote! : await ports.getQuote({ market: input.market, outcome: input.outcome });
       p.lastQuote = quote;
       const spec = planExitAttempt(urgency, attemptNo, { bid: quote.bid ? new Dec(quote.bid) : undefined, ask: quote.ask ? new Dec(quote.ask) : undefined }, planConfig);
       if (!spec) break;
@@ -343,7 +353,22 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
       p.pendingManualExit = undefined;
     } else {
       if (rt.now() >= input.closeTimeMs) break;
-      const quote = await ports.getQuote({ market: input.market, outcome: input.outcome });
+      const watch: ExitWatchWire | undefined = rt.watchQuotes ? {
+        positionId: p.id,
+        closeTimeMs: input.closeTimeMs,
+        entryPrice: p.entryPrice!.toFixed(),
+        originalSize: p.size.toFixed(),
+        remainingSize: p.remaining.toFixed(),
+        highWaterBid: p.highWaterBid.toFixed(),
+        partialStagesDone: p.partialStagesDone,
+        modelProbability: input.modelProbability,
+        exitConfig: input.exitConfig,
+        // Renewed by every read; outlives a missed poll or two.
+        watchForMs: 3 * Math.max(cadence.normalMs, cadence.urgentMs),
+      } : undefined;
+      // Woken by the exit watch: decide on the quote that triggered it, as seen by the worker.
+      const pushed = rt.takePushedQuote?.();
+      const quote = pushed ?? (await ports.getQuote({ market: input.market, outcome: input.outcome, watch }));
       p.lastQuote = quote;
       const bid = quote.bid ? new Dec(quote.bid) : undefined;
       if (bid && bid.gt(p.highWaterBid)) p.highWaterBid = bid;
@@ -357,7 +382,9 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
         );
         p.lastTriggered = evaluation.triggered;
         if (evaluation.triggered.length) rt.log('exit conditions triggered', { positionId: p.id, triggered: evaluation.triggered.map((t) => `${t.reason}(${t.urgency}): ${t.detail}`) });
-        if (evaluation.decision) await runExit(evaluation.decision.reason, evaluation.decision.urgency, evaluation.decision.size, evaluation.triggered);
+        if (evaluation.decision) await runExit(evaluation.decision.reason, evaluation.decision.urgency, evaluation.decision.size, evaluation.triggered, quote);
+        // A pushed quote registers no watch: read (and re-register) at once rather than at the next poll.
+        else if (pushed) continue;
       }
     }
     if (p.status !== 'open') break;

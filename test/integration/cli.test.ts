@@ -119,8 +119,11 @@ describe('kestrel strategy create | list | start | stop (real Temporal worker)',
     assert.equal(created.code, EXIT.ok, created.stderr);
     assert.match(created.stdout, new RegExp(`created strategy ${name} v1\\.0`));
 
-    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'kalshi', '--feed', 'live'], env)).stderr, /live order routing is not enabled/);
-    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'tape'], env)).stderr, /--feed must be live or replay/);
+    // The workers here route to paper: a strategy for another venue is refused, not traded on the wrong exchange.
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'kalshi', '--feed', 'kalshi'], env)).stderr, /--venue kalshi, but the workers route orders to paper \(venues\.execution\); start `kestrel up` and this command with KESTREL__VENUES__EXECUTION=kalshi/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'polymarket', '--feed', 'live'], env)).stderr, /no Polymarket execution client/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'kalshi', '--feed', 'replay:gold'], env)).stderr, /cannot trade on kalshi/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'tape'], env)).stderr, /--feed must be live, kalshi or replay/);
     assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'replay:tulips'], env)).stderr, /unknown replay dataset "tulips"; known: gold/);
     assert.equal((await kestrel(['strategy', 'start', 'no-such-strategy', '--venue', 'paper', '--feed', 'live'], env)).code, EXIT.usage);
     const started = await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'live', '--json'], env);

@@ -12,7 +12,7 @@ import { Dec } from '../../domain/decimal';
 import { priceUnits, sizeUnits } from '../../domain/fixed-point';
 import type { OrderRequestWire } from '../../domain/trading/wire';
 import { startKalshiEmulator, type KalshiEmulator } from '../../venues/kalshi/emulator/server';
-import { toCreateOrderV2 } from '../../venues/kalshi/execution';
+import { KalshiExecutionClient, toCreateOrderV2 } from '../../venues/kalshi/execution';
 import { KalshiRestClient } from '../../venues/kalshi/rest-client';
 import { loadKalshiCredentials } from '../../venues/kalshi/signing';
 import { KalshiReconciler } from '../../workers/reconciler';
@@ -103,6 +103,26 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
     for await (const p of rest.positions({ ticker: MARKET })) held.push(p);
     const net = held.reduce((n, p) => n.plus(p.position_fp), new Dec(0));
     assert.equal(net.toFixed(2), '0.00', `venue position flat: ${JSON.stringify(held)}`);
+    // The emulator charges Kalshi's published schedule, which is our formula: no fee differences.
+    assert.equal((stack.execution as KalshiExecutionClient).feeDifferences, 0);
+    assert.match(await stack.metrics.registry.metrics(), /kestrel_venue_fee_differences_total/);
+  });
+
+  it('a venue fee that differs from our formula is logged and counted once per fill, and the venue\'s fee is what is booked', async () => {
+    const lines: string[] = [];
+    // Our schedule says 5% taker where the venue charges 7%.
+    const client = new KalshiExecutionClient(rest, { orderRef: async () => undefined, fees: { takerRate: new Dec('0.05'), makerRate: new Dec('0.0175') }, log: (l) => lines.push(l) });
+    const ask = new Dec(stack.books.state(MARKET).book.top().yesAsk!.price).div(10_000);
+    const order: OrderRequestWire = { clientOrderId: uniqueName('fee-check'), positionId: 'fee-check', purpose: 'entry', market: MARKET, outcome: 'yes', action: 'buy', limitPrice: ask.toFixed(4), size: '3', tif: 'ioc' };
+    const state = await client.submit(order);
+    assert.equal(state.status, 'filled');
+    await client.get(order.clientOrderId);
+    assert.equal(client.feeDifferences, state.fills.length, 'each fill counted once, however often the order is read');
+    assert.match(lines.join('\n'), /Kalshi charged 0\.\d{4} on fill .* our formula says 0\.\d{4}/);
+    const venueFees = state.fills.reduce((n, f) => n.plus(f.fee), new Dec(0));
+    assert.equal(new Dec(state.fees).toFixed(4), venueFees.toFixed(4));
+    // Back to flat for the tests that follow.
+    await client.submit({ ...order, clientOrderId: uniqueName('fee-check-out'), action: 'sell', limitPrice: '0.01' });
   });
 
   it('after a crash between "accepted by the venue" and "recorded", the retried submit finds the order instead of sending another', async () => {
@@ -145,7 +165,10 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
 
   it('reconciliation: records what the venue moved on, reports (or cancels) orders we never sent and positions that differ', async () => {
     const repo = new TradingRepository(stack.database.db);
-    const activities = createTradingActivities({ db: stack.database.db, execution: stack.execution, books: { book: (m) => stack.books.markets.get(m)?.book }, settlements: new RecordedSettlements(stack.database.db), clock: { nowMs: () => Date.now() } });
+    // Sent by another Kestrel process's client (no order-update listener, no push): the stack's
+    // client never hears of the order, so its fill is missed as it would be while Kestrel is down.
+    const elsewhere = new KalshiExecutionClient(rest, { orderRef: async () => undefined });
+    const activities = createTradingActivities({ db: stack.database.db, execution: elsewhere, books: { book: (m) => stack.books.markets.get(m)?.book }, settlements: new RecordedSettlements(stack.database.db), clock: { nowMs: () => Date.now() } });
     const ask = new Dec(stack.books.state(MARKET).book.top().yesAsk!.price).div(10_000);
     // Ours: rests just under the ask; the recorded flow fills it while nobody is looking.
     const ours: OrderRequestWire = { clientOrderId: uniqueName('recon/entry/attempt-1'), positionId: 'recon', purpose: 'entry', market: MARKET, outcome: 'yes', action: 'buy', limitPrice: ask.minus('0.01').toFixed(4), size: '1', tif: 'gtc' };
@@ -153,7 +176,7 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
     // Not ours: placed at the venue by another tool, far from the touch.
     const foreign = await rest.createOrder({ ticker: MARKET, client_order_id: uniqueName('other-tool'), side: 'bid', count: '1.00', price: '0.0100', time_in_force: 'good_till_canceled' });
     for (let i = 0; i < 60 && (await repo.loadOrder(ours.clientOrderId))!.status === 'resting'; i++) {
-      const state = await stack.execution.get(ours.clientOrderId);
+      const state = await elsewhere.get(ours.clientOrderId);
       if (state?.status !== 'resting') break;
       await emu.advanceTo(emu.nowMs() + 10_000);
     }

@@ -7,7 +7,7 @@ import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
 import { level, waitFor } from '../support/wait';
-import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
+import { circuitBreakerSignal, positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';
 
 const cadence = { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 };
 const fastPlan = { timeoutsMs: { CRITICAL: 100, HIGH: 150, MEDIUM: 150, LOW: 150 } };
@@ -128,5 +128,44 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     assert.equal(result.status, 'entry_failed');
     const [order] = await stack().database.db.select().from(orders).where(eq(orders.positionId, `position/test/${m}`));
     assert.equal(order!.status, 'canceled');
+  });
+
+  it('a book update that triggers an exit wakes the position at once (exit watch), long before its next poll', async () => {
+    const m = market();
+    // Polls once a minute: only the pushed book update can explain an exit within seconds.
+    const handle = await start(m, { cadence: { ...cadence, normalMs: 60_000, urgentMs: 60_000 } });
+    await until(() => query(handle), (s) => s.status === 'open', 'entry');
+    const woken = stack().exitWatch!.counters.woken;
+    const triggers: string[][] = [];
+    const off = stack().exitWatch!.onTrigger((t) => t.positionId === handle.workflowId && triggers.push(t.reasons));
+    // Registration happens with the position's first quote read after entry.
+    await until(async () => stack().exitWatch!.watching(m, handle.workflowId), (w) => w, 'exit watch registered');
+    const publisher = stack().createPublisher(uniqueName('watch'));
+    const sent = Date.now();
+    // Through BullMQ into the books, as a live feed would: the bid collapses to 0.40 (stop loss).
+    await publisher.publish({ t: 'snapshot', m, ts: sent, yes: [['0.40', '100']], no: [['0.45', '100']] });
+    await publisher.flush();
+    const result = (await handle.result()) as PositionSnapshot;
+    off();
+    await publisher.close();
+    assert.equal(result.status, 'closed');
+    assert.ok(Date.now() - sent < 30_000, 'exited well before the 60 s poll');
+    assert.equal(stack().exitWatch!.counters.woken, woken + 1);
+    assert.equal(triggers.length, 1, 'one wake: the watch is one-shot until the position reads a quote again');
+    assert.ok(triggers[0]!.includes('stop_loss'), `woken for the stop loss: ${JSON.stringify(triggers)}`);
+    const [exit] = await stack().database.db.select().from(positionExits).where(eq(positionExits.positionId, handle.workflowId));
+    assert.equal(exit!.reason, 'stop_loss');
+  });
+
+  it('trading HALTED (the circuit-breaker signal) cancels a resting entry at once instead of waiting out its timeout', async () => {
+    const m = market();
+    const handle = await start(m, { entry: { limitPrice: '0.30', size: '10', timeoutMs: 60_000 } });
+    const [resting] = await until(() => stack().database.db.select().from(orders).where(eq(orders.positionId, `position/test/${m}`)), (rows) => rows[0]?.status === 'resting', 'resting entry');
+    await handle.signal(circuitBreakerSignal, 'daily_loss');
+    const result = (await handle.result()) as PositionSnapshot;
+    assert.equal(result.status, 'entry_failed');
+    const [order] = await stack().database.db.select().from(orders).where(eq(orders.clientOrderId, resting!.clientOrderId));
+    assert.equal(order!.status, 'canceled');
+    assert.equal((await stack().execution.get(resting!.clientOrderId))!.status, 'canceled', 'nothing rests on the exchange');
   });
 });

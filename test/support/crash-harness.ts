@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { exitAttempts, orders } from '../../db/schema';
@@ -15,6 +15,8 @@ export interface CrashEnv {
   temporalAddress: string;
   taskQueue: string;
   redisPrefix: string;
+  /** More worker environment (the Kalshi mode's venue settings and credentials). */
+  workerEnv?: Record<string, string>;
 }
 
 /** Starts a worker process and resolves once it polls. */
@@ -32,6 +34,7 @@ export function spawnWorker(env: CrashEnv, books: Record<string, unknown>): Prom
       KESTREL__RISK__MAX_CONSECUTIVE_LOSSES: '1000000',
       KESTREL__RISK__DAILY_LOSS_LIMIT_FRACTION: '1',
       KESTREL_CRASH_BOOKS: JSON.stringify(books),
+      ...env.workerEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -66,18 +69,38 @@ export interface CrashRunResult {
   status: string;
 }
 
+export interface CrashCycleOptions {
+  env: CrashEnv;
+  client: Client;
+  db: Database;
+  market: string;
+  killAfterMs: number;
+  worker: ChildProcess;
+  /** Workflow id (default `position/crash/<market>`: one market per cycle). */
+  positionId?: string;
+  /** The book the worker (and its replacement) quotes from (default WALK_BOOK). */
+  book?: unknown;
+  /** The entry (default: 10 at 0.56, WALK_BOOK's ask). */
+  entry?: { limitPrice: string; size: string };
+  /** Runs just before the exit is requested (fault injection). */
+  beforeExit?: () => void | Promise<void>;
+  /** Resolves when the worker is to be killed (default: killAfterMs after the exit was requested). */
+  killWhen?: (handle: WorkflowHandle<typeof positionWorkflow>) => Promise<void>;
+}
+
 /**
  * One crash cycle: open a position, start a LOW manual exit (a long walk), SIGKILL the worker
  * mid-walk, start a new one, let the workflow finish; report what the database saw.
  */
-export async function crashCycle(opts: { env: CrashEnv; client: Client; db: Database; market: string; killAfterMs: number; worker: ChildProcess }): Promise<{ result: CrashRunResult; worker: ChildProcess }> {
-  const positionId = `position/crash/${opts.market}`;
+export async function crashCycle(opts: CrashCycleOptions): Promise<{ result: CrashRunResult; worker: ChildProcess; final: PositionSnapshot }> {
+  const positionId = opts.positionId ?? `position/crash/${opts.market}`;
+  const book = opts.book ?? WALK_BOOK;
   const input: PositionInput = {
     strategyId: 'crash-test',
     market: opts.market,
     outcome: 'yes',
     closeTimeMs: Date.now() + 3_600_000,
-    entry: { limitPrice: '0.56', size: '10', timeoutMs: 2000 },
+    entry: { limitPrice: opts.entry?.limitPrice ?? '0.56', size: opts.entry?.size ?? '10', timeoutMs: 2000 },
     cadence: { normalMs: 100, urgentMs: 100, pollMs: 25, settleTimeoutMs: 1000 },
     planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
   };
@@ -86,16 +109,19 @@ export async function crashCycle(opts: { env: CrashEnv; client: Client; db: Data
     if (i > 400) throw new Error('position never opened');
     await new Promise((r) => setTimeout(r, 25));
   }
+  await opts.beforeExit?.();
   await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'LOW', reason: 'crash test' }] });
-  await new Promise((r) => setTimeout(r, opts.killAfterMs));
+  if (opts.killWhen) await opts.killWhen(handle);
+  else await new Promise((r) => setTimeout(r, opts.killAfterMs));
   const before = (await handle.query(positionQuery));
   await kill(opts.worker);
-  const worker = await spawnWorker(opts.env, { [opts.market]: WALK_BOOK });
+  const worker = await spawnWorker(opts.env, { [opts.market]: book });
   const final = (await handle.result()) as PositionSnapshot;
   const attempts = await opts.db.select({ n: exitAttempts.attemptNo }).from(exitAttempts).where(eq(exitAttempts.positionId, positionId)).orderBy(asc(exitAttempts.attemptNo));
   const [sent] = await opts.db.select({ n: sql<number>`count(*)::int` }).from(orders).where(eq(orders.positionId, positionId));
   return {
     worker,
+    final,
     result: { positionId, killedAtAttempt: before.currentExit?.attemptNo, attemptsRecorded: attempts.length, attemptNumbers: attempts.map((a) => a.n), ordersSent: sent!.n, status: final.status },
   };
 }

@@ -1,6 +1,7 @@
 // A worker process for crash testing: the full stack (Temporal worker, BullMQ workers, paper
-// exchange) with the books of the markets named in KESTREL_CRASH_BOOKS seeded from a fixed
-// snapshot, so a restarted process sees the same market. Prints READY when polling.
+// exchange, or Kalshi when KESTREL__VENUES__EXECUTION=kalshi) with the books of the markets named
+// in KESTREL_CRASH_BOOKS seeded from a fixed snapshot (in Kalshi mode, the venue's book as the crash
+// test read it), so a restarted process sees the same market. Prints READY when polling.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadBootstrapConfig } from '../../config/load';
 import { priceUnits, sizeUnits } from '../../domain/fixed-point';

@@ -27,7 +27,7 @@ describe('Kalshi book messages', () => {
       assert.ok(parsed.ok, `${name}: ${parsed.ok ? '' : parsed.error}`);
       typed.push(parsed.value.type);
     }
-    assert.deepEqual(typed.filter((t) => t !== 'other').sort(), ['fill', 'market_lifecycle_v2', 'market_lifecycle_v2', 'market_lifecycle_v2', 'ticker']);
+    assert.deepEqual(typed.filter((t) => t !== 'other').sort(), ['fill', 'market_lifecycle_v2', 'market_lifecycle_v2', 'market_lifecycle_v2', 'ticker', 'user_order']);
     const badFill = parseKalshiChannelMessage('fill', { ...(samples.channel_messages.fill!.msg as object), count_fp: 278 });
     assert.equal(badFill.ok, false);
   });

@@ -121,3 +121,76 @@ describe('Kalshi WS messages → market events refuse what the books cannot take
     assert.ok(store.state('FED-23DEC-T3.00').book.stale);
   });
 });
+
+describe('Kalshi WS user_order messages (user_orders channel)', () => {
+  const samples = JSON.parse(readFileSync(path.join(SHARED, 'specs', 'kalshi', 'ws-samples-fp-only.json'), 'utf8')) as { channel_messages: Record<string, { type: string; msg: Record<string, unknown> }> };
+  const sample = samples.channel_messages.user_order!;
+  // What the emulator sends (exchange.ts userOrderMsg): an executed order with fees.
+  const emulatorMsg = {
+    order_id: '0ab7ada2-8bc8-4e0f-b246-0cb4d36e819d',
+    user_id: 'user-1',
+    ticker: 'KXGOLD15M-26AUG101830-30',
+    status: 'executed',
+    side: 'yes',
+    is_yes: true,
+    yes_price_dollars: '0.4200',
+    fill_count_fp: '1.00',
+    remaining_count_fp: '0.00',
+    initial_count_fp: '1.00',
+    taker_fill_cost_dollars: '0.000000',
+    maker_fill_cost_dollars: '0.420000',
+    taker_fees_dollars: '0.000000',
+    maker_fees_dollars: '0.010000',
+    client_order_id: 'push/fill-1',
+    self_trade_prevention_type: 'taker_at_cross',
+    created_time: '2026-08-10T18:20:00.000Z',
+    last_update_time: '2026-08-10T18:21:10.000Z',
+  };
+
+  it('parses the spec sample, the AsyncAPI example (fees omitted when zero) and the emulator\'s shape', () => {
+    const fromSample = parseKalshiChannelMessage(sample.type, sample.msg);
+    assert.ok(fromSample.ok && fromSample.value.type === 'user_order', JSON.stringify(fromSample));
+    assert.equal(fromSample.value.msg.order_id, 'ee587a1c-8b87-4dcf-b721-9f6f790619fa');
+    assert.equal(fromSample.value.msg.status, 'resting');
+    assert.equal(fromSample.value.msg.remaining_count_fp, '10.00');
+
+    const { taker_fees_dollars: _t, maker_fees_dollars: _m, ...asyncApiExample } = sample.msg;
+    const withoutFees = parseKalshiChannelMessage('user_order', asyncApiExample);
+    assert.ok(withoutFees.ok && withoutFees.value.type === 'user_order');
+    assert.equal(withoutFees.value.msg.taker_fees_dollars, undefined);
+
+    const fromEmulator = parseKalshiChannelMessage('user_order', emulatorMsg);
+    assert.ok(fromEmulator.ok && fromEmulator.value.type === 'user_order');
+    assert.equal(fromEmulator.value.msg.status, 'executed');
+    assert.equal(fromEmulator.value.msg.maker_fees_dollars, '0.010000');
+    assert.equal(fromEmulator.value.msg.fill_count_fp, '1.00');
+  });
+
+  it('takes an order update without client_order_id (orders are matched by order_id)', () => {
+    const { client_order_id: _c, ...msg } = emulatorMsg;
+    const parsed = parseKalshiChannelMessage('user_order', msg);
+    assert.ok(parsed.ok && parsed.value.type === 'user_order');
+    assert.equal(parsed.value.msg.client_order_id, undefined);
+  });
+
+  it('reports malformed order updates instead of throwing', () => {
+    const cases: [msg: unknown, error: RegExp][] = [
+      [{ ...emulatorMsg, order_id: undefined }, /order_id/],
+      [{ ...emulatorMsg, order_id: '' }, /order_id/],
+      [{ ...emulatorMsg, status: 'pending' }, /status/],
+      [{ ...emulatorMsg, fill_count_fp: 1 }, /fill_count_fp/],
+      [{ ...emulatorMsg, remaining_count_fp: 'lots' }, /remaining_count_fp/],
+      [{ ...emulatorMsg, maker_fees_dollars: 0.01 }, /maker_fees_dollars/],
+      [{ ...emulatorMsg, ticker: 'X'.repeat(101) }, /ticker/],
+      [{ ...emulatorMsg, side: 'maybe' }, /side/],
+      [null, /./],
+      ['user_order', /./],
+      [[emulatorMsg], /./],
+    ];
+    for (const [msg, error] of cases) {
+      const parsed = parseKalshiChannelMessage('user_order', msg);
+      assert.equal(parsed.ok, false, JSON.stringify(msg));
+      assert.match(parsed.ok ? '' : parsed.error, error, JSON.stringify(msg));
+    }
+  });
+});

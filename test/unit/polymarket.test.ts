@@ -7,7 +7,7 @@ import path from 'node:path';
 import { FixedClock } from '../../domain/clock';
 import { Dec } from '../../domain/decimal';
 import { ExchangeNotAvailable } from '../../domain/errors';
-import { kalshiFee, polymarketTakerFee } from '../../domain/fees';
+import { kalshiFee, kalshiFeeDifference, polymarketTakerFee } from '../../domain/fees';
 import { BookStore } from '../../domain/market-data/book-store';
 import { PolymarketBookSync } from '../../venues/polymarket/book-sync';
 import { parsePolymarketMessage } from '../../venues/polymarket/messages';
@@ -25,6 +25,15 @@ describe('fees', () => {
     assert.equal(kalshiFee({ contracts: new Dec(10), price: new Dec('0.43'), rate: new Dec('0.0175') }).toFixed(4), '0.0429', 'maker rate');
     assert.equal(kalshiFee({ contracts: new Dec(10), price: new Dec('0.43'), rate: new Dec('0.07'), seriesMultiplier: new Dec('0.5') }).toFixed(4), '0.0858');
     assert.throws(() => kalshiFee({ contracts: new Dec(1), price: new Dec('1.2'), rate: new Dec('0.07') }), /outside/);
+  });
+  it('Kalshi: a venue fee more than $0.0001 from our formula is a difference; rounding is not', () => {
+    const rates = { takerRate: new Dec('0.07'), makerRate: new Dec('0.0175') };
+    const fill = (fee: string, liquidity: 'maker' | 'taker' = 'taker') => ({ fillId: 'f1', liquidity, contracts: new Dec(100), price: new Dec('0.50'), fee: new Dec(fee) });
+    assert.equal(kalshiFeeDifference(fill('1.7500'), rates), undefined);
+    assert.equal(kalshiFeeDifference(fill('1.7501'), rates), undefined, 'one step of the $0.0001 grid is rounding');
+    assert.deepEqual(kalshiFeeDifference(fill('1.7600'), rates), { fillId: 'f1', liquidity: 'taker', contracts: '100', price: '0.5000', venueFee: '1.7600', expectedFee: '1.7500' });
+    assert.equal(kalshiFeeDifference(fill('0.4375', 'maker'), rates), undefined, 'maker rate');
+    assert.equal(kalshiFeeDifference(fill('1.7500', 'maker'), rates)?.expectedFee, '0.4375');
   });
   it('Polymarket: C × rate × (p(1 − p))^e, floored to 5 decimals', () => {
     assert.equal(polymarketTakerFee({ contracts: new Dec(100), price: new Dec('0.5'), rate: new Dec('0.02'), exponent: 2 }).toString(), '0.125');

@@ -1,8 +1,13 @@
 import { Dec } from '../../domain/decimal';
 import { DuplicateOrder, InvalidOrder, NetworkError, OrderNotFound } from '../../domain/errors';
+import { kalshiFeeDifference, type FeeDifference } from '../../domain/fees';
 import type { ExecutionClient, OrderAmendment, VenueCapabilities } from '../../domain/ports';
 import type { OrderRequestWire, OrderStateWire } from '../../domain/trading/wire';
+import type { Clock } from '../../domain/clock';
 import type { CreateOrderV2, KalshiFill, KalshiOrder, KalshiRestClient } from './rest-client';
+import type { KalshiCredentials } from './signing';
+import { KalshiWsClient } from './ws-client';
+import type { KalshiChannelMessage } from './ws-messages';
 
 export const KALSHI_CAPABILITIES: VenueCapabilities = {
   venue: 'kalshi',
@@ -80,6 +85,115 @@ export function fromKalshiOrder(clientOrderId: string, outcome: 'yes' | 'no', or
   };
 }
 
+/** What the execution client hears from a source of pushed order news (Kalshi's private channels). */
+export interface KalshiOrderFeedHandlers {
+  onMessage(message: KalshiChannelMessage): void;
+  onMalformed(raw: string, error: string): void;
+  /** Pushed news flows: after the first subscribe, and again after every reconnect (anything meanwhile was missed). */
+  onUp(): void;
+  /** Pushed news stopped (connection lost, or a subscription could not be restored). */
+  onDown(reason: string): void;
+}
+
+/** Kalshi's `fill` and `user_orders` channels, or a stand-in for them in tests. */
+export interface KalshiOrderFeed {
+  /** Starts connecting; never throws: failures are `onDown` and retried until `close`. */
+  start(handlers: KalshiOrderFeedHandlers): Promise<void>;
+  close(): Promise<void>;
+}
+
+const ORDER_CHANNELS = ['fill', 'user_orders'];
+
+/**
+ * The private order channels over Kalshi's signed WebSocket (every market: no ticker filter). The
+ * WS client reconnects and resubscribes by itself; a first connect or a restore that fails is
+ * retried here from a fresh client, with backoff.
+ */
+export class KalshiWsOrderFeed implements KalshiOrderFeed {
+  private ws: KalshiWsClient | undefined;
+  private handlers: KalshiOrderFeedHandlers | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private closed = false;
+
+  constructor(
+    private readonly opts: {
+      url: string;
+      credentials: KalshiCredentials;
+      clock: Clock;
+      log?: (line: string) => void;
+      reconnect?: { initialMs: number; maxMs: number };
+      heartbeatTimeoutMs?: number;
+    },
+  ) {}
+
+  /** The underlying client's counters (connects, messages, malformed), for tests and metrics. */
+  get counters() {
+    return this.ws?.counters;
+  }
+
+  async start(handlers: KalshiOrderFeedHandlers): Promise<void> {
+    this.handlers = handlers;
+    this.closed = false;
+    await this.open();
+  }
+
+  private async open(): Promise<void> {
+    const h = this.handlers!;
+    const ws = new KalshiWsClient({
+      url: this.opts.url,
+      credentials: this.opts.credentials,
+      clock: this.opts.clock,
+      reconnect: this.opts.reconnect,
+      heartbeatTimeoutMs: this.opts.heartbeatTimeoutMs,
+      // Order channels carry no book data.
+      onEvent: () => {},
+      onOther: (message) => h.onMessage(message),
+      onMalformed: (raw, error) => h.onMalformed(raw, error),
+      onDisconnect: (reason) => h.onDown(reason),
+      onRestored: (failed) => {
+        if (failed === 0) return h.onUp();
+        h.onDown(`${failed} order channel subscription(s) could not be restored`);
+        this.replace(ws, 'restoring the subscription failed');
+      },
+      log: (line) => this.opts.log?.(`kalshi order feed: ${line}`),
+    });
+    this.ws = ws;
+    try {
+      await ws.connect();
+      await ws.subscribe(ORDER_CHANNELS, []);
+      this.attempt = 0;
+      if (this.closed || ws !== this.ws) return;
+      h.onUp();
+    } catch (err) {
+      if (this.closed || ws !== this.ws) return;
+      h.onDown((err as Error).message);
+      this.replace(ws, (err as Error).message);
+    }
+  }
+
+  /** Drops a client that did not get (or lost) its subscription and opens a fresh one later. */
+  private replace(ws: KalshiWsClient, reason: string): void {
+    if (this.closed || this.retry || ws !== this.ws) return;
+    void ws.close().catch(() => {});
+    const { initialMs, maxMs } = this.opts.reconnect ?? { initialMs: 500, maxMs: 30_000 };
+    const wait = Math.min(maxMs, initialMs * 2 ** this.attempt++);
+    this.opts.log?.(`kalshi order feed: ${reason}; trying again in ${wait} ms`);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.closed) void this.open();
+    }, wait);
+    this.retry.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    await this.ws?.close();
+  }
+}
+
 function fillTimeMs(f: KalshiFill): number {
   if (typeof f.ts === 'number') return f.ts * 1000;
   const parsed = f.created_time ? Date.parse(f.created_time) : NaN;
@@ -90,17 +204,37 @@ function fillTimeMs(f: KalshiFill): number {
  * Kalshi behind the ExecutionClient port, on the V2 order endpoints. Every call is keyed by the
  * client order id; the venue order id is learned from the venue. A create whose outcome is unknown
  * (timeout, 5xx, connection lost) or refused as a duplicate is looked up before anything else
- * happens, so retries never make a second venue order. Order updates are pushed by polling the
- * orders that rest (`pollMs`).
+ * happens, so retries never make a second venue order.
+ *
+ * Order updates reach `onOrderUpdate` listeners two ways. With an `orderFeed` (Kalshi's `fill` and
+ * `user_orders` WebSocket channels), a message about one of our orders (by venue order id) makes
+ * the client re-read that order by REST (order + fills: the venue's fees) and emit it at once. REST
+ * polling of resting orders is the fallback: every `pollMs` while the feed is down (or absent),
+ * every `feedPollMs` while it is up, and once right after every (re)connect for what was missed.
+ * Push and poll share one fingerprint per order, so the same state is never emitted twice.
  */
 export class KalshiExecutionClient implements ExecutionClient {
   readonly venue = 'kalshi' as const;
   readonly capabilities = KALSHI_CAPABILITIES;
   private readonly refs = new Map<string, KalshiOrderRef>();
   private readonly listeners = new Set<(state: OrderStateWire) => void>();
+  /** Fingerprints of the resting orders the poll re-reads. */
   private readonly watched = new Map<string, string>();
+  /** Fingerprints of orders that ended, so a late push or poll does not emit them again. */
+  private readonly finished = new Map<string, string>();
+  /** Venue order id → client order id, for pushed messages (fills no longer carry our id). */
+  private readonly byVenueId = new Map<string, string>();
+  /** One re-read per order at a time; a message arriving meanwhile asks for one more. */
+  private readonly refreshing = new Map<string, { again: boolean; news: string | undefined; done: Promise<void> }>();
+  /** Orders being submitted, and the latest pushed news of them meanwhile (`newsFingerprint`). */
+  private readonly submitting = new Map<string, string | undefined>();
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
+  private pollAgain = false;
+  private closed = false;
+  private feed: 'none' | 'connecting' | 'up' | 'down' = 'none';
+  /** Pushed-order figures: messages used, ignored (not our orders), malformed; states emitted by each path. */
+  readonly orderFeedCounters = { messages: 0, ignored: 0, current: 0, malformed: 0, pushEmits: 0, pollEmits: 0, feedUps: 0, feedDowns: 0 };
 
   constructor(
     private readonly rest: KalshiRestClient,
@@ -108,16 +242,41 @@ export class KalshiExecutionClient implements ExecutionClient {
       /** Kestrel's record of an order it sent (after a restart the in-memory refs are gone). */
       orderRef: (clientOrderId: string) => Promise<KalshiOrderRef | undefined>;
       pollMs?: number;
+      /** Pushed order news; started by the first `onOrderUpdate`, closed by `close`. */
+      orderFeed?: KalshiOrderFeed;
+      /** The safety-net poll while the feed is up (default 5 × pollMs). */
+      feedPollMs?: number;
       log?: (line: string) => void;
+      /** Our fee schedule: each fill's venue fee is checked against it once, and a difference above $0.0001 reported. */
+      fees?: { takerRate: Dec; makerRate: Dec; seriesMultiplier?: Dec };
+      onFeeDifference?: (difference: FeeDifference & { clientOrderId: string }) => void;
     },
   ) {}
 
+  /** Fills whose fee differed from our formula, since start. */
+  feeDifferences = 0;
+  private readonly feeChecked = new Set<string>();
+
   async submit(req: OrderRequestWire): Promise<OrderStateWire> {
+    // Pushed news of an order being submitted waits for the submit's own read (no second read meanwhile).
+    this.submitting.set(req.clientOrderId, undefined);
+    try {
+      return await this.submitOnce(req);
+    } finally {
+      const news = this.submitting.get(req.clientOrderId);
+      this.submitting.delete(req.clientOrderId);
+      // News the submit's own read did not reflect (a fill right after the create) is read now.
+      if (news !== undefined && news !== this.knownFingerprint(req.clientOrderId)) void this.refresh(req.clientOrderId, 'push');
+    }
+  }
+
+  private async submitOnce(req: OrderRequestWire): Promise<OrderStateWire> {
     this.refs.set(req.clientOrderId, { market: req.market, outcome: req.outcome, action: req.action });
     const body = toCreateOrderV2(req);
     try {
       const created = await this.rest.createOrder(body);
       this.refs.get(req.clientOrderId)!.venueOrderId = created.order_id;
+      this.learnVenueId(created.order_id, req.clientOrderId);
     } catch (err) {
       if (!(err instanceof NetworkError) && !(err instanceof DuplicateOrder)) throw err;
       // The venue may have the order: find it before anything is sent again.
@@ -140,8 +299,10 @@ export class KalshiExecutionClient implements ExecutionClient {
     const order = ref.venueOrderId ? await this.rest.order(ref.venueOrderId).catch((err: unknown) => (err instanceof OrderNotFound ? undefined : Promise.reject(err))) : await this.findByClientOrderId(clientOrderId, ref);
     if (!order) return undefined;
     ref.venueOrderId = order.order_id;
+    this.learnVenueId(order.order_id, clientOrderId);
     const fills: KalshiFill[] = [];
     if (new Dec(order.fill_count_fp).gt(0)) for await (const f of this.rest.fills({ order_id: order.order_id })) fills.push(f);
+    this.auditFees(clientOrderId, fills);
     return fromKalshiOrder(clientOrderId, ref.outcome, order, fills);
   }
 
@@ -173,15 +334,102 @@ export class KalshiExecutionClient implements ExecutionClient {
 
   onOrderUpdate(listener: (state: OrderStateWire) => void): () => void {
     this.listeners.add(listener);
-    this.poller ??= setInterval(() => void this.poll(), this.deps.pollMs ?? 1000);
-    this.poller.unref();
+    this.closed = false;
+    if (!this.poller) this.schedulePoll();
+    if (this.deps.orderFeed && this.feed === 'none') this.startFeed(this.deps.orderFeed);
     return () => this.listeners.delete(listener);
   }
 
+  /** Whether pushed order news is flowing ('none': no feed, or no listener yet). */
+  get orderFeedStatus(): 'none' | 'connecting' | 'up' | 'down' {
+    return this.feed;
+  }
+
   async close(): Promise<void> {
-    clearInterval(this.poller);
+    this.closed = true;
+    clearTimeout(this.poller);
     this.poller = undefined;
     this.listeners.clear();
+    await this.deps.orderFeed?.close().catch((err: Error) => this.deps.log?.(`closing the Kalshi order feed failed: ${err.message}`));
+    if (this.feed !== 'none') this.feed = 'down';
+    // Re-reads in flight finish before the caller closes what they use.
+    await Promise.allSettled([...this.refreshing.values()].map((r) => r.done));
+  }
+
+  private startFeed(feed: KalshiOrderFeed): void {
+    this.feed = 'connecting';
+    void feed
+      .start({
+        onMessage: (message) => this.onFeedMessage(message),
+        onMalformed: (raw, error) => {
+          this.orderFeedCounters.malformed++;
+          this.deps.log?.(`kalshi order feed: malformed message (${error}): ${raw.slice(0, 300)}`);
+        },
+        onUp: () => {
+          if (this.closed) return;
+          this.orderFeedCounters.feedUps++;
+          this.feed = 'up';
+          // Whatever changed before the subscription was live (or while disconnected) is read now.
+          void this.pollNow();
+        },
+        onDown: (reason) => {
+          if (this.closed) return;
+          if (this.feed === 'up') this.deps.log?.(`kalshi order feed down (${reason}); polling every ${this.deps.pollMs ?? 1000} ms`);
+          this.orderFeedCounters.feedDowns++;
+          this.feed = 'down';
+          this.schedulePoll();
+        },
+      })
+      .catch((err: Error) => {
+        this.feed = 'down';
+        this.deps.log?.(`kalshi order feed failed to start: ${err.message}`);
+      });
+  }
+
+  private onFeedMessage(message: KalshiChannelMessage): void {
+    if (this.closed || (message.type !== 'fill' && message.type !== 'user_order')) return;
+    let clientOrderId = this.byVenueId.get(message.msg.order_id);
+    // An order whose create answer is still on its way is known by our id (user_order carries it; fills no longer do).
+    if (clientOrderId === undefined && message.type === 'user_order' && message.msg.client_order_id && this.refs.has(message.msg.client_order_id)) clientOrderId = message.msg.client_order_id;
+    if (clientOrderId === undefined) {
+      // Not an order this process knows: reconciliation deals with those.
+      this.orderFeedCounters.ignored++;
+      return;
+    }
+    this.orderFeedCounters.messages++;
+    const news = newsFingerprint(message);
+    if (this.submitting.has(clientOrderId)) this.submitting.set(clientOrderId, news);
+    // An order update that says what we last saw (the create notice, a cancel we made) needs no read.
+    else if (news !== this.knownFingerprint(clientOrderId)) void this.refresh(clientOrderId, 'push', news);
+    else this.orderFeedCounters.current++;
+  }
+
+  private knownFingerprint(clientOrderId: string): string | undefined {
+    return this.watched.get(clientOrderId) ?? this.finished.get(clientOrderId);
+  }
+
+  private learnVenueId(venueOrderId: string, clientOrderId: string): void {
+    if (this.byVenueId.get(venueOrderId) === clientOrderId) return;
+    // Bounded like the fee set: an order's id only has to outlive its life at the venue.
+    if (this.byVenueId.size >= 100_000) this.byVenueId.delete(this.byVenueId.keys().next().value!);
+    this.byVenueId.set(venueOrderId, clientOrderId);
+  }
+
+  /** The venue's fees are what we book; our formula is the check on them (a schedule change, a series multiplier we lack). */
+  private auditFees(clientOrderId: string, fills: readonly KalshiFill[]): void {
+    const rates = this.deps.fees;
+    if (!rates) return;
+    for (const f of fills) {
+      if (this.feeChecked.has(f.fill_id)) continue;
+      // Fill ids are unique; the set only has to outlive the polls of one order.
+      if (this.feeChecked.size >= 100_000) this.feeChecked.clear();
+      this.feeChecked.add(f.fill_id);
+      const difference = kalshiFeeDifference({ fillId: f.fill_id, liquidity: f.is_taker ? 'taker' : 'maker', contracts: new Dec(f.count_fp), price: new Dec(f.yes_price_dollars), fee: new Dec(f.fee_cost) }, rates);
+      if (!difference) continue;
+      this.feeDifferences++;
+      this.deps.log?.(`order ${clientOrderId}: Kalshi charged ${difference.venueFee} on fill ${f.fill_id} (${difference.contracts} @ ${difference.price}, ${difference.liquidity}); our formula says ${difference.expectedFee}`);
+      this.deps.onFeeDifference?.({ ...difference, clientOrderId });
+    }
   }
 
   private async known(clientOrderId: string): Promise<OrderStateWire> {
@@ -200,24 +448,118 @@ export class KalshiExecutionClient implements ExecutionClient {
   }
 
   private track(state: OrderStateWire): OrderStateWire {
-    const fingerprint = `${state.status}|${state.filled}`;
-    if (state.status === 'resting') this.watched.set(state.clientOrderId, fingerprint);
-    else this.watched.delete(state.clientOrderId);
+    const id = state.clientOrderId;
+    const fp = fingerprint(state);
+    if (state.status === 'resting') {
+      this.watched.set(id, fp);
+      this.finished.delete(id);
+    } else {
+      this.watched.delete(id);
+      if (this.finished.size >= 10_000) this.finished.delete(this.finished.keys().next().value!);
+      this.finished.set(id, fp);
+    }
     return state;
   }
 
+  /**
+   * Emits a state read by push or poll unless it is the one last seen, or older than it (reads of
+   * one order are serialized, but `submit`/`cancel` read concurrently with them).
+   */
+  private publish(state: OrderStateWire, source: 'push' | 'poll'): void {
+    const before = this.knownFingerprint(state.clientOrderId);
+    const fp = fingerprint(state);
+    if (before === fp || (before !== undefined && isOlder(state, before))) return;
+    this.track(state);
+    if (this.closed) return;
+    this.orderFeedCounters[source === 'push' ? 'pushEmits' : 'pollEmits']++;
+    for (const listener of this.listeners) {
+      try {
+        listener(state);
+      } catch (err) {
+        this.deps.log?.(`order update listener failed on ${state.clientOrderId}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Re-reads one order and publishes it. A request while a read is in flight runs one more read
+   * after it, unless its news (`newsFingerprint`) is what that read found: a fill and its
+   * user_order arrive together, and one read answers both.
+   */
+  private refresh(clientOrderId: string, source: 'push' | 'poll', news?: string): Promise<void> {
+    const running = this.refreshing.get(clientOrderId);
+    if (running) {
+      running.again = true;
+      running.news = news;
+      return running.done;
+    }
+    const entry = { again: false, news: undefined as string | undefined, done: Promise.resolve() };
+    entry.done = (async () => {
+      try {
+        do {
+          entry.again = false;
+          entry.news = undefined;
+          const state = await this.get(clientOrderId).catch((err: Error) => void this.deps.log?.(`reading order ${clientOrderId} (${source}) failed: ${err.message}`));
+          if (state) this.publish(state, source);
+          if (entry.again && entry.news !== undefined && entry.news === this.knownFingerprint(clientOrderId)) entry.again = false;
+        } while (entry.again && !this.closed);
+      } finally {
+        this.refreshing.delete(clientOrderId);
+      }
+    })();
+    this.refreshing.set(clientOrderId, entry);
+    return entry.done;
+  }
+
+  /** The next poll: `pollMs` while no feed is up, the slower safety net while one is. */
+  private schedulePoll(): void {
+    clearTimeout(this.poller);
+    if (this.closed) return;
+    const pollMs = this.deps.pollMs ?? 1000;
+    const every = this.feed === 'up' ? (this.deps.feedPollMs ?? pollMs * 5) : pollMs;
+    this.poller = setTimeout(() => void this.poll().finally(() => this.poller && this.schedulePoll()), every);
+    this.poller.unref();
+  }
+
+  /** Polls now (after a reconnect), and restarts the timer at the rate the feed's state calls for. */
+  private async pollNow(): Promise<void> {
+    this.schedulePoll();
+    await this.poll();
+  }
+
   private async poll(): Promise<void> {
-    if (this.polling || this.listeners.size === 0) return;
+    if (this.listeners.size === 0 || this.closed) return;
+    if (this.polling) {
+      // A poll asked for now (a reconnect) must not be lost to one already halfway through.
+      this.pollAgain = true;
+      return;
+    }
     this.polling = true;
     try {
-      for (const [id, before] of [...this.watched]) {
-        const state = await this.get(id).catch((err: Error) => void this.deps.log?.(`polling order ${id} failed: ${err.message}`));
-        if (!state) continue;
-        this.track(state);
-        if (`${state.status}|${state.filled}` !== before) for (const listener of this.listeners) listener(state);
-      }
+      do {
+        this.pollAgain = false;
+        for (const id of [...this.watched.keys()]) await this.refresh(id, 'poll');
+      } while (this.pollAgain && !this.closed);
     } finally {
       this.polling = false;
     }
   }
+}
+
+function fingerprint(state: OrderStateWire): string {
+  return `${state.status}|${state.filled}`;
+}
+
+const USER_ORDER_STATUS = { resting: 'resting', executed: 'filled', canceled: 'canceled' } as const;
+
+/** The state a pushed message reports, as a fingerprint; a fill does not say the order's state ('?'). */
+function newsFingerprint(message: Extract<KalshiChannelMessage, { type: 'fill' | 'user_order' }>): string {
+  if (message.type === 'fill') return '?';
+  return `${USER_ORDER_STATUS[message.msg.status]}|${new Dec(message.msg.fill_count_fp).toFixed(6)}`;
+}
+
+/** A read that predates `before`: fewer contracts filled, or resting again after the order ended. */
+function isOlder(state: OrderStateWire, before: string): boolean {
+  const [status, filled] = before.split('|') as [string, string];
+  return new Dec(state.filled).lt(filled) || (status !== 'resting' && state.status === 'resting');
 }

@@ -18,6 +18,10 @@ export interface KalshiWsOptions {
   /** Books of these markets can no longer be trusted until their resync snapshot arrives. */
   onStale?: (marketTickers: string[], reason: string) => void;
   onMalformed?: (raw: string, error: string) => void;
+  /** The connection dropped (not by `close`); a reconnect is on its way. */
+  onDisconnect?: (reason: string) => void;
+  /** After a reconnect, the subscriptions were sent again; `failed` of them could not be restored. */
+  onRestored?: (failed: number) => void;
   log?: (line: string) => void;
   reconnect?: { initialMs: number; maxMs: number };
   /** No frame (message or ping) for this long means the connection is dead. */
@@ -135,7 +139,10 @@ export class KalshiWsClient {
         }
         this.pending.clear();
         // Only the current socket's end matters: an older one was replaced already.
-        if (!this.closedByUser && ws === this.ws) this.scheduleReconnect(`closed with code ${code}`);
+        if (!this.closedByUser && ws === this.ws) {
+          this.notify(() => this.opts.onDisconnect?.(`closed with code ${code}`));
+          this.scheduleReconnect(`closed with code ${code}`);
+        }
       });
     });
   }
@@ -230,12 +237,24 @@ export class KalshiWsClient {
   private async restoreSubscriptions(): Promise<void> {
     // Only a reconnect has anything to restore; `subscribe` activates new subscriptions itself.
     if (this.counters.connects <= 1) return;
+    let failed = 0;
     for (const subscription of this.subscriptions) {
       try {
         await this.activate(subscription);
       } catch (err) {
+        failed++;
         this.log(`restoring subscription ${subscription.channels.join(',')} failed: ${(err as Error).message}`);
       }
+    }
+    if (!this.closedByUser) this.notify(() => this.opts.onRestored?.(failed));
+  }
+
+  /** A callback's failure is logged: it must not break the socket's own handling. */
+  private notify(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log(`connection callback threw: ${(err as Error).message}`);
     }
   }
 

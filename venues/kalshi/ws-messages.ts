@@ -142,14 +142,46 @@ export const kalshiLifecycleMsgSchema = z
   })
   .passthrough();
 
+/**
+ * `user_order` on the `user_orders` channel (asyncapi-2026-03 userOrderPayload): one of our orders
+ * was created, filled, canceled or amended. Only what identifies the order and its counts is
+ * required; `user_id` and `client_order_id` (required by the spec) are optional here because
+ * Kestrel correlates by `order_id`, as it must for fills since Kalshi dropped client_order_id there.
+ */
+export const kalshiUserOrderMsgSchema = z.object({
+  order_id: z.string().min(1),
+  user_id: z.string().optional(),
+  ticker: marketTicker,
+  status: z.enum(['resting', 'canceled', 'executed']),
+  side: z.enum(['yes', 'no']),
+  is_yes: z.boolean().optional(),
+  yes_price_dollars: decimalString,
+  fill_count_fp: decimalString,
+  remaining_count_fp: decimalString,
+  initial_count_fp: decimalString,
+  taker_fill_cost_dollars: decimalString.optional(),
+  maker_fill_cost_dollars: decimalString.optional(),
+  // Omitted when zero (spec).
+  taker_fees_dollars: decimalString.optional(),
+  maker_fees_dollars: decimalString.optional(),
+  client_order_id: z.string().optional(),
+  order_group_id: z.string().optional(),
+  self_trade_prevention_type: z.string().optional(),
+  created_time: z.string().optional(),
+  last_update_time: z.string().optional(),
+  expiration_time: z.string().optional(),
+  subaccount_number: z.number().int().optional(),
+});
+
 /** Channels besides book and trades, typed. Unknown types pass through as `other`. */
 export type KalshiChannelMessage =
   | { type: 'ticker'; msg: z.infer<typeof kalshiTickerMsgSchema> }
   | { type: 'fill'; msg: z.infer<typeof kalshiFillMsgSchema> }
+  | { type: 'user_order'; msg: z.infer<typeof kalshiUserOrderMsgSchema> }
   | { type: 'market_lifecycle_v2'; msg: z.infer<typeof kalshiLifecycleMsgSchema> }
   | { type: 'other'; channel: string; msg: unknown };
 
-const channelSchemas = { ticker: kalshiTickerMsgSchema, fill: kalshiFillMsgSchema, market_lifecycle_v2: kalshiLifecycleMsgSchema } as const;
+const channelSchemas = { ticker: kalshiTickerMsgSchema, fill: kalshiFillMsgSchema, user_order: kalshiUserOrderMsgSchema, market_lifecycle_v2: kalshiLifecycleMsgSchema } as const;
 
 export function parseKalshiChannelMessage(type: string, msg: unknown): ParseResult<KalshiChannelMessage> {
   // An own-property check: `in` would take `constructor` or `__proto__` for a schema.
