@@ -85,5 +85,8 @@ export async function strategyWorkflow(input: StrategyInput): Promise<StrategySn
     }
   }
   await wf.condition(wf.allHandlersFinished);
+  // Complete in a task after the one that ran the stop Update: a child's completion event arriving while
+  // that task completes the workflow fails it (UnhandledCommand), which would abort the Update the caller waits on.
+  if (wf.patched('strategy-completes-after-stop-update')) await wf.sleep(1);
   return s;
 }

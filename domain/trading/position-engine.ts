@@ -298,6 +298,8 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
         limitPrice: spec.limitPrice.toFixed(4),
         size: want.toFixed(6),
         tif: spec.orderType === 'ioc' ? 'ioc' : 'gtc',
+        // An exit only ever reduces what is held: the venue caps it by the position (never a flip).
+        reduceOnly: true,
       });
       const final = await workOrder(sent, spec.timeoutMs);
       const got = new Dec(final.filled);

@@ -140,6 +140,8 @@ describe('kestrel strategy create | list | start | stop (real Temporal worker)',
     assert.equal(stopped.code, EXIT.ok, stopped.stderr);
     assert.match(stopped.stdout, /0 open positions/);
     assert.match((await kestrel(['strategy', 'stop', workflowId], env)).stderr, /already stopped/);
+    // The workflow completes one task after the stop Update (workflows/strategy.ts says why).
+    await s.temporal.workflow.getHandle(workflowId).result();
     const desc = await s.temporal.workflow.getHandle(workflowId).describe();
     assert.equal(desc.status.name, 'COMPLETED');
 

@@ -303,7 +303,7 @@ describe('Kalshi emulator: REST API, auth, rate limits, faults (over real socket
       ['GET', `/markets/${FIRST}/orderbook?depth=101`, undefined, 400],
       ['GET', '/markets/NOPE', undefined, 404],
       ['GET', '/markets/%E0%A4%A', undefined, 400],
-      ['POST', '/portfolio/events/orders', { ...order, side: 'bid', count: '5', reduce_only: true }, 400], // alice holds 2 NO: a bid can reduce 2 at most
+      ['POST', '/portfolio/events/orders', { ...order, side: 'ask', count: '5', reduce_only: true }, 400], // alice holds 2 NO: an ask has nothing to reduce
       ['GET', '/no/such/route', undefined, 404],
       ['PUT', '/markets', undefined, 404],
     ];
@@ -313,6 +313,12 @@ describe('Kalshi emulator: REST API, auth, rate limits, faults (over real socket
       const error = r.body.error as Record<string, string>;
       assert.ok(error?.code && error.message, `error shape for ${method} ${path}`);
     }
+    // Reduce-only is capped by the position, as documented: alice holds 2 NO, so a bid of 5 rests for 2.
+    const capped = await raw('POST', '/portfolio/events/orders', { ...order, price: '0.0100', count: '5', reduce_only: true });
+    assert.equal(capped.status, 201, JSON.stringify(capped.body));
+    const cappedOrder = capped.body as { order_id: string; fill_count: string; remaining_count: string };
+    assert.equal(new Dec(cappedOrder.fill_count).plus(cappedOrder.remaining_count).toFixed(2), '2.00');
+    assert.equal((await raw('DELETE', `/portfolio/events/orders/${cappedOrder.order_id}`)).status, 200);
     await assert.rejects(bobClient.createOrder({ ticker: FIRST, client_order_id: 'too-big', side: 'bid', count: '100000', price: '0.5000', time_in_force: 'good_till_canceled' }), InsufficientFunds);
     const badJson = await raw('POST', '/portfolio/events/orders', undefined, { rawBody: '{"ticker":' });
     assert.equal(badJson.status, 400);

@@ -506,9 +506,11 @@ export class KalshiEmulatorExchange implements EmulatorExchangeView {
       if (req.expirationMs !== undefined && req.timeInForce !== 'good_till_canceled') throw new ExchangeError(400, 'invalid_parameters', 'expiration_time needs time_in_force good_till_canceled');
       if (req.expirationMs !== undefined && req.expirationMs <= this.clockMs) throw new ExchangeError(400, 'invalid_parameters', 'expiration_time is in the past');
       if (req.reduceOnly) {
+        // As the API documents it: the count is capped by the position; with nothing to reduce the order is refused.
         const position = account.positions.get(req.ticker)?.position ?? 0;
         const reducible = req.side === 'bid' ? Math.max(0, -position) : Math.max(0, position);
-        if (req.count > reducible) throw new ExchangeError(400, 'reduce_only_violation', `a reduce-only ${req.side} of ${countFp(req.count)} exceeds the ${countFp(reducible)} it can reduce`);
+        if (reducible === 0) throw new ExchangeError(400, 'reduce_only_violation', `a reduce-only ${req.side} has no position to reduce`);
+        req = { ...req, count: Math.min(req.count, reducible) };
       }
       const needed = this.collateralFor(account, req.ticker, req.side, req.count, req.price);
       if (needed.gt(account.balance.minus(this.reserved(account)))) throw new ExchangeError(400, 'insufficient_balance', `order needs $${dollars(needed)}, available $${dollars(account.balance.minus(this.reserved(account)))}`);
