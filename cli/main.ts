@@ -595,6 +595,12 @@ const commands: Record<string, Command> = {
       if (await ensureDatabase(boot.config.database.url)) out(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
       await runMigrations(boot.config.database.url);
       const { config } = await loadFullConfig();
+      // Workers that route orders to Kalshi without a key would fail every order: refuse to start them.
+      // (The emulator session trades with an account of its own.)
+      if (config.venues.execution === 'kalshi' && !process.env.KALSHI_API_KEY_ID && feed.kind !== 'kalshi-emulator') {
+        err(`venues.execution is kalshi (${config.venues.kalshi.environment}) but no Kalshi credentials are set: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH, or KESTREL__VENUES__EXECUTION=paper`);
+        return EXIT.config;
+      }
       if (paperJob && feed.clock === 'wall') {
         // The replay runs `speed` times faster than the market: time-to-close rules shrink with it.
         config.risk.noEntryBeforeCloseMs = Math.round(config.risk.noEntryBeforeCloseMs / speed);
@@ -661,7 +667,10 @@ const commands: Record<string, Command> = {
         const source = feed.kind === 'kalshi-emulator' ? 'the Kalshi emulator (in this process, speed 0) over its WebSocket' : 'the recording';
         out(`Main job: paper-trading session on the market clock (${marketLimit} recorded gold markets from ${source}): the momentum rule on every applied event, positions in lockstep with the data, so the same markets give the same positions and P&L from either source`);
         const markets = listRecordedMarkets(config.replay.dataDir).slice(0, marketLimit);
-        const running = runMarketClockPaperSession({ config, feed: feed.kind === 'kalshi-emulator' ? 'kalshi-emulator' : 'replay', markets, log: out, stack: { logger }, signal: session.signal });
+        // With venues.execution kalshi, the emulator session's orders go to the emulator through the Kalshi execution client.
+        const execution = feed.kind === 'kalshi-emulator' ? config.venues.execution : 'paper';
+        if (execution === 'kalshi') out('  orders: to the emulator through the Kalshi execution client (venues.execution = kalshi)');
+        const running = runMarketClockPaperSession({ config, feed: feed.kind === 'kalshi-emulator' ? 'kalshi-emulator' : 'replay', execution, markets, log: out, stack: { logger }, signal: session.signal });
         sessionDone = running.catch(() => {});
         const summary = await running.catch((e: unknown) => {
           if (session.signal.aborted) return undefined;
@@ -669,6 +678,7 @@ const commands: Record<string, Command> = {
         });
         if (summary) printSession(summary);
         if (summary?.feedCounters) out(`Kalshi feed: ${JSON.stringify(summary.feedCounters)}`);
+        if (summary?.venue) out(`Venue (emulator): ${summary.venue.orders} orders; net positions at the end ${JSON.stringify(summary.venue.netPositions)}`);
       }
       if (!values['no-job'] && feed.kind === 'kalshi') {
         const endpoints = kalshiEndpoints(config.venues);

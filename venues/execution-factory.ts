@@ -21,6 +21,9 @@ export interface ExecutionDeps {
   onFeeDifference?: (difference: FeeDifference & { clientOrderId: string }) => void;
 }
 
+/** Request signatures and rate limits are real time, even when the session runs on a market clock. */
+const WALL_CLOCK: Clock = { nowMs: () => Date.now() };
+
 /**
  * The execution client `venues.execution` names, built by that venue's factory; for a real venue
  * also its other adapters (REST client, instruments), which reconciliation uses.
@@ -30,7 +33,7 @@ export function createExecution(config: Pick<KestrelConfig, 'venues' | 'fees' | 
     case 'paper':
       return { execution: createSimVenue(config, { books: deps.books, clock: deps.clock, recorded: deps.orders.recorded, orderLatency: deps.orderLatency }) };
     case 'kalshi': {
-      const kalshi = createKalshiVenue(config, { clock: deps.clock, credentials: deps.credentials, orderRef: deps.orders.ref, log: deps.log, onFeeDifference: deps.onFeeDifference });
+      const kalshi = createKalshiVenue(config, { clock: WALL_CLOCK, credentials: deps.credentials, orderRef: deps.orders.ref, log: deps.log, onFeeDifference: deps.onFeeDifference });
       return { execution: kalshi.execution, kalshi };
     }
   }

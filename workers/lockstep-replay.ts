@@ -178,7 +178,8 @@ export async function runLockstepPaper(
       const group = [];
       while (i < events.length && events[i]!.ts === eventAt) group.push(events[i++]!);
       stack.books.applyAll(group, replay.nowMs);
-      stack.paper!.onMarketEvents(group);
+      // On paper the exchange matches resting orders here; a venue (the emulator) matched them as its clock moved.
+      stack.paper?.onMarketEvents(group);
       const proposals = [];
       for (const market of new Set(group.map((e) => e.m))) {
         const info = window.info.get(market);

@@ -2,6 +2,7 @@ import { count, inArray } from 'drizzle-orm';
 import { closeTimeMs, upsertMarketSnapshot } from '../db/market-data-repo';
 import { positionExits, positions, signals as signalsTable } from '../db/schema';
 import { Dec } from '../domain/decimal';
+import { sizeDecimal } from '../domain/fixed-point';
 import { momentumSignal } from '../domain/strategies/momentum';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
@@ -9,6 +10,9 @@ import { GoldReplayMarketData } from '../venues/replay/market-data';
 import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow, type EntrySignal, type StrategyInput } from '../workflows/strategy';
 import { startStack, type Stack, type StackOptions } from './stack';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { kalshiEvent } from '../domain/market-data/kalshi-tickers';
 import type { KestrelConfig } from '../config/schema';
 import type { Database } from '../db/client';
@@ -163,6 +167,11 @@ export interface MarketClockSessionOptions {
   stack?: Pick<StackOptions, 'logger' | 'workflowBundle'>;
   /** How far the emulator's clock moves per pull when nothing else is due (market ms). */
   emulatorStepMs?: number;
+  /**
+   * Where orders go: the paper exchange (default), or (emulator feed only) the emulator itself through
+   * the Kalshi execution client over its REST API, as `--venue kalshi` trades.
+   */
+  execution?: 'paper' | 'kalshi';
   /** Ends the session early (Ctrl-C): its next step throws and everything it started is closed. */
   signal?: AbortSignal;
 }
@@ -171,6 +180,8 @@ export interface MarketClockSessionSummary extends PaperSessionSummary {
   feed: MarketClockFeed;
   /** The Kalshi feed's figures (emulator only): messages, gaps, resyncs, reconnects, lifecycle, malformed. */
   feedCounters?: KalshiLiveMarketData['counters'] & { tapeMalformed: number };
+  /** Orders on the emulator (`execution: kalshi`): the venue's net position per market at the end, and its order count. */
+  venue?: { netPositions: Record<string, string>; orders: number };
 }
 
 /**
@@ -189,22 +200,24 @@ export async function runMarketClockPaperSession(opts: MarketClockSessionOptions
     redis: { ...opts.config.redis, keyPrefix: `${opts.config.redis.keyPrefix}-paper-${runId}` },
     // The market clock moves only with the data: silence cannot be judged on it (and a wall-clock watch would make the run timing-dependent).
     alerts: { ...opts.config.alerts, staleWatchMs: 0 },
-    // Lockstep trades on the paper exchange, which meets each order on the stepped market clock.
-    venues: { ...opts.config.venues, execution: 'paper' },
+    // Lockstep trades on the paper exchange, which meets each order on the stepped market clock, or on
+    // the emulator, whose clock the session moves (its URLs are known once it listens).
+    venues: { ...opts.config.venues, execution: opts.execution ?? 'paper', kalshi: { ...opts.config.venues.kalshi, environment: 'emulator', reconcileEveryMs: 0 } },
   };
+  if (opts.execution === 'kalshi' && opts.feed !== 'kalshi-emulator') throw new Error('orders go to Kalshi in a market-clock session only on the emulator feed (the session moves its clock)');
   const strategy = { ...momentumStrategy(config), strategyId: `momentum-gold-${runId}` };
   // Closed last-opened first: the feed, then what it talks to.
   const closers: (() => Promise<unknown>)[] = [];
-  const startSessionStack = async (startMs: number) => {
+  const startSessionStack = async (startMs: number, env?: NodeJS.ProcessEnv) => {
     const replay = new ReplayClock(startMs);
-    const stack = await startStack(config, { ...opts.stack, clock: replay.clock, orderLatency: replay.orderLatency });
+    const stack = await startStack(config, { ...opts.stack, clock: replay.clock, orderLatency: replay.orderLatency, ...(env ? { env } : {}) });
     closers.push(() => stack.shutdown());
     // Each session starts with fresh paper breakers (a previous session's losses do not halt this one).
     await resetRiskState(stack.database.db, `paper session ${runId}`, startMs);
     return { stack, replay };
   };
   try {
-    let session: { stack: Stack; replay: ReplayClock; feed: LockstepFeed; counters?: () => MarketClockSessionSummary['feedCounters'] };
+    let session: { stack: Stack; replay: ReplayClock; feed: LockstepFeed; counters?: () => MarketClockSessionSummary['feedCounters']; venue?: () => Promise<MarketClockSessionSummary['venue']> };
     if (opts.feed === 'replay') {
       const recorded = await loadRecordedWindow(config.replay.dataDir, { markets: opts.markets });
       session = { ...(await startSessionStack(recorded.events[0]?.ts ?? 0)), feed: { markets: recorded.markets, info: recorded.info, source: recordedEventSource(recorded.events) } };
@@ -228,6 +241,7 @@ export async function runMarketClockPaperSession(opts: MarketClockSessionOptions
       engineSignals: {},
       feedCounters: session.counters?.(),
       ...(await positionsOf(session.stack.database.db, result.positions.map((p) => p.positionId))),
+      venue: await session.venue?.(),
     };
   } finally {
     for (const close of closers.reverse()) await close().catch((err: Error) => opts.log(`closing the paper session: ${err.message}`));
@@ -242,15 +256,24 @@ export async function runMarketClockPaperSession(opts: MarketClockSessionOptions
 async function emulatorSession(
   config: KestrelConfig,
   opts: MarketClockSessionOptions,
-  startSessionStack: (startMs: number) => Promise<{ stack: Stack; replay: ReplayClock }>,
+  startSessionStack: (startMs: number, env?: NodeJS.ProcessEnv) => Promise<{ stack: Stack; replay: ReplayClock }>,
   closers: (() => Promise<unknown>)[],
-): Promise<{ stack: Stack; replay: ReplayClock; feed: LockstepFeed; counters: () => MarketClockSessionSummary['feedCounters'] }> {
+): Promise<{ stack: Stack; replay: ReplayClock; feed: LockstepFeed; counters: () => MarketClockSessionSummary['feedCounters']; venue?: () => Promise<MarketClockSessionSummary['venue']> }> {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const apiKeyId = `kestrel-paper-${randomUUID()}`;
   const emulator = await startKalshiEmulator({ dataDir: config.replay.dataDir, markets: opts.markets, speed: 0, accounts: [{ apiKeyId, publicKey }] });
   closers.push(() => emulator.close());
   opts.log(`Kalshi emulator at ${emulator.restUrl} (WebSocket ${emulator.wsUrl}), clock ${new Date(emulator.nowMs()).toISOString()}, moved by the session`);
-  const { stack, replay } = await startSessionStack(emulator.nowMs());
+  let env: NodeJS.ProcessEnv | undefined;
+  if (config.venues.execution === 'kalshi') {
+    // The stack's Kalshi client signs with this account's key, read from a file as in production.
+    const keyDir = mkdtempSync(path.join(tmpdir(), 'kestrel-session-'));
+    writeFileSync(path.join(keyDir, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+    closers.push(async () => rmSync(keyDir, { recursive: true, force: true }));
+    Object.assign(config.venues.kalshi, { restUrl: emulator.restUrl, wsUrl: emulator.wsUrl });
+    env = { ...process.env, KALSHI_API_KEY_ID: apiKeyId, KALSHI_PRIVATE_KEY_PATH: path.join(keyDir, 'key.pem') };
+  }
+  const { stack, replay } = await startSessionStack(emulator.nowMs(), env);
   const info = new Map<string, MarketInfo>();
   const tape = new FeedTape(opts.log);
   const feed = createKalshiFeed(config, {
@@ -280,6 +303,16 @@ async function emulatorSession(
       return Math.min((await emulator.exchange.nextRecordedMs()) ?? Infinity, ...changes);
     },
   };
-  const source = exchangeLockstepSource({ exchange, feed, tape, stepMs: opts.emulatorStepMs ?? 1000 });
-  return { stack, replay, feed: { markets, info, source }, counters: () => ({ ...feed.counters, tapeMalformed: tape.malformed }) };
+  // Orders on the emulator meet its book at its clock: it must never run ahead of the session's, so each
+  // pull moves it only to the next recorded message (or the next timer), as the paper exchange sees it.
+  const stepMs = opts.emulatorStepMs ?? (config.venues.execution === 'kalshi' ? 1 : 1000);
+  const source = exchangeLockstepSource({ exchange, feed, tape, stepMs });
+  const venue = config.venues.execution === 'kalshi'
+    ? async () => {
+        const netPositions: Record<string, string> = {};
+        for (const m of markets) netPositions[m] = sizeDecimal(emulator.exchange.accounts.get(apiKeyId)?.positions.get(m)?.position ?? 0).toFixed(2);
+        return { netPositions, orders: emulator.exchange.counters.ordersCreated };
+      }
+    : undefined;
+  return { stack, replay, feed: { markets, info, source }, counters: () => ({ ...feed.counters, tapeMalformed: tape.malformed }), venue };
 }

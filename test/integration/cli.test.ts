@@ -23,6 +23,9 @@ describe('kestrel CLI', function () {
     assert.match(bad.stderr, /usage: kestrel health/);
     assert.equal((await kestrel(['up', '--markets', 'zero'], env)).code, EXIT.usage);
     assert.equal((await kestrel(['up', '--job', 'nonsense'], env)).code, EXIT.usage);
+    const keyless = await kestrel(['up', '--no-job'], { ...env, KESTREL__VENUES__EXECUTION: 'kalshi', KALSHI_API_KEY_ID: '' });
+    assert.equal(keyless.code, EXIT.config);
+    assert.match(keyless.stderr, /venues\.execution is kalshi \(demo\) but no Kalshi credentials are set/);
     assert.match((await kestrel(['flatten-all'], env)).stderr, /--reason is required/);
     assert.equal((await kestrel(['why'], env)).code, EXIT.usage);
     assert.equal((await kestrel(['why', 'no-such-order'], env)).code, EXIT.failure);

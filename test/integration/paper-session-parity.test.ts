@@ -43,4 +43,20 @@ describe('paper session on the market clock: the recording vs the Kalshi emulato
     assert.equal(emulated.totalFees, replay.totalFees);
     console.log(`      parity on ${MARKET}: ${replay.positions.length} position(s), P&L ${replay.totalPnl} after ${replay.totalFees} fees; replay ${replay.events} events, emulator ${emulated.events} events over ${counters.messages} WebSocket messages`);
   });
+
+  it('trading on the emulator through the Kalshi execution client (--venue kalshi) gives the paper run\'s fills and P&L, and ends flat at the venue', async () => {
+    const harness = await getHarness();
+    const config = harness.config({ 'risk.maxConcurrentPositions': 1000, 'risk.maxMarketExposureFraction': '1', 'risk.maxEventExposureFraction': '1', 'risk.maxTotalExposureFraction': '1' });
+    const run = (execution: 'paper' | 'kalshi') => runMarketClockPaperSession({ config, feed: 'kalshi-emulator', execution, markets: [MARKET], log: () => {}, stack: { workflowBundle: harness.workflowBundle } });
+    const paper = await run('paper');
+    const live = await run('kalshi');
+    assert.ok(paper.positions.length > 0, 'the window trades');
+    assert.deepEqual(comparable(live), comparable(paper));
+    assert.equal(live.totalPnl, paper.totalPnl);
+    assert.equal(live.totalFees, paper.totalFees);
+    assert.deepEqual(live.venue!.netPositions, { [MARKET]: '0.00' }, 'flat at the venue');
+    assert.ok(live.venue!.orders >= paper.positions.length, `the orders went to the venue: ${JSON.stringify(live.venue)}`);
+    await assert.rejects(runMarketClockPaperSession({ config, feed: 'replay', execution: 'kalshi', markets: [MARKET], log: () => {} }), /only on the emulator feed/);
+    console.log(`      venue parity on ${MARKET}: ${live.positions.length} position(s), ${live.venue!.orders} venue orders, P&L ${live.totalPnl} after ${live.totalFees} fees`);
+  });
 });
