@@ -125,6 +125,18 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
     await client.submit({ ...order, clientOrderId: uniqueName('fee-check-out'), action: 'sell', limitPrice: '0.01' });
   });
 
+  it('an order priced off the market\'s grid is sent at the nearest grid price that is not worse (the venue would refuse it)', async () => {
+    const lines: string[] = [];
+    const client = new KalshiExecutionClient(rest, { orderRef: async () => undefined, log: (l) => lines.push(l) });
+    const order: OrderRequestWire = { clientOrderId: uniqueName('grid'), positionId: 'grid', purpose: 'entry', market: MARKET, outcome: 'yes', action: 'buy', limitPrice: '0.0150', size: '1', tif: 'gtc' };
+    const state = await client.submit(order);
+    assert.equal(state.status, 'resting');
+    const atVenue = await rest.order(state.venueOrderId!);
+    assert.equal(new Dec(atVenue.yes_price_dollars as string).toFixed(4), '0.0100', 'a bid rounds down');
+    assert.match(lines.join('\n'), /bid 0\.0150 is off .*'s price grid; sent at 0\.0100/);
+    assert.equal((await client.cancel(order.clientOrderId)).status, 'canceled');
+  });
+
   it('after a crash between "accepted by the venue" and "recorded", the retried submit finds the order instead of sending another', async () => {
     const repo = new TradingRepository(stack.database.db);
     const activities = createTradingActivities({ db: stack.database.db, execution: stack.execution, books: { book: (m) => stack.books.markets.get(m)?.book }, settlements: new RecordedSettlements(stack.database.db), clock: { nowMs: () => Date.now() } });

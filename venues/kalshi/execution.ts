@@ -1,6 +1,7 @@
 import { Dec } from '../../domain/decimal';
 import { DuplicateOrder, InvalidOrder, NetworkError, OrderNotFound } from '../../domain/errors';
 import { kalshiFeeDifference, type FeeDifference } from '../../domain/fees';
+import { parsePriceRanges, snapToPriceGrid, type PriceRange } from '../../domain/trading/price-grid';
 import type { ExecutionClient, OrderAmendment, VenueCapabilities } from '../../domain/ports';
 import type { OrderRequestWire, OrderStateWire } from '../../domain/trading/wire';
 import type { Clock } from '../../domain/clock';
@@ -256,6 +257,7 @@ export class KalshiExecutionClient implements ExecutionClient {
   /** Fills whose fee differed from our formula, since start. */
   feeDifferences = 0;
   private readonly feeChecked = new Set<string>();
+  private readonly grids = new Map<string, PriceRange[]>();
 
   async submit(req: OrderRequestWire): Promise<OrderStateWire> {
     // Pushed news of an order being submitted waits for the submit's own read (no second read meanwhile).
@@ -273,6 +275,7 @@ export class KalshiExecutionClient implements ExecutionClient {
   private async submitOnce(req: OrderRequestWire): Promise<OrderStateWire> {
     this.refs.set(req.clientOrderId, { market: req.market, outcome: req.outcome, action: req.action });
     const body = toCreateOrderV2(req);
+    body.price = await this.onGrid(req.market, body.side, body.price, req.clientOrderId);
     try {
       const created = await this.rest.createOrder(body);
       this.refs.get(req.clientOrderId)!.venueOrderId = created.order_id;
@@ -321,7 +324,7 @@ export class KalshiExecutionClient implements ExecutionClient {
     if (state.status !== 'resting') return state;
     const ref = this.refs.get(clientOrderId)!;
     const { side, price } = yesBookOrder(ref.outcome, ref.action, change.limitPrice);
-    await this.rest.amendOrder(state.venueOrderId!, { ticker: ref.market, side, price, count: kalshiCount(change.size) });
+    await this.rest.amendOrder(state.venueOrderId!, { ticker: ref.market, side, price: await this.onGrid(ref.market, side, price, clientOrderId), count: kalshiCount(change.size) });
     return this.track(await this.known(clientOrderId));
   }
 
@@ -413,6 +416,25 @@ export class KalshiExecutionClient implements ExecutionClient {
     // Bounded like the fee set: an order's id only has to outlive its life at the venue.
     if (this.byVenueId.size >= 100_000) this.byVenueId.delete(this.byVenueId.keys().next().value!);
     this.byVenueId.set(venueOrderId, clientOrderId);
+  }
+
+  /**
+   * The YES-book price moved onto the market's price grid (`price_ranges`: cent, deci-cent tails, …),
+   * never to a worse price: a bid down, an ask up. The grid is read once per market.
+   */
+  private async onGrid(market: string, side: 'bid' | 'ask', price: string, clientOrderId: string): Promise<string> {
+    let grid = this.grids.get(market);
+    if (!grid) {
+      let raw: unknown;
+      for await (const m of this.rest.markets({ tickers: market })) if (m.ticker === market) raw = (m as { price_ranges?: unknown }).price_ranges;
+      grid = parsePriceRanges(raw);
+      this.grids.set(market, grid);
+    }
+    const snapped = snapToPriceGrid(new Dec(price), side, grid);
+    if (!snapped) throw new InvalidOrder(`${side} at ${price}: no price on ${market}'s grid on that side`);
+    const text = snapped.toFixed(4);
+    if (text !== new Dec(price).toFixed(4)) this.deps.log?.(`order ${clientOrderId}: ${side} ${price} is off ${market}'s price grid; sent at ${text}`);
+    return text;
   }
 
   /** The venue's fees are what we book; our formula is the check on them (a schedule change, a series multiplier we lack). */
