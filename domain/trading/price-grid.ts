@@ -25,9 +25,12 @@ export function parsePriceRanges(raw: unknown): PriceRange[] {
 
 /**
  * The nearest price on the grid that is never worse for the order: a bid rounds down, an ask up.
- * Prices are strictly between 0 and 1; undefined when the grid has no such price on that side.
+ * Prices are strictly between 0 and 1; undefined for a price outside [0, 1] or when the grid has no
+ * such price on that side.
  */
 export function snapToPriceGrid(price: Dec, side: 'bid' | 'ask', grid: readonly PriceRange[]): Dec | undefined {
+  // A price outside the dollar is a mistake to refuse, not a tick to round away.
+  if (price.lt(0) || price.gt(1)) return undefined;
   let best: Dec | undefined;
   for (const r of grid) {
     let candidate: Dec;

@@ -25,6 +25,8 @@ describe('price grid (Kalshi price_ranges)', () => {
     assert.equal(snap('0.0000', 'ask'), '0.0100');
     assert.equal(snap('0.0040', 'bid'), undefined, 'no bid below one cent');
     assert.equal(snap('0.9950', 'ask'), undefined, 'no ask above 99 cents');
+    assert.equal(snap('1.2000', 'bid'), undefined, 'outside the dollar: refused, not rounded');
+    assert.equal(snap('-0.0100', 'ask'), undefined);
   });
 
   it('reads the venue field: absent means cents, malformed is an error', () => {

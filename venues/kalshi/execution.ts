@@ -431,7 +431,7 @@ export class KalshiExecutionClient implements ExecutionClient {
       this.grids.set(market, grid);
     }
     const snapped = snapToPriceGrid(new Dec(price), side, grid);
-    if (!snapped) throw new InvalidOrder(`${side} at ${price}: no price on ${market}'s grid on that side`);
+    if (!snapped) throw new InvalidOrder(`${side} at ${price}: not a price on ${market}'s grid (prices are between $0 and $1, on its ticks)`);
     const text = snapped.toFixed(4);
     if (text !== new Dec(price).toFixed(4)) this.deps.log?.(`order ${clientOrderId}: ${side} ${price} is off ${market}'s price grid; sent at ${text}`);
     return text;
