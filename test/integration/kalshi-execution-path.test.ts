@@ -125,6 +125,37 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
     await client.submit({ ...order, clientOrderId: uniqueName('fee-check-out'), action: 'sell', limitPrice: '0.01' });
   });
 
+  it('a position trades through 429s, 5xx, a lost order response and a WebSocket drop: closed, one venue order per client order id, flat', async () => {
+    const net = async () => {
+      let n = new Dec(0);
+      for await (const p of rest.positions({ ticker: MARKET })) n = n.plus(p.position_fp);
+      return n;
+    };
+    const before = await net();
+    const ask = new Dec(stack.books.state(MARKET).book.top().yesAsk!.price).div(10_000);
+    const input: PositionInput = {
+      strategyId: 'kalshi-faults',
+      market: MARKET,
+      outcome: 'yes',
+      closeTimeMs: Date.now() + 3_600_000,
+      entry: { limitPrice: ask.plus('0.01').toFixed(4), size: '2', timeoutMs: 2000 },
+      cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 },
+      planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
+    };
+    const injected = { ...emu.faults.injected };
+    // The entry meets a 429 burst, 503s and a dropped order-update socket; the exit's create is executed but its answer lost.
+    emu.faults.apply({ rate_limit: 3, server_errors: 2, server_error_status: 503, ws_disconnect: true });
+    const handle = await stack.temporal.workflow.start(positionWorkflow, { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: `position/kalshi/${uniqueName('faults')}` });
+    await waitFor(() => handle.query(positionQuery), (s) => s.status === 'open', 'entry filled through the faults');
+    emu.faults.apply({ lose_order_responses: 1, lose_mode: 'destroy', server_errors: 1 });
+    await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL', reason: 'faults test' }] });
+    assert.equal((await handle.result()).status, 'closed');
+    assert.ok(emu.faults.injected.rateLimited > injected.rateLimited && emu.faults.injected.serverErrors > injected.serverErrors && emu.faults.injected.lostResponses > injected.lostResponses, `every fault was hit: ${JSON.stringify(emu.faults.injected)}`);
+    const rows = await stack.database.db.select().from(orders).where(eq(orders.positionId, handle.workflowId));
+    for (const row of rows) assert.equal(await venueOrdersWith(row.clientOrderId), 1, `one venue order for ${row.clientOrderId}`);
+    assert.equal((await net()).minus(before).toFixed(2), '0.00', 'flat at the venue');
+  });
+
   it('an order priced off the market\'s grid is sent at the nearest grid price that is not worse (the venue would refuse it)', async () => {
     const lines: string[] = [];
     const client = new KalshiExecutionClient(rest, { orderRef: async () => undefined, log: (l) => lines.push(l) });
