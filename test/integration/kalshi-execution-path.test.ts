@@ -61,6 +61,17 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
     await emu?.close();
   });
 
+  /** A position of 2 YES bought a cent through the venue's ask, with short cadences. */
+  const buyAtTheAsk = (strategyId: string): PositionInput => ({
+    strategyId,
+    market: MARKET,
+    outcome: 'yes',
+    closeTimeMs: Date.now() + 3_600_000,
+    entry: { limitPrice: new Dec(stack.books.state(MARKET).book.top().yesAsk!.price).div(10_000).plus('0.01').toFixed(4), size: '2', timeoutMs: 2000 },
+    cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 },
+    planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
+  });
+
   const venueOrdersWith = async (clientOrderId: string) => {
     let count = 0;
     for await (const o of rest.orders({ ticker: MARKET })) if (o.client_order_id === clientOrderId) count++;
@@ -70,17 +81,7 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
   it('a position enters and exits on the venue; orders are recorded with the venue and its order ids; the venue position ends flat', async () => {
     assert.equal(stack.execution.venue, 'kalshi');
     assert.equal(stack.paper, undefined);
-    const top = stack.books.state(MARKET).book.top();
-    const ask = new Dec(top.yesAsk!.price).div(10_000);
-    const input: PositionInput = {
-      strategyId: 'kalshi-path',
-      market: MARKET,
-      outcome: 'yes',
-      closeTimeMs: Date.now() + 3_600_000,
-      entry: { limitPrice: ask.plus('0.01').toFixed(4), size: '2', timeoutMs: 2000 },
-      cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 },
-      planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
-    };
+    const input = buyAtTheAsk('kalshi-path');
     const handle = await stack.temporal.workflow.start(positionWorkflow, { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: `position/kalshi/${uniqueName('p')}` });
     await waitFor(() => handle.query(positionQuery), (s) => s.status === 'open', 'entry filled on the venue');
     await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL', reason: 'test over' }] });
@@ -132,16 +133,7 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
       return n;
     };
     const before = await net();
-    const ask = new Dec(stack.books.state(MARKET).book.top().yesAsk!.price).div(10_000);
-    const input: PositionInput = {
-      strategyId: 'kalshi-faults',
-      market: MARKET,
-      outcome: 'yes',
-      closeTimeMs: Date.now() + 3_600_000,
-      entry: { limitPrice: ask.plus('0.01').toFixed(4), size: '2', timeoutMs: 2000 },
-      cadence: { normalMs: 100, urgentMs: 50, pollMs: 25, settleTimeoutMs: 5000 },
-      planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
-    };
+    const input = buyAtTheAsk('kalshi-faults');
     const injected = { ...emu.faults.injected };
     // The entry meets a 429 burst, 503s and a dropped order-update socket; the exit's create is executed but its answer lost.
     emu.faults.apply({ rate_limit: 3, server_errors: 2, server_error_status: 503, ws_disconnect: true });
