@@ -9,6 +9,7 @@ import { replayKalshiRecording } from '../venues/replay/replay-source';
 import { createBookWorker } from '../workers/market-data/book-worker';
 import { MarketDataPublisher } from '../workers/market-data/publisher';
 import { createRedis } from '../workers/redis';
+import { percentile } from './percentile';
 
 /**
  * End-to-end ingestion throughput: recorded gold-feed events → publisher (batches) → BullMQ
@@ -71,7 +72,6 @@ export async function benchIngest(opts: { dataDir: string; markets?: number; log
     // Per batch, from its job being added (publish) to its job finishing (books applied, history and tops written): read from the kept completed jobs after the run, so measuring adds no load to it.
     const latencies = (await Promise.all(publisher.queues.map((q) => q.getJobs(['completed'])))).flat().map((job) => job.finishedOn! - job.timestamp).sort((a, b) => a - b);
     if (latencies.length !== publisher.published.batches) throw new Error(`found ${latencies.length} completed batches of ${publisher.published.batches} published`);
-    const percentile = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!;
     for (const w of workers) await w.worker.close();
     await publisher.close();
 
@@ -85,8 +85,8 @@ export async function benchIngest(opts: { dataDir: string; markets?: number; log
       ratioToRawRedis: Number((baselineSeconds / pipelineSeconds).toFixed(3)),
       pipelineSeconds: Number(pipelineSeconds.toFixed(2)),
       batches: latencies.length,
-      latencyP50Ms: percentile(0.5),
-      latencyP99Ms: percentile(0.99),
+      latencyP50Ms: percentile(latencies, 0.5),
+      latencyP99Ms: percentile(latencies, 0.99),
       historyPointsPersisted: Number((await database.sql`select count(*)::int as n from price_history`)[0]!.n),
       history500x1000TypedArrayMb: Number((big.historyBytes() / 2 ** 20).toFixed(1)),
       history500x1000HeapDeltaMb: Number(((after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20).toFixed(1)),

@@ -16,15 +16,13 @@ import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import type { ExitWatchTrigger } from '../workers/exit-watch';
 import { createKalshiFeed, runFeedIntoPublisher } from '../workers/market-data/live-feed';
 import { startStack } from '../workers/stack';
+import { percentile } from './percentile';
 import { positionQuery, positionWorkflow, requestExitUpdate, type PositionInput, type PositionSnapshot } from '../workflows/position';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const wallMs = () => performance.timeOrigin + performance.now();
-const percentile = (xs: number[], q: number) => {
-  if (xs.length === 0) return null;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! * 10) / 10;
-};
+/** A figure to 0.1 ms; null without samples. */
+const msAt = (xs: number[], q: number) => (xs.length === 0 ? null : Math.round(percentile([...xs].sort((a, b) => a - b), q) * 10) / 10);
 
 /**
  * Live trading on Kalshi, end to end over real sockets: the exchange emulator (in this process)
@@ -182,13 +180,13 @@ export async function benchLiveKalshi(opts: { dataDir: string; markets?: number;
       venuePositionMismatches,
       exitWatchWakes: triggers.length,
       tickToOrderSamples: latencies.length,
-      tickToOrderP50Ms: percentile(latencies, 0.5),
-      tickToOrderP99Ms: percentile(latencies, 0.99),
-      tickToOrderMaxMs: percentile(latencies, 1),
-      tickToWakeP50Ms: percentile(toWake, 0.5),
-      tickToWakeP99Ms: percentile(toWake, 0.99),
-      wakeToOrderP50Ms: percentile(wakeToOrder, 0.5),
-      wakeToOrderP99Ms: percentile(wakeToOrder, 0.99),
+      tickToOrderP50Ms: msAt(latencies, 0.5),
+      tickToOrderP99Ms: msAt(latencies, 0.99),
+      tickToOrderMaxMs: msAt(latencies, 1),
+      tickToWakeP50Ms: msAt(toWake, 0.5),
+      tickToWakeP99Ms: msAt(toWake, 0.99),
+      wakeToOrderP50Ms: msAt(wakeToOrder, 0.5),
+      wakeToOrderP99Ms: msAt(wakeToOrder, 0.99),
       unmatchedWakes: unmatched,
       unmatchedWhy,
       feedCounters: feed.counters,

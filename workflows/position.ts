@@ -1,5 +1,5 @@
 import * as wf from '@temporalio/workflow';
-import { Dec } from '../domain/decimal';
+import { Dec, decimalString } from '../domain/decimal';
 import { quoteWireSchema, type QuoteWire } from '../domain/trading/wire';
 import type { Activities } from '../activities';
 import { exitPlanConfigSchema } from '../domain/trading/exit-plan';
@@ -61,7 +61,7 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     exitCheckRequested = true;
     const parsed = quoteWireSchema.safeParse(quote);
     pushedQuote = parsed.success && parsed.data.market === input.market && parsed.data.outcome === input.outcome && p.status === 'open' ? parsed.data : undefined;
-    if (highBid !== undefined && /^\d+(\.\d+)?$/.test(highBid) && p.status === 'open' && p.highWaterBid.lt(highBid)) p.highWaterBid = new Dec(highBid);
+    if (decimalString.safeParse(highBid).success && p.status === 'open' && p.highWaterBid.lt(highBid!)) p.highWaterBid = new Dec(highBid!);
   });
   let clockMs = input.clock?.startMs ?? 0;
   wf.setHandler(clockSignal, (ms) => void (clockMs = Math.max(clockMs, ms)));

@@ -64,6 +64,11 @@ export function toCreateOrderV2(req: OrderRequestWire): CreateOrderV2 {
   };
 }
 
+/** Kalshi's order status in Kestrel's terms: an order that no longer rests and did not execute was canceled. */
+function orderStatus(status: string): 'resting' | 'filled' | 'canceled' {
+  return status === 'resting' ? 'resting' : status === 'executed' ? 'filled' : 'canceled';
+}
+
 /** A Kalshi order and its fills in Kestrel's order model, prices in the held outcome's terms. */
 export function fromKalshiOrder(clientOrderId: string, outcome: 'yes' | 'no', order: KalshiOrder, fills: readonly KalshiFill[]): OrderStateWire {
   const filled = new Dec(order.fill_count_fp);
@@ -71,7 +76,7 @@ export function fromKalshiOrder(clientOrderId: string, outcome: 'yes' | 'no', or
   const price = (f: KalshiFill) => (outcome === 'yes' ? f.yes_price_dollars : f.no_price_dollars);
   const notional = ours.reduce((n, f) => n.plus(new Dec(f.count_fp).times(price(f))), new Dec(0));
   const fillCount = ours.reduce((n, f) => n.plus(f.count_fp), new Dec(0));
-  const status = order.status === 'resting' ? 'resting' : order.status === 'executed' ? 'filled' : 'canceled';
+  const status = orderStatus(order.status);
   const size = order.status === 'resting' ? filled.plus(order.remaining_count_fp) : Dec.max(new Dec(order.initial_count_fp), filled);
   return {
     clientOrderId,
@@ -572,12 +577,10 @@ function fingerprint(state: OrderStateWire): string {
   return `${state.status}|${state.filled}`;
 }
 
-const USER_ORDER_STATUS = { resting: 'resting', executed: 'filled', canceled: 'canceled' } as const;
-
 /** The state a pushed message reports, as a fingerprint; a fill does not say the order's state ('?'). */
 function newsFingerprint(message: Extract<KalshiChannelMessage, { type: 'fill' | 'user_order' }>): string {
   if (message.type === 'fill') return '?';
-  return `${USER_ORDER_STATUS[message.msg.status]}|${new Dec(message.msg.fill_count_fp).toFixed(6)}`;
+  return `${orderStatus(message.msg.status)}|${new Dec(message.msg.fill_count_fp).toFixed(6)}`;
 }
 
 /** A read that predates `before`: fewer contracts filled, or resting again after the order ended. */

@@ -1,6 +1,7 @@
 import { listRecordedMarkets } from '../../replay/gold-feed';
 import { readGoldEventFile } from '../../replay/gold-metadata';
 import { ONE_DOLLAR, priceUnits } from '../../../domain/fixed-point';
+import { parsePriceRanges } from '../../../domain/trading/price-grid';
 
 /** A listed market: its recorded end-of-life metadata plus the times its status changes at. */
 export interface ListedMarket {
@@ -31,7 +32,14 @@ export function marketStatusAt(market: ListedMarket, nowMs: number): MarketStatu
   return 'finalized';
 }
 
-const priceUnitsOfRange = (text: unknown): number => priceUnits(String(text));
+/** The market's `price_ranges` as Kestrel's client reads them (absent: the cent grid). */
+function priceGridOf(raw: unknown, ticker: string) {
+  try {
+    return parsePriceRanges(raw);
+  } catch (err) {
+    throw new Error(`market ${ticker}: ${(err as Error).message}`);
+  }
+}
 
 function timeMs(value: unknown, what: string, ticker: string): number {
   const ms = typeof value === 'string' ? Date.parse(value) : NaN;
@@ -55,7 +63,7 @@ export function loadCatalog(dataDir: string, selection: readonly string[] | numb
     if (!file || !market) throw new Error(`no metadata for market ${ticker} in ${dataDir}/metadata`);
     const event = file.response.event as Record<string, unknown>;
     const result = market.result === 'yes' || market.result === 'no' ? market.result : undefined;
-    const ranges = Array.isArray(market.price_ranges) ? (market.price_ranges as Record<string, unknown>[]) : [{ start: '0.0000', end: '1.0000', step: '0.0100' }];
+    const ranges = priceGridOf(market.price_ranges, ticker);
     return {
       ticker,
       eventTicker: String(market.event_ticker),
@@ -66,7 +74,7 @@ export function loadCatalog(dataDir: string, selection: readonly string[] | numb
       closeMs: timeMs(market.close_time, 'close_time', ticker),
       settledMs: result && market.settlement_ts ? timeMs(market.settlement_ts, 'settlement_ts', ticker) : undefined,
       result,
-      priceRanges: ranges.map((r) => ({ start: priceUnitsOfRange(r.start), end: priceUnitsOfRange(r.end), step: priceUnitsOfRange(r.step) })),
+      priceRanges: ranges.map((r) => ({ start: priceUnits(r.start.toFixed()), end: priceUnits(r.end.toFixed()), step: priceUnits(r.step.toFixed()) })),
     };
   });
 }
