@@ -7,7 +7,7 @@ import type { ExecutionClient, SettlementSource } from '../domain/ports';
 import { InsufficientFunds, InvalidOrder, MarketClosed, OrderNotFound, ValidationError } from '../domain/errors';
 import { quoteFromBook } from '../domain/trading/quote';
 import type { ExitWatchWire } from '../domain/trading/exit-watch';
-import { orderRequestWireSchema, type ExitAttemptRecord, type OrderRequestWire, type OrderStateWire, type PositionExitRecord, type PositionRecord, type QuoteWire } from '../domain/trading/wire';
+import { orderAmendmentSchema, orderRequestWireSchema, type ExitAttemptRecord, type OrderRequestWire, type OrderStateWire, type PositionExitRecord, type PositionRecord, type QuoteWire } from '../domain/trading/wire';
 import type { BookSource } from '../venues/sim/sim-venue';
 import { describeIssues } from '../domain/validation';
 
@@ -91,6 +91,29 @@ export function createTradingActivities(deps: TradingDeps) {
       } catch (err) {
         if (err instanceof OrderNotFound) throw new ValidationError(`unknown order ${clientOrderId}`);
         throw err;
+      }
+    },
+
+    /**
+     * Moves a resting order to a new limit. Idempotent (the target is absolute), so a retry after a
+     * lost answer changes nothing more. An order the venue cannot amend, or whose amendment it
+     * refuses, is canceled instead: the walk then goes on with a new order, never with two resting.
+     */
+    async amendOrder(input: { clientOrderId: string; limitPrice: string; size: string }): Promise<OrderStateWire> {
+      const parsed = orderAmendmentSchema.safeParse(input);
+      if (!parsed.success) throw new ValidationError(`invalid amendment: ${describeIssues(parsed.error.issues)}`);
+      const { clientOrderId, limitPrice, size } = parsed.data;
+      try {
+        if (!deps.execution.capabilities.amend) return recorded(await deps.execution.cancel(clientOrderId));
+        const state = await deps.execution.amend(clientOrderId, { limitPrice, size });
+        // Filled: by the amendment crossing the book (or, rarely, just before it).
+        if (state.status !== 'canceled') await repo.recordAmendment(clientOrderId, limitPrice);
+        return recorded(state);
+      } catch (err) {
+        if (err instanceof OrderNotFound) throw new ValidationError(`unknown order ${clientOrderId}`);
+        if (!(err instanceof InvalidOrder || err instanceof MarketClosed)) throw err;
+        deps.log?.(`amend of ${clientOrderId} refused (${err.message}); canceling it instead`);
+        return recorded(await deps.execution.cancel(clientOrderId));
       }
     },
 

@@ -70,6 +70,11 @@ export class TradingRepository {
       .where(and(eq(orders.clientOrderId, state.clientOrderId), sql`${orders.filledSize} <= ${state.filled}::numeric`, state.status === 'resting' ? sql`${orders.status} in ('resting', ${OUTCOME_UNKNOWN})` : sql`true`));
   }
 
+  /** An amended order rests at a new limit. */
+  async recordAmendment(clientOrderId: string, limitPrice: string): Promise<void> {
+    await this.db.update(orders).set({ limitPrice, updatedAt: new Date() }).where(eq(orders.clientOrderId, clientOrderId));
+  }
+
   async loadOrder(clientOrderId: string): Promise<StoredOrder | undefined> {
     const [row] = await this.db.select().from(orders).where(eq(orders.clientOrderId, clientOrderId));
     if (!row) return undefined;

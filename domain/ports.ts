@@ -1,3 +1,4 @@
+import type { PriceRange } from './trading/price-grid';
 import type { Dec } from './decimal';
 import type { MarketEvent } from './market-data/events';
 import type { Venue } from './market-data/trade';
@@ -30,7 +31,10 @@ export interface Instrument {
   eventId?: string;
   title?: string;
   status: string;
+  /** The finest step of the price grid. */
   tickSize: Dec;
+  /** Where orders may be priced (Kalshi's `price_ranges`: the cent grid, deci-cent tails, …). */
+  priceGrid: readonly PriceRange[];
   closeTimeMs?: number;
 }
 

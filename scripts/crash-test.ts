@@ -1,9 +1,11 @@
 // `npm run crash-test -- [cycles] [--venue paper|kalshi-emulator]`: repeatedly SIGKILLs the worker
 // process in the middle of an exit walk and restarts it, then checks every position finished with
 // one order per attempt and no attempt skipped or repeated. With `--venue kalshi-emulator` the
-// workers trade on the Kalshi emulator (started here, over real HTTP); half the cycles are killed
-// between "accepted by the venue" and "recorded" (a lost order response), and every cycle is also
-// judged against the venue: no duplicate venue orders, the venue position matches Kestrel's.
+// workers trade on the Kalshi emulator (started here, over real HTTP), and the cycles take turns:
+// killed mid-walk; killed between "accepted by the venue" and "recorded" (a lost order response);
+// killed while an amendment's response is lost; killed mid-walk through a burst of 429s and 5xx.
+// Every cycle is also judged against the venue: no duplicate venue orders, the venue position
+// matches Kestrel's.
 // Progress on stderr; the last line is a JSON object of counts.
 import type { ChildProcess } from 'node:child_process';
 import { openDatabase } from '../db/client';
@@ -88,6 +90,9 @@ async function until(done: () => boolean | Promise<boolean>, timeoutMs: number, 
   return false;
 }
 
+/** What each cycle does besides the kill, in turn. */
+const CYCLE_KINDS = ['walk', 'lost order response', 'lost amend response', '429s and 5xx'] as const;
+
 /** Contracts per cycle: small next to the touch's depth, so each cycle sees about the same book. */
 const KALSHI_SIZE = '5';
 
@@ -108,6 +113,11 @@ async function kalshiEmulator(cycles: number): Promise<number> {
     ordersSent: 0,
     venueOrders: 0,
     lostResponseKills: 0,
+    lostAmendKills: 0,
+    faultBurstCycles: 0,
+    rateLimited: 0,
+    serverErrors: 0,
+    amendsAtVenue: 0,
     attempts: 0,
     killedAtAttempts: [] as (number | null)[],
     exitFilledAtAttempts: [] as (number | null)[],
@@ -137,10 +147,15 @@ async function kalshiEmulator(cycles: number): Promise<number> {
       worker = await spawnWorker(env, { [v.market]: book });
       const started = Date.now();
       const positionBefore = await v.netPosition();
-      const lostResponse = i % 2 === 1;
-      const lostBefore = v.emulator.faults.injected.lostResponses;
+      const kind = CYCLE_KINDS[i % CYCLE_KINDS.length]!;
+      const injected = v.emulator.faults.injected;
+      const lostBefore = kind === 'lost amend response' ? injected.lostAmendResponses : injected.lostResponses;
+      const lostNow = () => (kind === 'lost amend response' ? injected.lostAmendResponses : injected.lostResponses);
+      const faultsBefore = { rateLimited: injected.rateLimited, serverErrors: injected.serverErrors };
+      const amendsBefore = v.emulator.exchange.counters.amends;
+      const lostResponse = kind === 'lost order response' || kind === 'lost amend response';
       let hungAtKill = false;
-      // Normal cycles: kill points spread over the walk (by attempt, plus a little into it).
+      // Walk cycles: kill points spread over the walk (by attempt, plus a little into it).
       const normalNo = Math.floor(i / 2);
       const targetAttempt = 1 + ((normalNo * 4) % Math.max(1, expectedFillAttempt - 1));
       const cycle = await crashCycle({
@@ -153,11 +168,17 @@ async function kalshiEmulator(cycles: number): Promise<number> {
         entry: { limitPrice: ask.toFixed(4), size: KALSHI_SIZE },
         killAfterMs: 0,
         worker,
-        beforeExit: lostResponse ? () => void v.emulator.faults.apply({ lose_order_responses: 1, lose_mode: 'hang' }) : undefined,
+        beforeExit: () =>
+          void v.emulator.faults.apply(
+            kind === 'lost order response' ? { lose_order_responses: 1, lose_mode: 'hang' }
+            : kind === 'lost amend response' ? { lose_amend_responses: 1, lose_mode: 'hang' }
+            : kind === '429s and 5xx' ? { rate_limit: 3, server_errors: 2 }
+            : {},
+          ),
         killWhen: async (handle) => {
           if (lostResponse) {
-            // The exit's first order is executed at the venue; its response never comes. Kill while it hangs.
-            hungAtKill = await until(() => v.emulator.faults.injected.lostResponses > lostBefore, 15_000, 5);
+            // The exit's first order (or the walk's first amendment) is executed at the venue; its response never comes. Kill while it hangs.
+            hungAtKill = await until(() => lostNow() > lostBefore, 15_000, 5);
             if (hungAtKill) await sleep(50);
             return;
           }
@@ -182,14 +203,19 @@ async function kalshiEmulator(cycles: number): Promise<number> {
       totals.venuePositionMismatches += mismatch ? 1 : 0;
       totals.ordersSent += cycle.result.ordersSent;
       totals.venueOrders += dup.newOrders;
-      totals.lostResponseKills += lostResponse && hungAtKill ? 1 : 0;
+      totals.lostResponseKills += kind === 'lost order response' && hungAtKill ? 1 : 0;
+      totals.lostAmendKills += kind === 'lost amend response' && hungAtKill ? 1 : 0;
+      totals.faultBurstCycles += kind === '429s and 5xx' ? 1 : 0;
+      totals.rateLimited += injected.rateLimited - faultsBefore.rateLimited;
+      totals.serverErrors += injected.serverErrors - faultsBefore.serverErrors;
+      totals.amendsAtVenue += v.emulator.exchange.counters.amends - amendsBefore;
       totals.attempts += cycle.result.attemptsRecorded;
       totals.killedAtAttempts.push(cycle.result.killedAtAttempt ?? null);
       totals.exitFilledAtAttempts.push(cycle.result.attemptsRecorded || null);
       totals.secondsPerCycle.push(Math.round((Date.now() - started) / 100) / 10);
-      const kind = lostResponse ? (hungAtKill ? 'lost response' : 'lost response NOT INJECTED') : `walk (target attempt ${targetAttempt})`;
+      const label = lostResponse ? (hungAtKill ? kind : `${kind} NOT INJECTED`) : `${kind} (target attempt ${targetAttempt})`;
       process.stderr.write(
-        `[${i + 1}/${cycles}] ${kind}: book ${bid.toFixed(2)}/${ask.toFixed(2)}; killed at attempt ${cycle.result.killedAtAttempt ?? '-'}; attempts ${cycle.result.attemptNumbers.join(',')}; orders ${cycle.result.ordersSent} (venue ${dup.newOrders}); ` +
+        `[${i + 1}/${cycles}] ${label}: book ${bid.toFixed(2)}/${ask.toFixed(2)}; killed at attempt ${cycle.result.killedAtAttempt ?? '-'}; attempts ${cycle.result.attemptNumbers.join(',')}; orders ${cycle.result.ordersSent} (venue ${dup.newOrders}); ` +
           `kestrel remaining ${cycle.final.remaining}, venue change ${venueChange.toFixed(2)}; ${lost ? 'LOST' : 'ok'}${dup.detail.length ? `; ${dup.detail.join('; ')}` : ''}\n`,
       );
     }

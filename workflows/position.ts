@@ -118,6 +118,7 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     marketResult: reads.marketResult,
     submitOrder: orders.submitOrder,
     cancelOrder: orders.cancelOrder,
+    amendOrder: orders.amendOrder,
     recordPosition: writes.recordPosition,
     recordExitAttempt: writes.recordExitAttempt,
     recordPositionExit: writes.recordPositionExit,

@@ -268,6 +268,15 @@ export class Backtester {
         if (live) Object.assign(this.orders.get(id)!, orderStateWire(live));
         return wire(id);
       },
+      amendOrder: async ({ clientOrderId, limitPrice, size }) => {
+        // As the paper exchange does it: an amend is an order message, with the same latency as a new order.
+        if (this.config.latencyMs) await this.clock.sleepUntil(this.clock.now + this.config.latencyMs);
+        const stored = this.orders.get(clientOrderId);
+        const live = this.engine.amend(clientOrderId, { limitPrice: priceUnits(limitPrice), size: sizeUnits(size) }, this.store.markets.get(stored?.market ?? '')?.book, this.clock.now);
+        recordVenueRequest(this.risk, false, this.config.risk, this.clock.now);
+        if (live) Object.assign(stored!, orderStateWire(live), { limitPrice });
+        return wire(clientOrderId);
+      },
       marketResult: async (market) => {
         const info = this.markets.get(market);
         return info?.result && this.clock.now >= info.closeTimeMs ? info.result : null;

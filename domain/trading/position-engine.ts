@@ -80,6 +80,12 @@ export interface PositionPorts {
   submitOrder(input: OrderRequestWire): Promise<OrderStateWire>;
   getOrder(clientOrderId: string): Promise<OrderStateWire>;
   cancelOrder(clientOrderId: string): Promise<OrderStateWire>;
+  /**
+   * Moves a resting order to a new limit (`size`: its new total, filled included). Resting or filled
+   * afterwards: the order moved (or filled meanwhile); canceled: it is gone (the venue cannot amend,
+   * refused the amendment, or canceled it), and a new order is needed.
+   */
+  amendOrder(input: { clientOrderId: string; limitPrice: string; size: string }): Promise<OrderStateWire>;
   marketResult(market: string): Promise<'yes' | 'no' | null>;
   recordPosition(record: PositionRecord): Promise<void>;
   recordExitAttempt(record: ExitAttemptRecord): Promise<void>;
@@ -110,6 +116,28 @@ export interface PositionRuntime {
 }
 
 const ZERO = new Dec(0);
+
+/** What an order has done so far: contracts filled, their value at the fill prices, fees. */
+export interface OrderTotals {
+  filled: Dec;
+  notional: Dec;
+  fees: Dec;
+}
+
+const NO_FILLS: OrderTotals = { filled: ZERO, notional: ZERO, fees: ZERO };
+
+/** Exact from the fills when they account for every filled contract, else from the average price. */
+export function orderTotals(state: OrderStateWire): OrderTotals {
+  const filled = new Dec(state.filled);
+  let fromFills = ZERO;
+  let notional = ZERO;
+  for (const f of state.fills) {
+    fromFills = fromFills.plus(f.size);
+    notional = notional.plus(new Dec(f.size).times(f.price));
+  }
+  if (!fromFills.eq(filled)) notional = filled.gt(0) ? filled.times(state.averagePrice ?? 0) : ZERO;
+  return { filled, notional, fees: new Dec(state.fees) };
+}
 
 /** Position state lives in one object; handlers and the main loop share it (and it survives continue-as-new as a snapshot). */
 export class PositionState {
@@ -207,14 +235,17 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
     });
   };
 
-  /** Waits for a resting order to fill, time out or be given up (`giveUp`), then cancels what is left; returns the final state. */
-  const workOrder = async (order: OrderStateWire, timeoutMs: number, giveUp: () => boolean = () => false): Promise<OrderStateWire> => {
+  /**
+   * Waits for a resting order to fill, time out or be given up (`giveUp`), then cancels what is
+   * left (unless `keepResting`: the exit walk moves it on); returns its last state.
+   */
+  const workOrder = async (order: OrderStateWire, timeoutMs: number, giveUp: () => boolean = () => false, keepResting = false): Promise<OrderStateWire> => {
     const deadline = rt.now() + timeoutMs;
     while (order.status === 'resting' && rt.now() < deadline && !giveUp()) {
       await rt.sleep(Math.min(cadence.pollMs, Math.max(1, deadline - rt.now())));
       order = await ports.getOrder(order.clientOrderId);
     }
-    return order.status === 'resting' ? ports.cancelOrder(order.clientOrderId) : order;
+    return order.status === 'resting' && !keepResting ? ports.cancelOrder(order.clientOrderId) : order;
   };
 
   // Workflows started before the risk manager existed replay without it.
@@ -271,6 +302,8 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
   /** `decisionQuote`: the quote the exit was decided on, which the first attempt prices from (no second read). */
   const runExit = async (reason: string, urgency: Urgency, size: Dec, triggered: TriggeredExit[], decisionQuote?: QuoteWire) => {
     const reuseDecisionQuote = decisionQuote !== undefined && rt.patched('exit-prices-first-attempt-on-decision-quote');
+    // A walk step moves the resting order (amend, or nothing when the price holds) instead of cancel + new order.
+    const walkAmends = rt.patched('exit-walk-amends-resting-order');
     p.exitNo++;
     p.status = 'exiting';
     const exitNo = p.exitNo;
@@ -278,34 +311,65 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
     let proceeds = ZERO;
     let exitFees = ZERO;
     let attemptNo = 0;
+    /** The walk's order still resting after its attempt, and its totals when that attempt ended (what later attempts add to). */
+    let carried: { state: OrderStateWire; limitPrice: string; totals: OrderTotals } | undefined;
+    let attemptsMade = 0;
+    const settle = (state: OrderStateWire, base: OrderTotals) => {
+      const now = orderTotals(state);
+      const got = now.filled.minus(base.filled);
+      filled = filled.plus(got);
+      proceeds = proceeds.plus(now.notional.minus(base.notional));
+      exitFees = exitFees.plus(now.fees.minus(base.fees));
+      return got;
+    };
     for (;;) {
       if (filled.gte(size)) break;
       attemptNo++;
       const quote = attemptNo === 1 && reuseDecisionQuote ? decisionQuote! : await ports.getQuote({ market: input.market, outcome: input.outcome });
       p.lastQuote = quote;
       const spec = planExitAttempt(urgency, attemptNo, { bid: quote.bid ? new Dec(quote.bid) : undefined, ask: quote.ask ? new Dec(quote.ask) : undefined }, planConfig);
+      const limitPrice = spec?.limitPrice.toFixed(4);
+      const wantAtStart = size.minus(filled);
+      p.currentExit = { exitNo, reason, urgency, attemptNo, requested: size.toFixed(6), filled: filled.toFixed(6) };
+      let base = NO_FILLS;
+      let order: OrderStateWire | undefined;
+      /** Fills the carried order took before this attempt moved it off (credited to this attempt), and that order. */
+      let gotMovingOff = ZERO;
+      let movedOff: string | undefined;
+      if (carried) {
+        const { state, totals, limitPrice: restingAt } = carried;
+        carried = undefined;
+        // A walk step keeps the order (same price: its queue place too) or amends it; the switch to a marketable IOC cancels it.
+        const moved = spec?.orderType !== 'limit' ? await ports.cancelOrder(state.clientOrderId) : limitPrice === restingAt ? state : await ports.amendOrder({ clientOrderId: state.clientOrderId, limitPrice: limitPrice!, size: new Dec(state.size).toFixed(6) });
+        if (spec?.orderType === 'limit' && (moved.status === 'resting' || moved.status === 'filled')) {
+          order = moved;
+          base = totals;
+        } else {
+          gotMovingOff = settle(moved, totals);
+          movedOff = moved.clientOrderId;
+        }
+      }
       if (!spec) break;
       const want = size.minus(filled);
-      p.currentExit = { exitNo, reason, urgency, attemptNo, requested: size.toFixed(6), filled: filled.toFixed(6) };
-      const clientOrderId = exitClientOrderId(p.id, exitNo, attemptNo);
-      const sent = await ports.submitOrder({
-        clientOrderId,
-        positionId: p.id,
-        purpose: 'exit',
-        market: input.market,
-        outcome: input.outcome,
-        action: 'sell',
-        limitPrice: spec.limitPrice.toFixed(4),
-        size: want.toFixed(6),
-        tif: spec.orderType === 'ioc' ? 'ioc' : 'gtc',
-        // An exit only ever reduces what is held: the venue caps it by the position (never a flip).
-        reduceOnly: true,
-      });
-      const final = await workOrder(sent, spec.timeoutMs);
-      const got = new Dec(final.filled);
-      filled = filled.plus(got);
-      if (got.gt(0)) proceeds = proceeds.plus(got.times(final.averagePrice!));
-      exitFees = exitFees.plus(final.fees);
+      if (!order && want.gt(0)) {
+        order = await ports.submitOrder({
+          clientOrderId: exitClientOrderId(p.id, exitNo, attemptNo),
+          positionId: p.id,
+          purpose: 'exit',
+          market: input.market,
+          outcome: input.outcome,
+          action: 'sell',
+          limitPrice: limitPrice!,
+          size: want.toFixed(6),
+          tif: spec.orderType === 'ioc' ? 'ioc' : 'gtc',
+          // An exit only ever reduces what is held: the venue caps it by the position (never a flip).
+          reduceOnly: true,
+        });
+      }
+      const final = order && (await workOrder(order, spec.timeoutMs, undefined, walkAmends && spec.orderType === 'limit'));
+      const got = gotMovingOff.plus(final ? settle(final, base) : ZERO);
+      attemptsMade++;
+      if (final?.status === 'resting') carried = { state: final, limitPrice: limitPrice!, totals: orderTotals(final) };
       await ports.recordExitAttempt({
         positionId: p.id,
         exitNo,
@@ -313,11 +377,11 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
         reason,
         urgency,
         orderType: spec.orderType,
-        limitPrice: spec.limitPrice.toFixed(4),
+        limitPrice: limitPrice!,
         timeoutMs: spec.timeoutMs,
-        clientOrderId,
+        clientOrderId: final?.clientOrderId ?? movedOff!,
         filledSize: got.toFixed(6),
-        outcome: final.status === 'rejected' ? `rejected: ${final.rejectReason ?? ''}` : got.gte(want) ? 'filled' : got.gt(0) ? 'partial' : 'unfilled',
+        outcome: final?.status === 'rejected' ? `rejected: ${final.rejectReason ?? ''}` : got.gte(wantAtStart) ? 'filled' : got.gt(0) ? 'partial' : 'unfilled',
         attemptedAtMs: rt.now(),
       });
     }
@@ -337,7 +401,7 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
       averagePrice: filled.gt(0) ? proceeds.div(filled).toFixed(6) : undefined,
       fees: exitFees.toFixed(6),
       realizedPnl: pnl.toFixed(6),
-      attempts: attemptNo,
+      attempts: attemptsMade,
       triggered: triggered.map((t) => ({ reason: t.reason, urgency: t.urgency, detail: t.detail, size: t.size.toFixed(6) })),
       finishedAtMs: rt.now(),
     });

@@ -35,6 +35,9 @@ export const orderRequestWireSchema = z.object({
 });
 export type OrderRequestWire = z.infer<typeof orderRequestWireSchema>;
 
+/** A resting order moved to a new limit; `size` is its new total (filled included). */
+export const orderAmendmentSchema = z.object({ clientOrderId: z.string().min(1).max(300), limitPrice: decimalString, size: decimalString });
+
 export interface FillWire {
   price: string;
   size: string;

@@ -3,10 +3,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { createTradingActivities } from '../../activities/trading';
 import { RecordedSettlements } from '../../db/settlements';
-import { orders, positions, reconciliationEvents } from '../../db/schema';
+import { exitAttempts, orders, positions, reconciliationEvents } from '../../db/schema';
 import { OUTCOME_UNKNOWN, TradingRepository } from '../../db/trading-repo';
 import { Dec } from '../../domain/decimal';
 import { priceUnits, sizeUnits } from '../../domain/fixed-point';
@@ -126,12 +126,42 @@ describe('trading activities on Kalshi (emulator) through the execution port', f
     await client.submit({ ...order, clientOrderId: uniqueName('fee-check-out'), action: 'sell', limitPrice: '0.01' });
   });
 
+  /** The account's net YES position in the market at the venue. */
+  const net = async () => {
+    let n = new Dec(0);
+    for await (const p of rest.positions({ ticker: MARKET })) n = n.plus(p.position_fp);
+    return n;
+  };
+
+  it('a LOW exit walks by amending its one resting venue order (a lost amend answer included), never cancel and replace; flat at the end', async () => {
+    const before = await net();
+    const handle = await stack.temporal.workflow.start(positionWorkflow, { args: [buyAtTheAsk('kalshi-walk')], taskQueue: stack.config.temporal.taskQueue, workflowId: `position/kalshi/${uniqueName('walk')}` });
+    await waitFor(() => handle.query(positionQuery), (s) => s.status === 'open', 'entry filled on the venue');
+    const amendsBefore = emu.exchange.counters.amends;
+    const lostBefore = emu.faults.injected.lostAmendResponses;
+    // The walk's first amendment is applied at the venue, but its answer never arrives: the retry must change nothing more.
+    emu.faults.apply({ lose_amend_responses: 1, lose_mode: 'destroy' });
+    await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'LOW', reason: 'walk test' }] });
+    assert.equal((await handle.result()).status, 'closed');
+    assert.equal(emu.faults.injected.lostAmendResponses, lostBefore + 1, 'the amend answer was lost');
+    const attempts = await stack.database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, handle.workflowId)).orderBy(asc(exitAttempts.attemptNo));
+    const walk = attempts.filter((a) => a.orderType === 'limit');
+    assert.ok(walk.length >= 2, `the exit walked (${attempts.map((a) => `${a.limitPrice} ${a.outcome}`).join(', ')})`);
+    assert.equal(new Set(walk.map((a) => a.clientOrderId)).size, 1, 'every walk step worked the same order');
+    assert.ok(emu.exchange.counters.amends - amendsBefore >= walk.length - 1, `amended at the venue (${emu.exchange.counters.amends - amendsBefore} amends for ${walk.length} steps)`);
+    const rows = await stack.database.db.select().from(orders).where(and(eq(orders.positionId, handle.workflowId), eq(orders.purpose, 'exit')));
+    assert.equal(rows.length, new Set(attempts.map((a) => a.clientOrderId)).size, 'no exit order but those the attempts worked');
+    for (const row of rows) assert.equal(await venueOrdersWith(row.clientOrderId), 1, `one venue order for ${row.clientOrderId}`);
+    const walkRow = rows.find((r) => r.clientOrderId === walk[0]!.clientOrderId)!;
+    const atVenue = await rest.order(walkRow.venueOrderId!);
+    assert.equal(new Dec(atVenue.yes_price_dollars as string).toFixed(4), walk.at(-1)!.limitPrice, 'the venue order rests (or rested) at the last walk price');
+    assert.equal(walkRow.limitPrice, walk.at(-1)!.limitPrice, 'and so does our record of it');
+    const filled = attempts.reduce((n, a) => n.plus(a.filledSize), new Dec(0));
+    assert.equal(filled.toFixed(2), '2.00', 'the attempts account for every contract sold');
+    assert.equal((await net()).minus(before).toFixed(2), '0.00', 'flat at the venue');
+  });
+
   it('a position trades through 429s, 5xx, a lost order response and a WebSocket drop: closed, one venue order per client order id, flat', async () => {
-    const net = async () => {
-      let n = new Dec(0);
-      for await (const p of rest.positions({ ticker: MARKET })) n = n.plus(p.position_fp);
-      return n;
-    };
     const before = await net();
     const input = buyAtTheAsk('kalshi-faults');
     const injected = { ...emu.faults.injected };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
 import { exitAttempts, orders, positionExits, positions } from '../../db/schema';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
@@ -56,7 +56,7 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     assert.equal((row!.state as { highWaterBid: string }).highWaterBid, '0.5200');
   });
 
-  it('walks a MEDIUM manual exit down from the touch, one order per attempt, then fills', async () => {
+  it('walks a MEDIUM manual exit down from the touch by amending one resting order, then fills with a marketable IOC', async () => {
     const m = market();
     const handle = await start(m);
     await until(() => query(handle), (s) => s.status === 'open', 'entry');
@@ -66,13 +66,18 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     assert.deepEqual(accepted, { accepted: true, positionId: `position/test/${m}`, urgency: 'MEDIUM' });
     const result = (await handle.result()) as PositionSnapshot;
     assert.equal(result.status, 'closed');
-    const attempts = await stack().database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, `position/test/${m}`)).orderBy(asc(exitAttempts.attemptNo));
+    const id = `position/test/${m}`;
+    const attempts = await stack().database.db.select().from(exitAttempts).where(eq(exitAttempts.positionId, id)).orderBy(asc(exitAttempts.attemptNo));
     // Touch = ask 0.56: 0.56, 0.55, …, 0.51 rest unfilled (bid 0.45), then marketable IOC fills at the bid.
     assert.deepEqual(attempts.map((a) => [a.limitPrice, a.outcome]), [['0.5600', 'unfilled'], ['0.5500', 'unfilled'], ['0.5400', 'unfilled'], ['0.5300', 'unfilled'], ['0.5200', 'unfilled'], ['0.5100', 'unfilled'], ['0.4000', 'filled']]);
-    const sent = await stack().database.db.select({ n: sql<number>`count(*)::int` }).from(orders).where(eq(orders.positionId, `position/test/${m}`));
-    assert.equal(sent[0]!.n, 8, 'one entry + seven exit attempts, each a distinct order');
-    const [exit] = await stack().database.db.select().from(positionExits).where(eq(positionExits.positionId, `position/test/${m}`));
+    // The walk is one order, amended at each step; the switch to IOC cancels it and sends a new one.
+    const walkOrder = `${id}/exit-1/attempt-1`;
+    assert.deepEqual(attempts.map((a) => a.clientOrderId), [...Array(6).fill(walkOrder), `${id}/exit-1/attempt-7`]);
+    const sent = await stack().database.db.select().from(orders).where(and(eq(orders.positionId, id), eq(orders.purpose, 'exit'))).orderBy(asc(orders.submittedAt));
+    assert.deepEqual(sent.map((o) => [o.clientOrderId, o.status, o.limitPrice]), [[walkOrder, 'canceled', '0.5100'], [`${id}/exit-1/attempt-7`, 'filled', '0.4000']]);
+    const [exit] = await stack().database.db.select().from(positionExits).where(eq(positionExits.positionId, id));
     assert.equal(exit!.reason, 'manual: operator');
+    assert.equal(exit!.attempts, 7);
   });
 
   it('rejects invalid manual exits with a clear message and writes nothing', async () => {

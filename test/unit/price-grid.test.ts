@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Dec } from '../../domain/decimal';
 import { CENT_GRID, parsePriceRanges, snapToPriceGrid } from '../../domain/trading/price-grid';
+import { toInstrument } from '../../venues/kalshi/providers';
 
 describe('price grid (Kalshi price_ranges)', () => {
   const snap = (price: string, side: 'bid' | 'ask', grid = CENT_GRID) => snapToPriceGrid(new Dec(price), side, grid)?.toFixed(4);
@@ -33,5 +34,16 @@ describe('price grid (Kalshi price_ranges)', () => {
     assert.deepEqual(parsePriceRanges(undefined).map((r) => r.step.toString()), ['0.01']);
     assert.throws(() => parsePriceRanges([{ start: '0', end: '1' }]), /price_ranges/);
     assert.throws(() => parsePriceRanges([{ start: '0.5', end: '0.4', step: '0.01' }]), /end before its start/);
+  });
+
+  it('is part of the instrument: a Kalshi market carries its own grid and finest tick', () => {
+    const market = { ticker: 'KXT-1', event_ticker: 'KXT', status: 'active' };
+    const cents = toInstrument(market);
+    assert.equal(cents.tickSize.toString(), '0.01');
+    assert.deepEqual(cents.priceGrid, CENT_GRID);
+    const deci = toInstrument({ ...market, price_level_structure: 'tapered_deci_cent', price_ranges: [{ start: '0.0000', end: '0.1000', step: '0.0010' }, { start: '0.1000', end: '0.9000', step: '0.0100' }, { start: '0.9000', end: '1.0000', step: '0.0010' }] });
+    assert.equal(deci.tickSize.toString(), '0.001');
+    assert.equal(snapToPriceGrid(new Dec('0.0555'), 'bid', deci.priceGrid)?.toFixed(4), '0.0550');
+    assert.throws(() => toInstrument({ ...market, price_ranges: [{ start: '0', end: '1', step: '0' }] }), /price_ranges/);
   });
 });

@@ -1,12 +1,13 @@
 import { Dec } from '../../domain/decimal';
 import { DuplicateOrder, InvalidOrder, NetworkError, OrderNotFound } from '../../domain/errors';
 import { kalshiFeeDifference, type FeeDifference } from '../../domain/fees';
-import { parsePriceRanges, snapToPriceGrid, type PriceRange } from '../../domain/trading/price-grid';
+import { CENT_GRID, snapToPriceGrid, type PriceRange } from '../../domain/trading/price-grid';
 import type { ExecutionClient, OrderAmendment, VenueCapabilities } from '../../domain/ports';
 import type { OrderRequestWire, OrderStateWire } from '../../domain/trading/wire';
 import type { Clock } from '../../domain/clock';
 import type { CreateOrderV2, KalshiFill, KalshiOrder, KalshiRestClient } from './rest-client';
 import type { KalshiCredentials } from './signing';
+import { toInstrument } from './providers';
 import { KalshiWsClient } from './ws-client';
 import type { KalshiChannelMessage } from './ws-messages';
 
@@ -262,7 +263,7 @@ export class KalshiExecutionClient implements ExecutionClient {
   /** Fills whose fee differed from our formula, since start. */
   feeDifferences = 0;
   private readonly feeChecked = new Set<string>();
-  private readonly grids = new Map<string, PriceRange[]>();
+  private readonly grids = new Map<string, readonly PriceRange[]>();
 
   async submit(req: OrderRequestWire): Promise<OrderStateWire> {
     // Pushed news of an order being submitted waits for the submit's own read (no second read meanwhile).
@@ -329,7 +330,11 @@ export class KalshiExecutionClient implements ExecutionClient {
     if (state.status !== 'resting') return state;
     const ref = this.refs.get(clientOrderId)!;
     const { side, price } = yesBookOrder(ref.outcome, ref.action, change.limitPrice);
-    await this.rest.amendOrder(state.venueOrderId!, { ticker: ref.market, side, price: await this.onGrid(ref.market, side, price, clientOrderId), count: kalshiCount(change.size) });
+    const onGrid = await this.onGrid(ref.market, side, price, clientOrderId);
+    await this.rest.amendOrder(state.venueOrderId!, { ticker: ref.market, side, price: onGrid, count: kalshiCount(change.size) }).catch(async (err: unknown) => {
+      // Filled or canceled meanwhile (the venue refuses to amend an order that no longer rests): the read below says which.
+      if (!(err instanceof OrderNotFound || err instanceof InvalidOrder) || (await this.known(clientOrderId)).status === 'resting') throw err;
+    });
     return this.track(await this.known(clientOrderId));
   }
 
@@ -430,9 +435,9 @@ export class KalshiExecutionClient implements ExecutionClient {
   private async onGrid(market: string, side: 'bid' | 'ask', price: string, clientOrderId: string): Promise<string> {
     let grid = this.grids.get(market);
     if (!grid) {
-      let raw: unknown;
-      for await (const m of this.rest.markets({ tickers: market })) if (m.ticker === market) raw = (m as { price_ranges?: unknown }).price_ranges;
-      grid = parsePriceRanges(raw);
+      for await (const m of this.rest.markets({ tickers: market })) if (m.ticker === market) grid = toInstrument(m).priceGrid;
+      // A market the venue does not list cannot take the order; the cent grid lets the venue say so.
+      grid ??= CENT_GRID;
       this.grids.set(market, grid);
     }
     const snapped = snapToPriceGrid(new Dec(price), side, grid);

@@ -1,19 +1,24 @@
 import { Dec } from '../../domain/decimal';
 import type { Instrument, InstrumentProvider } from '../../domain/ports';
+import { parsePriceRanges } from '../../domain/trading/price-grid';
 import type { z } from 'zod';
 import type { kalshiMarketSchema, KalshiRestClient } from './rest-client';
 
-// Kalshi's price grid: linear_cent markets tick at $0.01; others report their ranges per market.
-const DEFAULT_TICK = new Dec('0.01');
-
+/**
+ * A Kalshi market as an instrument. Its price grid is the market's own `price_ranges` (absent: the
+ * cent grid); malformed ranges are an error rather than a guess. Counts need no per-market rule:
+ * `fractional_trading_enabled` is deprecated and always true (two-decimal counts everywhere).
+ */
 export function toInstrument(market: z.infer<typeof kalshiMarketSchema>): Instrument {
+  const priceGrid = parsePriceRanges(market.price_ranges);
   return {
     venue: 'kalshi',
     id: market.ticker,
     eventId: market.event_ticker,
     title: typeof market.title === 'string' ? market.title : undefined,
     status: market.status,
-    tickSize: DEFAULT_TICK,
+    tickSize: Dec.min(...priceGrid.map((r) => r.step)),
+    priceGrid,
     closeTimeMs: market.close_time ? Date.parse(market.close_time) : undefined,
   };
 }

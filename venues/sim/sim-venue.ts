@@ -32,6 +32,8 @@ export class SimVenue implements ExecutionClient {
   readonly venue = 'sim' as const;
   readonly capabilities = SIM_CAPABILITIES;
   private readonly listeners = new Set<(state: OrderStateWire) => void>();
+  /** What each order was sent as (an amendment's latency wait needs its position). */
+  private readonly requests = new Map<string, OrderRequestWire>();
 
   constructor(
     readonly engine: SimMatchingEngine,
@@ -55,6 +57,7 @@ export class SimVenue implements ExecutionClient {
     if (!(Number(req.size) > 0)) throw new InvalidOrder(`order ${req.clientOrderId}: size must be positive, got ${req.size}`);
     if (!(Number(req.limitPrice) > 0 && Number(req.limitPrice) < 1)) throw new InvalidOrder(`order ${req.clientOrderId}: limit price must be inside (0, 1), got ${req.limitPrice}`);
     if (this.deps.latencyMs > 0) await (this.deps.orderLatency ?? defaultSleep)(this.deps.latencyMs, req);
+    this.requests.set(req.clientOrderId, req);
     const request: SimOrderRequest = { clientOrderId: req.clientOrderId, market: req.market, outcome: req.outcome, action: req.action, limitPrice: priceUnits(req.limitPrice), size: sizeUnits(req.size), tif: req.tif, postOnly: req.postOnly };
     const book = this.deps.books.book(req.market);
     const nowMs = this.deps.clock.nowMs();
@@ -83,6 +86,9 @@ export class SimVenue implements ExecutionClient {
   async amend(clientOrderId: string, change: OrderAmendment): Promise<OrderStateWire> {
     const live = this.engine.orders.get(clientOrderId);
     if (!live) return this.cancel(clientOrderId);
+    // An amendment travels to the exchange like a new order does.
+    const sent = this.requests.get(clientOrderId);
+    if (this.deps.latencyMs > 0 && sent) await (this.deps.orderLatency ?? defaultSleep)(this.deps.latencyMs, sent);
     const amended = this.engine.amend(clientOrderId, { limitPrice: priceUnits(change.limitPrice), size: sizeUnits(change.size) }, this.deps.books.book(live.request.market), this.deps.clock.nowMs())!;
     return this.wire(amended);
   }

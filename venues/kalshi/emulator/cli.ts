@@ -17,7 +17,7 @@ export const VENUE_EMULATE_USAGE = [
   'between recorded windows are skipped). --markets N lists the first N recorded markets (default all).',
   'Accounts: --api-key-id with --public-key (an RSA public key PEM) registers one account; without them no',
   'account exists and every signed endpoint (portfolio, orders, orderbook) answers 401.',
-  'Faults: POST /_emulator/faults with JSON {"rate_limit":N,"server_errors":N,"lose_order_responses":N,',
+  'Faults: POST /_emulator/faults with JSON {"rate_limit":N,"server_errors":N,"lose_order_responses":N,"lose_amend_responses":N,',
   '"lose_mode":"destroy"|"hang","pause_trading":bool,"ws_disconnect":true,"ws_drop_messages":N};',
   'GET /_emulator/state shows the clock and counters. Stops cleanly on SIGINT/SIGTERM.',
 ].join('\n');

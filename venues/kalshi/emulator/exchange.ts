@@ -161,6 +161,8 @@ export interface ExchangeCounters {
   userMessages: number;
   ordersCreated: number;
   ordersRejected: number;
+  /** Amendments applied (price or count changed in place). */
+  amends: number;
   fills: number;
 }
 
@@ -179,7 +181,7 @@ const TIF: Record<NewOrder['timeInForce'], SimOrderRequest['tif']> = { good_till
 export class KalshiEmulatorExchange implements EmulatorExchangeView {
   readonly markets = new Map<string, MarketState>();
   readonly accounts = new Map<string, AccountState>();
-  readonly counters: ExchangeCounters = { recordedMessages: 0, snapshots: 0, deltas: 0, trades: 0, refusedDeltas: 0, malformed: 0, marketMessages: 0, userMessages: 0, ordersCreated: 0, ordersRejected: 0, fills: 0 };
+  readonly counters: ExchangeCounters = { recordedMessages: 0, snapshots: 0, deltas: 0, trades: 0, refusedDeltas: 0, malformed: 0, marketMessages: 0, userMessages: 0, ordersCreated: 0, ordersRejected: 0, amends: 0, fills: 0 };
   readonly malformedSamples: MalformedLine[] = [];
   tradingPaused = false;
   private readonly engine: SimMatchingEngine;
@@ -592,6 +594,7 @@ export class KalshiEmulatorExchange implements EmulatorExchangeView {
     const fillsBefore = order.filled;
     if (spec.updatedClientOrderId) order.clientOrderId = spec.updatedClientOrderId;
     this.engine.amend(order.orderId, { limitPrice: spec.price, size: spec.count }, m.book, this.clockMs);
+    this.counters.amends++;
     order.price = spec.price;
     order.initialCount = spec.count;
     this.syncOrder(order, true);

@@ -14,6 +14,8 @@ export const faultPlanSchema = z
     server_error_status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
     /** The next N order creations are executed but their response is lost. */
     lose_order_responses: z.number().int().min(0).max(1_000).optional(),
+    /** The next N order amendments are executed but their response is lost. */
+    lose_amend_responses: z.number().int().min(0).max(1_000).optional(),
     /** `destroy`: the socket is reset; `hang`: no response until the client gives up (or the server closes). */
     lose_mode: z.enum(['destroy', 'hang']).optional(),
     /** Pauses (true) or resumes (false) trading: /exchange/status says so and order endpoints refuse. */
@@ -30,6 +32,7 @@ export interface FaultCounters {
   rateLimited: number;
   serverErrors: number;
   lostResponses: number;
+  lostAmendResponses: number;
   wsDisconnects: number;
   wsDropsRequested: number;
 }
@@ -40,8 +43,9 @@ export class EmulatorFaults {
   private pending5xx = 0;
   private serverErrorStatus = 503;
   private pendingLost = 0;
+  private pendingLostAmends = 0;
   private loseMode: 'destroy' | 'hang' = 'destroy';
-  readonly injected: FaultCounters = { rateLimited: 0, serverErrors: 0, lostResponses: 0, wsDisconnects: 0, wsDropsRequested: 0 };
+  readonly injected: FaultCounters = { rateLimited: 0, serverErrors: 0, lostResponses: 0, lostAmendResponses: 0, wsDisconnects: 0, wsDropsRequested: 0 };
 
   constructor(
     private readonly log: (line: string) => void,
@@ -56,6 +60,7 @@ export class EmulatorFaults {
     if (plan.server_errors) this.pending5xx += plan.server_errors;
     if (plan.lose_mode) this.loseMode = plan.lose_mode;
     if (plan.lose_order_responses) this.pendingLost += plan.lose_order_responses;
+    if (plan.lose_amend_responses) this.pendingLostAmends += plan.lose_amend_responses;
     if (plan.pause_trading !== undefined) {
       this.setPaused(plan.pause_trading);
       this.log(`fault: trading ${plan.pause_trading ? 'paused' : 'resumed'}`);
@@ -74,7 +79,7 @@ export class EmulatorFaults {
   }
 
   pending() {
-    return { rate_limit: this.pending429, server_errors: this.pending5xx, server_error_status: this.serverErrorStatus, lose_order_responses: this.pendingLost, lose_mode: this.loseMode };
+    return { rate_limit: this.pending429, server_errors: this.pending5xx, server_error_status: this.serverErrorStatus, lose_order_responses: this.pendingLost, lose_amend_responses: this.pendingLostAmends, lose_mode: this.loseMode };
   }
 
   /** The status of an injected failure for this request, if one is pending (5xx before 429). */
@@ -94,11 +99,17 @@ export class EmulatorFaults {
     return undefined;
   }
 
-  /** Whether this order's response is to be lost, and how. */
-  takeLostResponse(request: string, orderIds: string[]): 'destroy' | 'hang' | undefined {
-    if (this.pendingLost <= 0) return undefined;
-    this.pendingLost--;
-    this.injected.lostResponses++;
+  /** Whether this order write's response (a create or an amend) is to be lost, and how. */
+  takeLostResponse(request: string, orderIds: string[], write: 'create' | 'amend' = 'create'): 'destroy' | 'hang' | undefined {
+    if (write === 'create') {
+      if (this.pendingLost <= 0) return undefined;
+      this.pendingLost--;
+      this.injected.lostResponses++;
+    } else {
+      if (this.pendingLostAmends <= 0) return undefined;
+      this.pendingLostAmends--;
+      this.injected.lostAmendResponses++;
+    }
     this.log(`fault: ${request} executed (order ${orderIds.join(', ')}) but its response is lost (${this.loseMode})`);
     return this.loseMode;
   }

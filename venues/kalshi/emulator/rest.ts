@@ -50,6 +50,8 @@ interface Reply {
   body: unknown;
   /** Order ids an order-creating reply executed (for the lost-response fault). */
   createdOrders?: string[];
+  /** The order an amend changed (for the lost-amend-response fault). */
+  amendedOrder?: string;
 }
 
 interface Route {
@@ -263,8 +265,9 @@ export class KalshiRestApi {
         return send(429, errorBody('too_many_requests', `${route.bucket} rate limit exceeded (${this.opts.rateLimits.tier} tier)`, `retry in ${taken.waitMs} ms`));
       }
       const reply = await route.handle({ method, path: subPath, query: url.searchParams, body, account }, params);
-      if (reply.createdOrders?.length) {
-        const lost = this.faults.takeLostResponse(`${method} ${path}`, reply.createdOrders);
+      const written = reply.createdOrders?.length ? reply.createdOrders : reply.amendedOrder ? [reply.amendedOrder] : undefined;
+      if (written) {
+        const lost = this.faults.takeLostResponse(`${method} ${path}`, written, reply.amendedOrder ? 'amend' : 'create');
         if (lost === 'destroy') {
           req.socket.destroy();
           return;
@@ -432,7 +435,7 @@ export class KalshiRestApi {
         handle: (c, [id]) => {
           const a = parseBody(amendSchema, c.body);
           const { order, fillsBefore } = ex.amendOrder(c.account!.apiKeyId, id!, { ticker: a.ticker, side: a.side, price: parsePrice(a.price)!, count: parseCount(a.count)!, updatedClientOrderId: a.updated_client_order_id });
-          return ok({ order_id: order.orderId, client_order_id: order.clientOrderId, remaining_count: countFp(remainingOf(order)), fill_count: countFp(order.filled - fillsBefore), ...this.averages(order, fillsBefore), ts_ms: ex.nowMs() });
+          return { ...ok({ order_id: order.orderId, client_order_id: order.clientOrderId, remaining_count: countFp(remainingOf(order)), fill_count: countFp(order.filled - fillsBefore), ...this.averages(order, fillsBefore), ts_ms: ex.nowMs() }), amendedOrder: order.orderId };
         },
       },
       {
