@@ -2,10 +2,15 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { KestrelError } from '../domain/errors';
+import { isConnectionError } from '../db/transactions';
+
+/** The failure type of an activity that lost its database connection (Temporal retries it). */
+export const DATABASE_UNAVAILABLE = 'DatabaseUnavailable';
 
 /**
  * Converts domain/venue errors into Temporal failures so the retry policy sees the right thing:
- * non-retryable classes fail the activity at once; retryable ones are retried by Temporal.
+ * non-retryable classes fail the activity at once; retryable ones (and a lost database connection)
+ * are retried by Temporal.
  */
 export function toActivityFailure(err: unknown): unknown {
   if (err instanceof KestrelError) {
@@ -13,6 +18,8 @@ export function toActivityFailure(err: unknown): unknown {
       ? ApplicationFailure.retryable(err.message, err.name)
       : ApplicationFailure.nonRetryable(err.message, err.name);
   }
+  // Named for what it is, so a connection dropped under a query is never taken for a bad request.
+  if (isConnectionError(err)) return ApplicationFailure.retryable(`database unavailable: ${(err as Error).message}`, DATABASE_UNAVAILABLE);
   return err;
 }
 

@@ -1,5 +1,6 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { inTransaction } from '../db/transactions';
 import { positions, riskEvents, riskState } from '../db/schema';
 import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
@@ -27,7 +28,7 @@ const fromStored = (s: StoredState): RiskState => ({ ...s, dailyPnl: new Dec(s.d
 
 /** Reads and updates the shared risk state under a row lock, so every worker process sees one state. */
 async function withRiskState<T>(db: Database, nowMs: number, fn: (state: RiskState) => T, scope = PAPER_SCOPE): Promise<T> {
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     await tx.insert(riskState).values({ scope, state: toStored(initialRiskState()) }).onConflictDoNothing();
     const [row] = await tx.select().from(riskState).where(eq(riskState.scope, scope)).for('update');
     const state = fromStored(row!.state as StoredState);

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBacktest } from './backtest';
+import { benchFuzz } from './fuzz';
+import { benchChaos } from './chaos';
 import { benchIngest } from './ingest';
 import { benchLiveKalshi } from './live-kalshi';
 import { benchReplay } from './replay';
@@ -17,6 +19,8 @@ const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<str
   signals: ({ markets }) => benchSignals({ markets, log }),
   backtest: ({ markets }) => benchBacktest({ dataDir: GOLD, markets, log }),
   'live-kalshi': ({ markets }) => benchLiveKalshi({ dataDir: GOLD, markets, log }),
+  chaos: ({ markets }) => benchChaos({ dataDir: GOLD, markets, log }),
+  fuzz: ({ markets }) => benchFuzz({ dataDir: GOLD, polymarketDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'polymarket-ws-samples'), markets, log }).then((f) => ({ ...f })),
   'signals-real': async () => signalsRealData({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-2024-rest-snapshots'), log }),
 };
 
@@ -27,6 +31,8 @@ const HEADLINES: Record<string, readonly string[]> = {
   signals: ['fullRefreshMs', 'incrementalStepMs', 'maxDeviationFromTwoPass', 'checkpointWriteMs', 'checkpointReadMs', 'checkpointRestoredExactly'],
   backtest: ['eventsPerSecond', 'loadEventsPerSecond', 'endToEndEventsPerSecond', 'coldLoadMs', 'rssMb', 'trades', 'orders', 'totalPnl'],
   'signals-real': ['strongPairs'],
+  chaos: ['redisOutages', 'postgresBursts', 'temporalRestarts', 'processExits', 'lostEvents', 'booksDiverged', 'lostPositions', 'duplicateOrders'],
+  fuzz: ['messages', 'exceptions', 'acceptedInvalid', 'crossedBooks', 'halfAppliedBooks'],
   'live-kalshi': ['ordersSubmitted', 'duplicateOrders', 'lostPositions', 'venuePositionMismatches', 'tickToOrderP50Ms', 'tickToOrderP99Ms'],
 };
 

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { KalshiCredentialsError } from '../venues/kalshi/signing';
 import { ConfigError, describeConfig, loadBootstrapConfig, resolveConfig, CONFIG_KEYS, defaultYamlPath } from '../config/load';
 import { ensureDatabase, runMigrations } from '../db/admin';
 import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
@@ -34,6 +35,7 @@ import { createRedis } from '../workers/redis';
 import { startMetricsServer } from '../workers/metrics';
 import { startStack } from '../workers/stack';
 import { createLogger, installTemporalLogging } from '../workers/logger';
+import { installProcessGuard } from './process-guard';
 import { dashboardData } from '../workers/dashboard';
 import { startDevServer } from '../workers/temporal-dev-server';
 import { EmulatorUsageError, runVenueCommand, VENUE_EMULATE_OPTIONS, VENUE_EMULATE_USAGE } from '../venues/kalshi/emulator/cli';
@@ -68,7 +70,8 @@ const json = (value: unknown) => out(JSON.stringify(value, null, 2));
 function intOption<F extends number | undefined>(values: Record<string, string | boolean | undefined>, name: string, fallback: F, range: { min: number; max?: number } = { min: 1 }): number | F {
   const raw = values[name];
   if (raw === undefined) return fallback;
-  const v = Number(raw);
+  // Plain decimal digits only: Number() would also take '0x10', '1e3' and ' 5 '.
+  const v = typeof raw === 'string' && /^-?\d{1,15}$/.test(raw) ? Number(raw) : NaN;
   if (Number.isInteger(v) && v >= range.min && (range.max === undefined || v <= range.max)) return v;
   const expected = range.max !== undefined ? `an integer ${range.min}..${range.max}` : range.min === 1 ? 'a positive integer' : `an integer ≥ ${range.min}`;
   throw new UsageError(`--${name} must be ${expected}, got ${JSON.stringify(raw)}`);
@@ -83,6 +86,9 @@ async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
     await connection.close();
   }
 }
+
+/** Settings whose zero is valid but turns trading off: `config set` wants --force for it. */
+const TRADING_OFF_AT_ZERO = ['risk.capital', 'risk.maxConcurrentPositions'];
 
 const commands: Record<string, Command> = {
   models: modelsCommand,
@@ -104,8 +110,8 @@ const commands: Record<string, Command> = {
 
   config: {
     summary: 'show | validate | set <key> <json-or-text> | unset <key>  (database overrides)',
-    usage: 'kestrel config show [--json] [--no-db] | validate [--file F] | set <key> <value> [--reason R] | unset <key>',
-    options: { json: { type: 'boolean' }, 'no-db': { type: 'boolean' }, file: { type: 'string' }, reason: { type: 'string' } },
+    usage: 'kestrel config show [--json] [--no-db] | validate [--file F] | set <key> <value> [--reason R] [--force] | unset <key>',
+    options: { json: { type: 'boolean' }, 'no-db': { type: 'boolean' }, file: { type: 'string' }, reason: { type: 'string' }, force: { type: 'boolean' } },
     async run({ values, positionals }) {
       const [sub, key, value] = positionals;
       if (sub === 'validate') {
@@ -132,6 +138,10 @@ const commands: Record<string, Command> = {
           }
           // Decimals are stored as strings; integers and booleans as JSON.
           const parsedValue = /^-?\d+$/.test(value!) || value === 'true' || value === 'false' ? JSON.parse(value!) : value;
+          // Valid, but it silently stops all trading: only on purpose.
+          if (TRADING_OFF_AT_ZERO.includes(key) && /^0*(\.0*)?$/.test(String(parsedValue)) && !values.force) {
+            throw new UsageError(`${key} = 0 stops every new entry (nothing can be risked); add --force if that is what you mean (flatten-all and cancel-all act on what is open)`);
+          }
           // Validate the whole config with the new value before writing anything.
           resolveConfig({ yamlPath: defaultYamlPath(), env: process.env, dbOverrides: { ...(await readConfigOverrides(h.db)), [key]: parsedValue } });
           await setConfigOverride(h.db, key, parsedValue, typeof values.reason === 'string' ? values.reason : undefined);
@@ -448,7 +458,7 @@ const commands: Record<string, Command> = {
       const limit = intOption(values, 'limit', 50, { min: 1, max: 10_000 });
       if (values.type !== undefined && !(SIGNAL_TYPES as readonly unknown[]).includes(values.type)) throw new UsageError(`--type must be one of ${SIGNAL_TYPES.join(', ')}, got ${JSON.stringify(values.type)}`);
       const { config } = loadBootstrapConfig();
-      const horizon = values.horizon === undefined ? config.signals.horizonsMs[0]! : Number(values.horizon);
+      const horizon = values.horizon === undefined ? config.signals.horizonsMs[0]! : /^\d{1,15}$/.test(String(values.horizon)) ? Number(values.horizon) : NaN;
       if (!config.signals.horizonsMs.includes(horizon)) throw new UsageError(`--horizon must be one of the configured horizons (${config.signals.horizonsMs.join(', ')} ms), got ${JSON.stringify(values.horizon)}`);
       return withDatabase(config.database.url, async (h) => {
         if (sub === 'resolve') {
@@ -592,6 +602,9 @@ const commands: Record<string, Command> = {
       // Worker lifecycle chatter (bundling, state changes) hides the summary: warnings and up only.
       const logger = createLogger({ level: boot.config.logging.level });
       installTemporalLogging(logger);
+      // What escapes every caller: connection faults are survived; anything else stops in order (below).
+      let stopAfterFatal: () => Promise<void> = async () => {};
+      installProcessGuard({ logger, shutdown: () => stopAfterFatal() });
       if (await ensureDatabase(boot.config.database.url)) out(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
       await runMigrations(boot.config.database.url);
       const { config } = await loadFullConfig();
@@ -638,6 +651,7 @@ const commands: Record<string, Command> = {
       const stopped = new Promise<void>((resolve) => {
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig).then(resolve));
       });
+      stopAfterFatal = () => stop('fatal error');
 
       out('');
       out(`Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
@@ -753,8 +767,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run({ values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals });
   } catch (e) {
-    if (e instanceof ConfigError) {
-      err(e.message);
+    if (e instanceof ConfigError || e instanceof KalshiCredentialsError) {
+      err(e instanceof KalshiCredentialsError ? `kestrel ${name}: ${e.message}` : e.message);
       return EXIT.config;
     }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

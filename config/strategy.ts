@@ -31,8 +31,19 @@ export const strategyConfigSchema = z
 export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
 
 export function readStrategyConfig(file: string): StrategyConfig {
-  const text = readFileSync(file, 'utf8');
-  const raw: unknown = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    // A file that is missing or unreadable is the caller's to fix: say which and why, without a stack.
+    throw new Error(`${file}: cannot read the strategy config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+  }
   const parsed = strategyConfigSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: invalid strategy config:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   return parsed.data;

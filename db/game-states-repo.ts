@@ -4,6 +4,7 @@ import { gameKeyId } from '../domain/sports/game-key';
 import type { GameState } from '../domain/sports/espn';
 import type { League } from '../domain/sports/games';
 import type { Database } from './client';
+import { inTransaction } from './transactions';
 import { gameStates } from './schema';
 
 /** Everything a report says; any change makes a new version. */
@@ -21,7 +22,7 @@ export interface GameStateUpsert {
 export async function upsertGameState(db: Database, state: GameState, observedAtMs: number): Promise<GameStateUpsert> {
   const hash = stateHash(state);
   const at = new Date(observedAtMs);
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const [current] = await tx
       .select({ id: gameStates.id, hash: gameStates.stateHash, state: gameStates.state, effectiveTs: gameStates.effectiveTs })
       .from(gameStates)

@@ -3,6 +3,7 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import { priceText, sizeText } from '../domain/fixed-point';
 import { NO_PRICE, type PricePoint } from '../domain/market-data/price-history';
 import type { Database } from './client';
+import { inTransaction } from './transactions';
 import { marketSnapshots, priceHistory } from './schema';
 
 const priceOrNull = (units: number) => (units === NO_PRICE ? null : priceText(units));
@@ -94,7 +95,7 @@ function stableJson(value: unknown): string {
 export async function upsertMarketSnapshot(db: Database, meta: MarketMetadata, observedAtMs: number): Promise<'inserted' | 'unchanged' | 'versioned'> {
   const hash = createHash('sha256').update(stableJson({ status: meta.status, eventTicker: meta.eventTicker ?? null, attributes: meta.attributes })).digest('hex');
   const at = new Date(observedAtMs);
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const current = await tx
       .select({ id: marketSnapshots.id, hash: marketSnapshots.attributesHash })
       .from(marketSnapshots)

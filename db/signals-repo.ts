@@ -5,6 +5,7 @@ import { ONE_DOLLAR, PRICE_SCALE } from '../domain/fixed-point';
 import { performanceMatrix, signalOutcome, type OutcomeRow, type PerformanceCell } from '../domain/signals/performance';
 import type { DetectedSignal } from '../domain/signals/types';
 import type { Database } from './client';
+import { inTransaction } from './transactions';
 import { signalConfigs, signalOutcomes, signals, strategyRuns } from './schema';
 import type { SettlementSource } from '../domain/ports';
 
@@ -26,7 +27,7 @@ export async function registerSignalConfig(db: Database, config: unknown): Promi
 export async function insertSignals(db: Database, detected: readonly (DetectedSignal & { actionable: boolean })[], opts: { configHash: string; source: string; horizonsMs: readonly number[] }): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   if (detected.length === 0) return ids;
-  await db.transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     const rows = await tx
       .insert(signals)
       .values(

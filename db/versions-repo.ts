@@ -3,6 +3,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import { ValidationError } from '../domain/errors';
 import { checkTransition, MODEL_TRANSITIONS, nextVersion, STRATEGY_TRANSITIONS } from '../domain/versions';
 import type { Database } from './client';
+import { inTransaction } from './transactions';
 import { modelVersions, modelVersionStatus, strategyVersions, strategyVersionStatus } from './schema';
 
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -31,7 +32,7 @@ export async function currentStatus(db: Database, kind: VersionKind, id: number)
 /** Creates the next version (v1.0, v1.1, …) in status draft; identical content to the latest is refused. */
 export async function createVersion(db: Database, kind: VersionKind, name: string, content: Record<string, unknown>, metrics: Record<string, unknown> = {}): Promise<VersionRow> {
   const k = KINDS[kind];
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     // One creator at a time per name, so two versions never get the same number.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${kind}:${name}`}))`);
     const [latest] = await tx.select().from(k.versions).where(eq(k.nameCol, name)).orderBy(desc(k.versions.id)).limit(1);
@@ -52,7 +53,7 @@ export async function createVersion(db: Database, kind: VersionKind, name: strin
 export async function transitionVersion(db: Database, kind: VersionKind, id: number, to: string, reason: string): Promise<void> {
   const k = KINDS[kind];
   const fkField = kind === 'strategy' ? 'strategyVersionId' : 'modelVersionId';
-  await db.transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     const [version] = await tx.select().from(k.versions).where(eq(k.versions.id, id));
     if (!version) throw new ValidationError(`no ${kind} version with id ${id}`);
     const name = 'strategyName' in version ? version.strategyName : version.modelName;

@@ -213,7 +213,10 @@ async function kalshiEmulator(cycles: number): Promise<number> {
       totals.killedAtAttempts.push(cycle.result.killedAtAttempt ?? null);
       totals.exitFilledAtAttempts.push(cycle.result.attemptsRecorded || null);
       totals.secondsPerCycle.push(Math.round((Date.now() - started) / 100) / 10);
-      const label = lostResponse ? (hungAtKill ? kind : `${kind} NOT INJECTED`) : `${kind} (target attempt ${targetAttempt})`;
+      // A fault the cycle did not use up would hit the next one's entry instead: say so.
+      const left = v.emulator.faults.pending();
+      const leftover = left.rate_limit + left.server_errors + left.lose_order_responses + left.lose_amend_responses;
+      const label = leftover > 0 ? `${kind} (${leftover} fault(s) left pending)` : lostResponse ? (hungAtKill ? kind : `${kind} NOT INJECTED`) : `${kind} (target attempt ${targetAttempt})`;
       process.stderr.write(
         `[${i + 1}/${cycles}] ${label}: book ${bid.toFixed(2)}/${ask.toFixed(2)}; killed at attempt ${cycle.result.killedAtAttempt ?? '-'}; attempts ${cycle.result.attemptNumbers.join(',')}; orders ${cycle.result.ordersSent} (venue ${dup.newOrders}); ` +
           `kestrel remaining ${cycle.final.remaining}, venue change ${venueChange.toFixed(2)}; ${lost ? 'LOST' : 'ok'}${dup.detail.length ? `; ${dup.detail.join('; ')}` : ''}\n`,

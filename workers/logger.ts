@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger, Runtime, makeTelemetryFilterString, type LogEntry } from '@temporalio/worker';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -17,10 +17,17 @@ export function temporalLogger(logger: Logger, level: 'TRACE' | 'DEBUG' | 'INFO'
   return new DefaultLogger(level, (entry: LogEntry) => logger[map[entry.level]]({ ...(entry.meta ?? {}), source: 'temporal' }, entry.message));
 }
 
-/** Routes the Temporal SDK's logs into pino; a process whose runtime already exists (tests) keeps its own. */
+/**
+ * Routes the Temporal SDK's logs into pino, the native core's included (forwarded: otherwise core
+ * prints its own lines on the console, e.g. the poll errors while the server is down); a process
+ * whose runtime already exists (tests) keeps its own.
+ */
 export function installTemporalLogging(logger: Logger, level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'WARN'): void {
   try {
-    Runtime.install({ logger: temporalLogger(logger, level) });
+    Runtime.install({
+      logger: temporalLogger(logger, level),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level, other: 'ERROR' }), forward: {} } },
+    });
   } catch {
     // Already installed in this process.
   }

@@ -8,7 +8,7 @@ import type { KestrelConfig } from '../config/schema';
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createIngestQueue, type IngestTradesJobData, type IngestTradesJobResult } from './ingest-queue';
 import { createIngestWorker } from './ingest-worker';
-import { createRedis } from './redis';
+import { createRedis, isRedisConnectionError, watchRedisAvailability } from './redis';
 import { BookStore } from '../domain/market-data/book-store';
 import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { SimVenue } from '../venues/sim/sim-venue';
@@ -17,7 +17,7 @@ import { KalshiReconciler, type ReconciliationReport, type ReconciliationTrigger
 import { OUTCOME_UNKNOWN, TradingRepository } from '../db/trading-repo';
 import type { ExecutionClient } from '../domain/ports';
 import { RecordedSettlements } from '../db/settlements';
-import { createBookWorker } from './market-data/book-worker';
+import { createBookWorker, topOfBookFields, topOfBookKey } from './market-data/book-worker';
 import { startHistoryMaintenance } from './market-data/maintenance';
 import { flattenAll } from './flatten';
 import { ExitWatch } from './exit-watch';
@@ -69,13 +69,31 @@ export interface Stack {
   kalshiCredentials?: KalshiCredentials;
   /** Signal detection, persistence, outcomes and routing to strategies. */
   signals: SignalPipeline;
-  /** Postgres, Redis and Temporal reachable? (for /health) */
-  health(): Promise<{ ok: boolean; checks: Record<string, unknown> }>;
+  /** Postgres, Redis and Temporal reachable? (for /health), and the outages survived so far. */
+  health(): Promise<StackHealth>;
   /** Resolves when the Temporal worker stops (rejects if it crashes). */
   temporalWorkerDone: Promise<void>;
   /** Stops everything in order: BullMQ workers, Temporal worker, then DB and Redis pools. Idempotent. */
   shutdown(): Promise<void>;
 }
+
+export interface StackHealth {
+  ok: boolean;
+  checks: Record<string, unknown>;
+  outages: {
+    redis: { outages: number; emptyRecoveries: number; downForMs: number | undefined };
+    /** Postgres pools replaced after a driver fault (see db/client.ts). */
+    postgresPoolRecycles: number;
+    /** Per market-data publisher: events held in memory and what the outages cost it. */
+    publishers: { pendingEvents: number; addRetries: number; republishedBatches: number; backPressureWaits: number; lastError?: string }[];
+  };
+}
+
+/** How long shutdown waits for an unreachable Redis to take the publishers' last batches. */
+const PUBLISHER_CLOSE_TIMEOUT_MS = 10_000;
+
+/** A health check that does not answer within this long counts as failed (/health must answer during an outage). */
+const HEALTH_CHECK_TIMEOUT_MS = 3000;
 
 export interface StackOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -104,6 +122,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const database = openDatabase(config.database.url, { max: config.database.poolMax, applicationName: 'kestrel-workers' });
   const workerRedis = createRedis(config.redis.url, 'worker');
   const producerRedis = createRedis(config.redis.url, 'producer');
+  // Both connections see the same outages; it is logged once, from the producer's (watchRedisAvailability).
+  workerRedis.on('error', () => {});
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -242,7 +262,12 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       },
     }),
   );
-  for (const { worker } of bookWorkers) worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
+  for (const { worker } of bookWorkers) {
+    worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
+    worker.on('error', (err) => {
+      if (!isRedisConnectionError(err)) log(`market-data worker error: ${err.message}`);
+    });
+  }
   const maintenance = await startHistoryMaintenance({
     connection: producerRedis,
     workerConnection: workerRedis,
@@ -256,17 +281,42 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const publishers: MarketDataPublisher[] = [];
   /** `live`: a venue feed, batched for latency (marketData.liveMaxBatchDelayMs) rather than throughput. */
   const createPublisher = (source: string, opts: { live?: boolean } = {}) => {
-    const publisher = new MarketDataPublisher({ connection: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partitions: md.partitions, source, batchSize: md.batchSize, maxDelayMs: opts.live ? md.liveMaxBatchDelayMs : md.maxBatchDelayMs, attempts: config.ingest.jobAttempts });
+    const publisher = new MarketDataPublisher({ connection: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partitions: md.partitions, source, batchSize: md.batchSize, maxDelayMs: opts.live ? md.liveMaxBatchDelayMs : md.maxBatchDelayMs, attempts: config.ingest.jobAttempts, log });
     publishers.push(publisher);
     return publisher;
   };
-  ingestWorker.on('error', (err) => log(`ingest worker error: ${err.message}`));
+  ingestWorker.on('error', (err) => {
+    if (!isRedisConnectionError(err)) log(`ingest worker error: ${err.message}`);
+  });
+
+  // Top of book for every market this process holds, as the book workers write it; after Redis
+  // came back empty, quiet markets would otherwise have no key until their next update.
+  const restoreTopOfBook = async () => {
+    const multi = producerRedis.multi();
+    for (const [market, state] of books.markets) multi.hset(topOfBookKey(config.redis.keyPrefix, market), topOfBookFields(state.book));
+    await multi.exec();
+  };
+  // Queues re-emit their connection's errors; an outage is logged once (below), anything else as it comes.
+  const logQueueError = (name: string) => (err: Error) => {
+    if (!isRedisConnectionError(err)) log(`queue ${name} error: ${err.message}`);
+  };
+  for (const queue of [ingestQueue, maintenance.queue, signals.queue, ...partitionQueues]) queue.on('error', logQueueError(queue.name));
+  // Job schedulers are upserted after every reconnection (a no-op when they survived); queued
+  // market-data batches are added again by their publishers.
+  const redisAvailability = watchRedisAvailability(producerRedis, {
+    markerKey: `${config.redis.keyPrefix}:alive`,
+    log,
+    onRecovered: async ({ empty }) => {
+      await Promise.all([maintenance.ensureScheduler(), signals.ensureSchedulers(), gamePoller?.ensureScheduler()]);
+      if (empty) await restoreTopOfBook();
+    },
+  });
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
       // 1. Stop taking jobs; in-flight jobs finish (they wait on their workflows).
-      await Promise.all(publishers.map((p) => p.close()));
+      await Promise.all(publishers.map((p) => p.close({ timeoutMs: PUBLISHER_CLOSE_TIMEOUT_MS })));
       for (const w of bookWorkers) w.closing.abort();
       await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
       await signals.close();
@@ -289,23 +339,39 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       log('shutdown: database and redis pools closed');
     })());
 
-  const health = async () => {
+  const health = async (): Promise<StackHealth> => {
     const checks: Record<string, unknown> = {};
     const run = async (name: string, fn: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await fn();
+        await Promise.race([fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${HEALTH_CHECK_TIMEOUT_MS} ms`)), HEALTH_CHECK_TIMEOUT_MS)))]);
         checks[name] = 'ok';
       } catch (e) {
         checks[name] = `failed: ${(e as Error).message}`;
+      } finally {
+        clearTimeout(timer);
       }
     };
+    const downSince = redisAvailability.downSinceMs;
     await Promise.all([
       run('postgres', () => database.sql`select 1`),
-      run('redis', () => producerRedis.ping()),
+      // A PING would wait in the offline queue for the whole outage: read the connection first.
+      run('redis', async () => {
+        if (redisAvailability.status !== 'ready') throw new Error(`connection ${redisAvailability.status}${downSince === undefined ? '' : ` for ${Date.now() - downSince} ms`}`);
+        await producerRedis.ping();
+      }),
       run('temporal', () => clientConnection.workflowService.getSystemInfo({})),
     ]);
     checks.temporalWorker = temporalWorker.getState();
-    return { ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'), checks };
+    return {
+      ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'),
+      checks,
+      outages: {
+        redis: { outages: redisAvailability.outages, emptyRecoveries: redisAvailability.emptyRecoveries, downForMs: downSince === undefined ? undefined : Date.now() - downSince },
+        postgresPoolRecycles: database.recycles,
+        publishers: publishers.map((p) => ({ ...p.stats })),
+      },
+    };
   };
 
   return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, execution, exitWatch, paper, reconcile, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };

@@ -16,6 +16,9 @@ const writes = wf.proxyActivities<Activities>(ACTIVITY_PRESETS.databaseWrite);
 
 export type { ManualExitRequest, PositionCadence, PositionInput, PositionSnapshot, PositionStatus } from '../domain/trading/position-engine';
 
+/** Timer lateness worth a warning: well beyond a workflow task's usual scheduling delay. */
+const LATE_TIMER_WARN_MS = 2000;
+
 export const positionQuery = wf.defineQuery<PositionSnapshot>('position');
 export const requestExitUpdate = wf.defineUpdate<{ accepted: true; positionId: string; urgency: Urgency }, [ManualExitRequest]>('requestExit');
 export const circuitBreakerSignal = wf.defineSignal<[string]>('circuitBreaker');
@@ -71,12 +74,25 @@ export async function positionWorkflow(input: PositionInput): Promise<PositionSn
     await wf.condition(() => clockMs >= target || early());
     p.waitingUntilMs = undefined;
   };
+  /** A timer that fires well after it was due (the worker or the Temporal server was down) says how late. */
+  const warnIfLate = (lateMs: number | undefined, timerMs: number) => {
+    if (lateMs !== undefined && lateMs > LATE_TIMER_WARN_MS) wf.log.warn('position timer fired late', { positionId: p.id, status: p.status, lateMs, timerMs });
+  };
+  const lateTimerSleep = async (ms: number) => {
+    const dueMs = Date.now() + ms;
+    await wf.sleep(ms);
+    warnIfLate(Date.now() - dueMs, ms);
+  };
   const runtime: PositionRuntime = {
     now: () => (stepped ? clockMs : Date.now()), // workflow time: deterministic on replay
-    sleep: (ms) => (stepped ? waitClock(clockMs + ms) : wf.sleep(ms)),
+    sleep: (ms) => (stepped ? waitClock(clockMs + ms) : lateTimerSleep(ms)),
     waitForCommand: async (pos, ms) => {
       if (stepped) await waitClock(clockMs + ms, () => pos.pendingManualExit !== undefined);
-      else await wf.condition(() => pos.pendingManualExit !== undefined || exitCheckRequested, ms);
+      else {
+        const dueMs = Date.now() + ms;
+        const woken = await wf.condition(() => pos.pendingManualExit !== undefined || exitCheckRequested, ms);
+        warnIfLate(woken ? undefined : Date.now() - dueMs, ms);
+      }
       exitCheckRequested = false;
     },
     // A lockstep replay decides on its stepped clock only: no wakes from the worker's books.

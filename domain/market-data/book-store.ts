@@ -1,6 +1,7 @@
 import type { UnitEvent } from './events';
 import { BinaryOrderBook, type TopOfBook } from './order-book';
 import { NO_PRICE, PriceRing, type PricePoint } from './price-history';
+import { isMarketId, MAX_MARKET_ID_LENGTH, unitEventProblem } from './validation';
 
 export interface MarketState {
   book: BinaryOrderBook;
@@ -12,11 +13,27 @@ export interface MarketState {
   pointIndex: number;
   /** When (local clock) the newest event for this market was applied: staleness is judged on this. */
   receivedAtMs: number;
+  /**
+   * Position of the newest event applied (or refused) from a numbered stream of batches: a batch
+   * delivered again (a retry) skips the events at or before it, so no event is applied twice.
+   */
+  appliedStream: string | undefined;
+  appliedBatch: number;
+  appliedIndex: number;
+}
+
+/** Where a batch sits in its stream (e.g. `source:partition` and the batch number). */
+export interface StreamPosition {
+  stream: string;
+  batchSeq: number;
 }
 
 export interface ApplyOutcome {
   applied: number;
-  refused: { market: string; reason: string }[];
+  /** Refused events with their index in the batch (so the caller can report the raw payload). */
+  refused: { market: string; reason: string; index: number }[];
+  /** Events skipped because their market had applied them already (a batch delivered again). */
+  alreadyApplied: number;
   /** Points added to history (sampled), for persistence. */
   points: { market: string; point: PricePoint }[];
   /** Markets whose top of book changed, with the new top. */
@@ -35,17 +52,37 @@ export class BookStore {
   state(market: string): MarketState {
     let s = this.markets.get(market);
     if (!s) {
-      s = { book: new BinaryOrderBook(market), history: new PriceRing(this.opts.historyCapacity), lastTradePrice: NO_PRICE, cumulativeVolume: 0, lastPointTs: -Infinity, pointIndex: -1, receivedAtMs: -Infinity };
+      s = { book: new BinaryOrderBook(market), history: new PriceRing(this.opts.historyCapacity), lastTradePrice: NO_PRICE, cumulativeVolume: 0, lastPointTs: -Infinity, pointIndex: -1, receivedAtMs: -Infinity, appliedStream: undefined, appliedBatch: -1, appliedIndex: -1 };
       this.markets.set(market, s);
     }
     return s;
   }
 
-  applyAll(events: readonly UnitEvent[], receivedAtMs = -Infinity): ApplyOutcome {
-    const outcome: ApplyOutcome = { applied: 0, refused: [], points: [], tops: new Map() };
+  /**
+   * Applies events in order. Each is validated first (`unitEventProblem`): a refused one is
+   * reported and marks only its own market stale (a trade print is refused without touching the
+   * book). With a `position`, events a market already took from that stream are skipped.
+   */
+  applyAll(events: readonly UnitEvent[], receivedAtMs = -Infinity, position?: StreamPosition): ApplyOutcome {
+    const outcome: ApplyOutcome = { applied: 0, refused: [], alreadyApplied: 0, points: [], tops: new Map() };
     for (const s of this.markets.values()) s.pointIndex = -1;
-    for (const e of events) {
+    for (let index = 0; index < events.length; index++) {
+      const e = events[index]!;
+      const problem = unitEventProblem(e);
+      if (problem !== undefined) {
+        this.refuse(e, problem, index, outcome);
+        continue;
+      }
       const s = this.state(e.m);
+      if (position !== undefined) {
+        if (s.appliedStream === position.stream && (position.batchSeq < s.appliedBatch || (position.batchSeq === s.appliedBatch && index <= s.appliedIndex))) {
+          outcome.alreadyApplied++;
+          continue;
+        }
+        s.appliedStream = position.stream;
+        s.appliedBatch = position.batchSeq;
+        s.appliedIndex = index;
+      }
       if (e.t === 'stale') {
         // Not data: the book stops being trusted until its next snapshot, and its age keeps growing.
         s.book.markStale(e.reason);
@@ -59,7 +96,8 @@ export class BookStore {
         const result =
           e.t === 'snapshot' ? s.book.applySnapshot(e.yes, e.no, e.ts) : e.t === 'delta' ? s.book.applyDelta(e.side, e.price, e.delta, e.ts) : s.book.setLevel(e.side, e.price, e.size, e.ts);
         if (!result.ok) {
-          outcome.refused.push({ market: e.m, reason: result.reason });
+          outcome.refused.push({ market: e.m, reason: result.reason, index });
+          outcome.tops.set(e.m, s.book.top());
           continue;
         }
       } else {
@@ -87,6 +125,21 @@ export class BookStore {
       }
     }
     return outcome;
+  }
+
+  private refuse(e: UnitEvent, reason: string, index: number, outcome: ApplyOutcome): void {
+    const m: unknown = e.m;
+    if (!isMarketId(m)) {
+      outcome.refused.push({ market: typeof m === 'string' ? `${m.slice(0, MAX_MARKET_ID_LENGTH)}…` : `(${typeof m})`, reason, index });
+      return;
+    }
+    if (e.t !== 'trade') {
+      // The book missed an update it cannot make sense of: it waits for a snapshot.
+      const s = this.state(m);
+      s.book.markStale(`refused ${String(e.t)}: ${reason}`);
+      outcome.tops.set(m, s.book.top());
+    }
+    outcome.refused.push({ market: m, reason, index });
   }
 
   historyBytes(): number {

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { decimalString } from '../decimal';
 import { priceUnits, sizeUnits } from '../fixed-point';
 import type { BookSide, Level } from './order-book';
+import { MAX_MARKET_ID_LENGTH } from './validation';
 
 /**
  * Venue-neutral market events in wire form (what crosses BullMQ): prices and sizes are decimal
  * strings. `seq` is the event's position in its source stream, used for idempotent redelivery.
  */
 const levelWire = z.tuple([decimalString, decimalString]);
-const base = { m: z.string().min(1), ts: z.number().int().nonnegative() };
+const base = { m: z.string().min(1).max(MAX_MARKET_ID_LENGTH), ts: z.number().int().nonnegative() };
 
 export const marketEventSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('snapshot'), ...base, yes: z.array(levelWire), no: z.array(levelWire) }),
@@ -21,14 +22,20 @@ export const marketEventSchema = z.discriminatedUnion('t', [
 ]);
 export type MarketEvent = z.infer<typeof marketEventSchema>;
 
-export const marketEventBatchSchema = z.object({
+const batchEnvelope = {
   source: z.string().min(1).max(100),
   partition: z.number().int().nonnegative(),
   /** Strictly increasing per (source, partition): a batch at or below the checkpoint was applied already. */
   batchSeq: z.number().int().nonnegative(),
-  events: z.array(marketEventSchema).min(1).max(50_000),
-});
+};
+export const marketEventBatchSchema = z.object({ ...batchEnvelope, events: z.array(marketEventSchema).min(1).max(50_000) });
 export type MarketEventBatch = z.infer<typeof marketEventBatchSchema>;
+
+/**
+ * A batch's envelope with its events still unchecked: each event is validated on its own, so one
+ * bad event is refused alone instead of failing the whole batch.
+ */
+export const marketEventBatchEnvelopeSchema = z.object({ ...batchEnvelope, events: z.array(z.unknown()).min(1).max(50_000) });
 
 /** Events in exact integer units, ready for the book. */
 export type UnitEvent =
@@ -38,6 +45,16 @@ export type UnitEvent =
   | { t: 'trade'; m: string; ts: number; id: string; price: number; count: number; takerSide: BookSide }
   | { t: 'stale'; m: string; ts: number; reason: string };
 
+/** `toUnits`, with a value off the fixed-point grid reported instead of thrown. */
+export function tryToUnits(e: MarketEvent): { ok: true; value: UnitEvent } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: toUnits(e) };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
+/** Throws on a price or size off the fixed-point grid (see `tryToUnits`). */
 export function toUnits(e: MarketEvent): UnitEvent {
   switch (e.t) {
     case 'snapshot': {

@@ -43,6 +43,17 @@ describe('kestrel CLI', function () {
     assert.match((await kestrel(['walk-forward', '--train-days', '40'], env)).stderr, /cannot hold a 40-day training window/);
     assert.equal((await kestrel(['retrain', 'sometimes'], env)).code, EXIT.usage);
     assert.match((await kestrel(['exit', 'position/x', '--urgency', 'ASAP'], env)).stderr, /--urgency must be CRITICAL, HIGH, MEDIUM or LOW/);
+    // Only plain decimal integers: not hex, not exponents.
+    assert.match((await kestrel(['signals', '--limit', '0x10'], env)).stderr, /--limit must be an integer 1\.\.10000, got "0x10"/);
+    assert.equal((await kestrel(['positions', '--limit', '1e3'], env)).code, EXIT.usage);
+    const missing = await kestrel(['strategy', 'create', 'x', '--file', '/nonexistent/strategy.yaml'], env);
+    assert.equal(missing.code, EXIT.usage);
+    assert.match(missing.stderr, /cannot read the strategy config \(ENOENT\)/);
+    // A key file that is no key: a configuration error (3), and nothing of the file is echoed.
+    const badKey = await kestrel(['reconcile'], { ...env, KESTREL__VENUES__EXECUTION: 'kalshi', KALSHI_API_KEY_ID: 'k', KALSHI_PRIVATE_KEY_PATH: require.resolve('../../package.json') });
+    assert.equal(badKey.code, EXIT.config, badKey.stderr);
+    assert.match(badKey.stderr, /private key could not be parsed/);
+    assert.doesNotMatch(badKey.stderr, /kestrel@|"name"/);
   });
 
   it('prints help for every command', async () => {
@@ -66,6 +77,11 @@ describe('kestrel CLI', function () {
     assert.equal(rejected.code, EXIT.config);
     const unknown = await kestrel(['config', 'set', 'risk.captial', '1'], env);
     assert.equal(unknown.code, EXIT.usage);
+    // Zero capital is valid but stops all trading: refused unless --force.
+    const zero = await kestrel(['config', 'set', 'risk.capital', '0'], env);
+    assert.equal(zero.code, EXIT.usage);
+    assert.match(zero.stderr, /stops every new entry .* --force/);
+    assert.equal((await kestrel(['config', 'set', 'risk.maxConcurrentPositions', '0'], env)).code, EXIT.usage);
 
     let shown = JSON.parse((await kestrel(['config', 'show', '--json'], env)).stdout) as { key: string; value: string; source: string }[];
     assert.equal(shown.find((r) => r.key === 'risk.capital')!.source, 'yaml:' + require.resolve('../../config/kestrel.yaml'));

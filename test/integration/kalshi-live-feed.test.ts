@@ -217,8 +217,11 @@ describe('live Kalshi feed: malformed venue messages', () => {
       assert.equal(feed.counters.malformed, 2);
       assert.deepEqual(malformed.map((m) => m.raw), ['{"type": "orderbook_delta", "sid": 1, "seq": 2, "msg": {"market_ticker": "M-1", "price_dollars": "lots", "delta_fp": "1.00", "side": "yes"}}', 'not json at all']);
       assert.match(malformed[0]!.error, /price_dollars/);
-      assert.deepEqual(events.map((e) => e.t), ['snapshot', 'delta', 'trade']);
-      assert.equal(events[2]!.ts, events[1]!.ts);
+      // The refused delta's book missed an update: it alone is marked stale (its snapshot is asked for).
+      assert.deepEqual(events.map((e) => e.t), ['snapshot', 'stale', 'delta', 'trade']);
+      assert.equal(events[1]!.m, 'M-1');
+      assert.match((events[1] as Extract<MarketEvent, { t: 'stale' }>).reason, /refused book message: .*price_dollars/);
+      assert.equal(events[3]!.ts, events[2]!.ts);
     } finally {
       await feed.close();
       await new Promise((r) => wss.close(r));

@@ -116,9 +116,9 @@ describe('market data: replay → BullMQ partitions → books, history, top of b
     assert.deepEqual(store.state(MARKETS[0]!).book.levels('yes'), before);
   });
 
-  it('fails a malformed batch once, keeping its data, and keeps processing the partition', async () => {
+  it('fails a batch with a malformed envelope once, keeping its data, and keeps processing the partition', async () => {
     const queue = publisher.queues[0]!;
-    const bad = { source, partition: 0, batchSeq: 1_000_000, events: [{ t: 'delta', m: 'X', ts: 1, side: 'up', price: '0.5', delta: '1' }] } as unknown as MarketEventBatch;
+    const bad = { source, partition: 0, batchSeq: 'next', events: [{ t: 'delta', m: 'X', ts: 1, side: 'yes', price: '0.5', delta: '1' }] } as unknown as MarketEventBatch;
     const job = await queue.add('market-events', bad, { jobId: uniqueName('bad'), attempts: 5 });
     for (let i = 0; !(await job.isFailed()); i++) {
       assert.ok(i < 100, 'malformed job was not failed');
@@ -128,6 +128,41 @@ describe('market data: replay → BullMQ partitions → books, history, top of b
     assert.equal(failed.attemptsMade, 1);
     assert.match(failed.failedReason, /malformed market-event batch/);
     assert.deepEqual(failed.data, bad);
+  });
+
+  it('applies a batch around its bad events: each is refused alone, with its market stale and its raw payload logged', async () => {
+    const queue = publisher.queues[0]!;
+    const otherSource = uniqueName('mixed');
+    const good = 'FUZZ-GOOD';
+    const hurt = 'FUZZ-HURT';
+    const mixed = {
+      source: otherSource,
+      partition: 0,
+      batchSeq: 0,
+      events: [
+        { t: 'snapshot', m: good, ts: 1, yes: [['0.4000', '1.00']], no: [['0.5000', '1.00']] },
+        { t: 'snapshot', m: hurt, ts: 1, yes: [['0.4000', '1.00']], no: [['0.5000', '1.00']] },
+        { t: 'delta', m: hurt, ts: 2, side: 'yes', price: '0.12345', delta: '1' },
+        { t: 'delta', m: 'X'.repeat(100_000), ts: 2, side: 'yes', price: '0.4000', delta: '1' },
+        { t: 'trade', m: good, ts: 2, id: 't', yesPrice: '1.5000', count: '1', takerSide: 'yes' },
+        { t: 'delta', m: good, ts: 2, side: 'yes', price: '0.4000', delta: '2.00' },
+      ],
+    } as unknown as MarketEventBatch;
+    const events = new QueueEvents(partitionQueueName(queueBase, 0), { connection: { url: (await getHarness()).redisUrl }, prefix });
+    await events.waitUntilReady();
+    try {
+      const job = await queue.add('market-events', mixed, { jobId: uniqueName('mixed') });
+      const result = (await job.waitUntilFinished(events, 30_000)) as BookWorkerResult;
+      assert.equal(result.invalid, 2, 'the off-grid delta and the 100k-character ticker never reach a book');
+      assert.equal(result.refused, 1, 'the trade priced outside (0, 1) is refused by the book store');
+      assert.equal(result.applied, 3);
+    } finally {
+      await events.close();
+    }
+    assert.equal(store.state(good).book.sizeAt('yes', 4000), 3_000_000);
+    assert.ok(!store.state(good).book.stale);
+    assert.match(store.state(hurt).book.staleBecause ?? '', /0\.12345/);
+    assert.match(await redis.hget(topOfBookKey(prefix, hurt), 'stale') ?? '', /refused/);
   });
 
   it('rolls history up by day and applies retention', async () => {

@@ -33,6 +33,8 @@ export function spawnWorker(env: CrashEnv, books: Record<string, unknown>): Prom
       KESTREL__PAPER__LATENCY_MS: '0',
       KESTREL__RISK__MAX_CONSECUTIVE_LOSSES: '1000000',
       KESTREL__RISK__DAILY_LOSS_LIMIT_FRACTION: '1',
+      // Injected 429s, 5xx and lost answers are venue errors: the error-rate breaker would stop the entries this test needs.
+      KESTREL__RISK__MAX_VENUE_ERROR_RATE: '1',
       KESTREL_CRASH_BOOKS: JSON.stringify(books),
       ...env.workerEnv,
     },
@@ -107,8 +109,11 @@ export async function crashCycle(opts: CrashCycleOptions): Promise<{ result: Cra
     planConfig: { timeoutsMs: { CRITICAL: 200, HIGH: 200, MEDIUM: 200, LOW: 200 } },
   };
   const handle = await opts.client.workflow.start(positionWorkflow, { args: [input], taskQueue: opts.env.taskQueue, workflowId: positionId });
-  for (let i = 0; ((await handle.query(positionQuery))).status !== 'open'; i++) {
-    if (i > 400) throw new Error('position never opened');
+  // The entry may wait out activity retries (a fault burst left pending): give it time, and say where it stands.
+  for (let i = 0; ; i++) {
+    const s = await handle.query(positionQuery);
+    if (s.status === 'open') break;
+    if (s.status !== 'entering' || i > 1200) throw new Error(`position ${positionId} did not open: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
   await opts.beforeExit?.();

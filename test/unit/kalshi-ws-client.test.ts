@@ -69,9 +69,10 @@ describe('KalshiWsClient against a local WebSocket server', function () {
     assert.deepEqual(events.map((e) => e.t), ['snapshot', 'delta']);
     assert.deepEqual(handshakes, [true]);
 
-    // A malformed frame is counted and skipped; the stream goes on.
+    // A malformed frame is counted and skipped; the stream goes on (a refused book message of a
+    // market not followed asks for no snapshot).
     socket!.send('{not json');
-    socket!.send(JSON.stringify({ type: 'orderbook_delta', sid: 1, seq: 3, msg: { market_ticker: MARKET, price_dollars: 'x', delta_fp: '1', side: 'yes' } }));
+    socket!.send(JSON.stringify({ type: 'orderbook_delta', sid: 1, seq: 3, msg: { market_ticker: 'KXGOLD15M-OTHER', price_dollars: 'x', delta_fp: '1', side: 'yes' } }));
     await until(() => malformed.length === 2, 'malformed frames');
     assert.equal(client.counters.malformed, 2);
 
@@ -186,6 +187,32 @@ describe('KalshiWsClient on spec-shaped frames', function () {
     assert.equal(getSnapshotCommands().length, 0);
     assert.equal(client.sidOf('orderbook_delta'), 1);
     assert.equal(client.sidOf('trade'), 2);
+  });
+
+  it('a refused book message stales only its market and asks for its snapshot once; duplicate and unnumbered frames are not applied', async () => {
+    respond = (cmd, send) => {
+      if (cmd.cmd === 'subscribe') {
+        send(subscribed(cmd.id, 'orderbook_delta', 1));
+        send(book(1, 1, A, [['0.4000', '10.00']], [['0.5000', '5.00']]));
+        send(book(1, 2, B, [['0.3000', '10.00']], [['0.6000', '5.00']]));
+        send(change(1, 3, A, 'yes', '0.12345', '1.00'));
+        send(change(1, 4, A, 'yes', '1.5', '1.00'));
+        send(change(1, 5, B, 'yes', '0.3000', '1.00'));
+        send(change(1, 5, B, 'yes', '0.3000', '1.00'));
+        send({ type: 'orderbook_delta', sid: 1, seq: '6', msg: { market_ticker: B, price_dollars: '0.3000', delta_fp: '1.00', side: 'yes' } });
+        send({ type: 'orderbook_delta', sid: 1, msg: { market_ticker: B, price_dollars: '0.3000', delta_fp: '1.00', side: 'yes' } });
+      }
+      if (cmd.cmd === 'update_subscription') send({ id: cmd.id, type: 'ok', msg: {} });
+    };
+    const { client, seen } = connect();
+    await client.connect();
+    await client.subscribe(['orderbook_delta'], [A, B]);
+    await until(() => seen.malformed.length === 4, 'four refused frames');
+    assert.deepEqual(seen.events.map((e) => `${e.t}:${e.m}`), [`snapshot:${A}`, `snapshot:${B}`, `delta:${B}`], 'the duplicate seq 5 was dropped');
+    assert.deepEqual(seen.stale.map((s) => s.markets.join()), [A, A, B, B], 'each refused book message stales its own market only');
+    await until(() => getSnapshotCommands().length >= 2, 'snapshot requests');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(getSnapshotCommands().map((c) => c.params.market_tickers), [[A], [B]], 'one snapshot request per market until it arrives');
   });
 
   it('a subscribe without markets names none (every market), as the lifecycle channel needs', async () => {

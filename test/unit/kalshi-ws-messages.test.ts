@@ -117,7 +117,7 @@ describe('Kalshi WS messages → market events refuse what the books cannot take
     const misread = kalshiToMarketEvent('orderbook_snapshot', { ...yesTerms, yes_dollars_fp: [['0.6000', '1.00']] }, 1);
     assert.ok(misread?.ok);
     const outcome = store.applyAll([toUnits(misread.value)]);
-    assert.deepEqual(outcome.refused, [{ market: 'FED-23DEC-T3.00', reason: 'snapshot crossed: best YES bid 0.6000 >= best YES ask 0.5400 (NO bid 0.4600)' }]);
+    assert.deepEqual(outcome.refused, [{ index: 0, market: 'FED-23DEC-T3.00', reason: 'snapshot crossed: best YES bid 0.6000 >= best YES ask 0.5400 (NO bid 0.4600)' }]);
     assert.ok(store.state('FED-23DEC-T3.00').book.stale);
   });
 });

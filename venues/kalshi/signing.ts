@@ -25,16 +25,19 @@ export interface KalshiCredentials {
   privateKey: KeyObject;
 }
 
+/** Credentials that are missing a part, unreadable or not a usable key: a configuration error (never echoes key material). */
+export class KalshiCredentialsError extends Error {}
+
 export function loadKalshiCredentials(apiKeyId: string, privateKeyPem: string): KalshiCredentials {
-  if (!apiKeyId) throw new Error('Kalshi API key id is empty');
+  if (!apiKeyId) throw new KalshiCredentialsError('Kalshi API key id is empty');
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(privateKeyPem);
   } catch {
     // Never echo key material in errors.
-    throw new Error('Kalshi private key could not be parsed (expected an RSA private key in PEM format)');
+    throw new KalshiCredentialsError('Kalshi private key could not be parsed (expected an RSA private key in PEM format)');
   }
-  if (privateKey.asymmetricKeyType !== 'rsa') throw new Error(`Kalshi private key must be RSA, got ${privateKey.asymmetricKeyType}`);
+  if (privateKey.asymmetricKeyType !== 'rsa') throw new KalshiCredentialsError(`Kalshi private key must be RSA, got ${privateKey.asymmetricKeyType}`);
   return { apiKeyId, privateKey };
 }
 
@@ -56,12 +59,12 @@ export function kalshiCredentialsFromEnv(env: NodeJS.ProcessEnv, readFile: (path
   const keyId = env.KALSHI_API_KEY_ID;
   const keyPath = env.KALSHI_PRIVATE_KEY_PATH;
   if (!keyId && !keyPath) return undefined;
-  if (!keyId || !keyPath) throw new Error('Kalshi credentials need both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH');
+  if (!keyId || !keyPath) throw new KalshiCredentialsError('Kalshi credentials need both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH');
   let pem: string;
   try {
     pem = readFile(keyPath);
   } catch (e) {
-    throw new Error(`cannot read the file named by KALSHI_PRIVATE_KEY_PATH (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new KalshiCredentialsError(`cannot read the file named by KALSHI_PRIVATE_KEY_PATH (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   return loadKalshiCredentials(keyId, pem);
 }

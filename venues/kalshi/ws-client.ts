@@ -4,7 +4,7 @@ import type { Clock } from '../../domain/clock';
 import type { MarketEvent } from '../../domain/market-data/events';
 import { SequenceTracker } from '../../domain/market-data/sequence';
 import { kalshiToMarketEvent } from './market-events';
-import { parseKalshiChannelMessage, type KalshiChannelMessage } from './ws-messages';
+import { MAX_TICKER_LENGTH, parseKalshiChannelMessage, type KalshiChannelMessage } from './ws-messages';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
 
 export interface KalshiWsOptions {
@@ -62,6 +62,9 @@ const MAX_REPORTED_RAW_CHARS = 2000;
 
 const truncateRaw = (raw: string) => (raw.length > MAX_REPORTED_RAW_CHARS ? `${raw.slice(0, MAX_REPORTED_RAW_CHARS)}… (${raw.length} chars)` : raw);
 
+/** A sid or seq as sent, if it is one: a non-negative safe integer. */
+const sequenceNumber = (value: unknown): number | undefined => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
+
 /** The sid a subscribe reply names: `subscribed` has it in `msg`, the `ok` of a merged subscribe at the top level. */
 function replySid(reply: Record<string, unknown>): number | undefined {
   const inMsg = (reply.msg as { sid?: unknown } | undefined)?.sid;
@@ -89,6 +92,8 @@ export class KalshiWsClient {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Which channel each sid of the current connection carries (from the `subscribed` replies). */
   private readonly channelBySid = new Map<number, string>();
+  /** Markets whose book message was refused and whose snapshot was asked for, until it arrives. */
+  private readonly awaitingSnapshot = new Set<string>();
   readonly counters = { connects: 0, messages: 0, malformed: 0, gaps: 0, resyncs: 0 };
 
   constructor(private readonly opts: KalshiWsOptions) {}
@@ -109,6 +114,7 @@ export class KalshiWsClient {
     this.ws = ws;
     this.sequence = new SequenceTracker({ expectFilteredGaps: false });
     this.channelBySid.clear();
+    this.awaitingSnapshot.clear();
     return new Promise<void>((resolve, reject) => {
       ws.once('open', () => {
         this.counters.connects++;
@@ -290,6 +296,26 @@ export class KalshiWsClient {
     });
   }
 
+  /**
+   * A book message of one market was refused: that book missed an update, so it alone is marked
+   * stale and its snapshot asked for (once until it arrives, however many messages are refused).
+   */
+  private resyncMarket(sid: number | undefined, msg: unknown, error: string): void {
+    const market = (msg as { market_ticker?: unknown } | null | undefined)?.market_ticker;
+    if (typeof market !== 'string' || market.length > MAX_TICKER_LENGTH) return;
+    const follows = (s: Subscription) => s.channels.includes('orderbook_delta') && (s.marketTickers.length === 0 || s.marketTickers.includes(market));
+    if (!this.subscriptions.some(follows)) return;
+    this.notify(() => this.opts.onStale?.([market], `refused book message: ${error}`.slice(0, 400)));
+    // Without a usable sid the snapshot cannot be asked for on it: the market's next snapshot re-bases it.
+    if (sid === undefined || !this.subscriptions.some((s) => s.sids.includes(sid) && follows(s)) || this.awaitingSnapshot.has(market)) return;
+    this.awaitingSnapshot.add(market);
+    this.counters.resyncs++;
+    this.updateSubscription(sid, 'get_snapshot', [market]).catch((err: Error) => {
+      this.awaitingSnapshot.delete(market);
+      this.log(`get_snapshot for ${market} failed: ${err.message}`);
+    });
+  }
+
   private usesYesPrice(sid: number | undefined): boolean {
     return sid !== undefined && this.subscriptions.some((s) => s.useYesPrice && s.sids.includes(sid));
   }
@@ -346,8 +372,17 @@ export class KalshiWsClient {
       return;
     }
     const isReply = COMMAND_REPLY_TYPES.has(type);
-    const sid = typeof frame.sid === 'number' ? frame.sid : undefined;
-    const seq = typeof frame.seq === 'number' ? frame.seq : undefined;
+    const isBook = type === 'orderbook_snapshot' || type === 'orderbook_delta';
+    const sid = sequenceNumber(frame.sid);
+    const seq = sequenceNumber(frame.seq);
+    // A number that is not a sequence number cannot be checked, and book messages must be numbered
+    // (spec: sid and seq are required): such a frame is refused rather than applied unchecked.
+    if ((frame.sid !== undefined && sid === undefined) || (frame.seq !== undefined && seq === undefined) || (isBook && (sid === undefined || seq === undefined))) {
+      if (pending) this.answer(id!, pending, frame);
+      this.reportMalformed(raw, `frame has an invalid or missing sid/seq (sid ${String(frame.sid)}, seq ${String(frame.seq)})`);
+      if (isBook) this.resyncMarket(sid, frame.msg, 'book message without a valid sid/seq');
+      return;
+    }
     // Replies that carry a seq (an `ok` to update_subscription) use up a number of their sid too;
     // `unsubscribed` ends its sid, so there is nothing left to check.
     const ordered = sid === undefined || seq === undefined || type === 'unsubscribed' || this.inSequence(sid, seq, type);
@@ -359,8 +394,13 @@ export class KalshiWsClient {
       const other = parseKalshiChannelMessage(type, frame.msg);
       if (other.ok) this.opts.onOther?.(other.value, sid);
       else this.reportMalformed(raw, other.error);
-    } else if (!event.ok) this.reportMalformed(raw, event.error);
-    else this.opts.onEvent(event.value);
+    } else if (!event.ok) {
+      this.reportMalformed(raw, event.error);
+      if (isBook) this.resyncMarket(sid, frame.msg, event.error);
+    } else {
+      if (event.value.t === 'snapshot') this.awaitingSnapshot.delete(event.value.m);
+      this.opts.onEvent(event.value);
+    }
   }
 
   async close(): Promise<void> {

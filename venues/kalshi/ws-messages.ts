@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decimalString } from '../../domain/decimal';
 import { ONE_DOLLAR, priceText, priceUnits, sizeUnits } from '../../domain/fixed-point';
 import type { TradePrint } from '../../domain/market-data/trade';
+import { gridDecimal, MAX_TRADE_ID_LENGTH } from '../../domain/market-data/validation';
 import { describeIssues } from '../../domain/validation';
 
 // Pure parsers for Kalshi WebSocket messages (fixed-point era: *_dollars / *_fp strings).
@@ -10,25 +11,7 @@ import { describeIssues } from '../../domain/validation';
 export const MAX_TICKER_LENGTH = 100;
 const marketTicker = z.string().min(1).max(MAX_TICKER_LENGTH);
 
-/**
- * A decimal string that fits the fixed-point grid, so `toUnits` downstream cannot throw on it, and
- * whose units pass `check` (which returns the problem, if any). The grid parser's own message
- * explains garbage and excess decimals.
- */
-function gridDecimal(toUnits: (text: string) => number, check: (units: number) => string | undefined = () => undefined) {
-  return z
-    .string()
-    .trim()
-    .superRefine((text, ctx) => {
-      let problem: string | undefined;
-      try {
-        problem = check(toUnits(text));
-      } catch (err) {
-        problem = (err as Error).message;
-      }
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    });
-}
+
 /** A price strictly inside (0, 1) dollars on the 1e-4 grid. */
 const bookPrice = gridDecimal(priceUnits, (units) => (units > 0 && units < ONE_DOLLAR ? undefined : 'price must be inside (0, 1)'));
 const levelSize = gridDecimal(sizeUnits, (units) => (units >= 0 ? undefined : 'size must not be negative'));
@@ -41,7 +24,7 @@ export function noPriceFromYesTerms(yesTermsPrice: string): string {
 }
 
 export const kalshiTradeMsgSchema = z.object({
-  trade_id: z.string().min(1),
+  trade_id: z.string().min(1).max(MAX_TRADE_ID_LENGTH),
   market_ticker: marketTicker,
   yes_price_dollars: bookPrice,
   no_price_dollars: bookPrice.optional(),
@@ -71,6 +54,7 @@ export function parseKalshiTrade(msg: unknown, fallbackTsMs?: number): ParseResu
   const m = parsed.data;
   const tsMs = m.ts_ms ?? (m.ts !== undefined ? m.ts * 1000 : fallbackTsMs);
   if (tsMs === undefined) return { ok: false, error: 'trade has neither ts_ms nor ts' };
+  if (!Number.isSafeInteger(tsMs) || tsMs < 0) return { ok: false, error: `trade time ${tsMs} ms is not a non-negative integer` };
   return {
     ok: true,
     value: {

@@ -1,57 +1,87 @@
 import { z } from 'zod';
 import { decimalString } from '../../domain/decimal';
-import { Dec } from '../../domain/decimal';
+import { ONE_DOLLAR, priceText, priceUnits, sizeUnits } from '../../domain/fixed-point';
 import type { MarketEvent } from '../../domain/market-data/events';
+import { gridDecimal, MAX_MARKET_ID_LENGTH, MAX_SNAPSHOT_LEVELS } from '../../domain/market-data/validation';
 import { describeIssues } from '../../domain/validation';
 
 // Polymarket CLOB market channel. One book per asset (outcome token). In Kestrel's binary-book
 // terms the asset is the YES side: its bids are YES bids and its asks at a are NO bids at 1 − a.
+// Every price and size is checked on the fixed-point grid here, so the NO side is the exact
+// complement of an ask (never rounded) and `toUnits` downstream cannot throw.
 
-const level = z.object({ price: decimalString, size: decimalString });
-const msTimestamp = z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(Number);
+
+/** A price strictly inside (0, 1) on the 1e-4 grid: the finest Polymarket tick. */
+const bookPrice = gridDecimal(priceUnits, (units) => (units > 0 && units < ONE_DOLLAR ? undefined : 'price must be inside (0, 1)'));
+/** A best bid/ask the venue reports: 0 or 1 stand for an empty side. */
+const reportedPrice = gridDecimal(priceUnits, (units) => (units >= 0 && units <= ONE_DOLLAR ? undefined : 'price must be between 0 and 1'));
+const levelSize = gridDecimal(sizeUnits, (units) => (units >= 0 ? undefined : 'size must not be negative'));
+const tradeSize = gridDecimal(sizeUnits, (units) => (units > 0 ? undefined : 'size must be positive'));
+const assetId = z.string().min(1).max(MAX_MARKET_ID_LENGTH);
+
+const level = z.object({ price: bookPrice, size: levelSize });
+const levels = z.array(level).max(MAX_SNAPSHOT_LEVELS);
+const msTimestamp = z
+  .union([z.string().regex(/^\d{1,16}$/), z.number().int().nonnegative()])
+  .transform(Number)
+  .refine((ms) => Number.isSafeInteger(ms), { message: 'timestamp out of range' });
 
 export const polymarketBookSchema = z.object({
   event_type: z.literal('book'),
-  asset_id: z.string().min(1),
+  asset_id: assetId,
   market: z.string().optional(),
-  bids: z.array(level).optional(),
-  asks: z.array(level).optional(),
-  buys: z.array(level).optional(),
-  sells: z.array(level).optional(),
+  bids: levels.optional(),
+  asks: levels.optional(),
+  buys: levels.optional(),
+  sells: levels.optional(),
+  /** The asset's tick: every level must sit on it. */
+  tick_size: bookPrice.optional(),
   timestamp: msTimestamp,
   hash: z.string().optional(),
 });
 
 const priceChange = z.object({
-  asset_id: z.string().min(1),
-  price: decimalString,
+  asset_id: assetId,
+  price: bookPrice,
   side: z.enum(['BUY', 'SELL']),
-  size: decimalString,
+  size: levelSize,
   // The venue sends "" when a side is empty.
-  best_bid: z.preprocess((v) => (v === '' ? undefined : v), decimalString.optional()),
-  best_ask: z.preprocess((v) => (v === '' ? undefined : v), decimalString.optional()),
+  best_bid: z.preprocess((v) => (v === '' ? undefined : v), reportedPrice.optional()),
+  best_ask: z.preprocess((v) => (v === '' ? undefined : v), reportedPrice.optional()),
 });
-export const polymarketPriceChangeSchema = z.object({ event_type: z.literal('price_change'), market: z.string().optional(), price_changes: z.array(priceChange), timestamp: msTimestamp });
+export const polymarketPriceChangeSchema = z.object({ event_type: z.literal('price_change'), market: z.string().optional(), price_changes: z.array(priceChange).max(MAX_SNAPSHOT_LEVELS), timestamp: msTimestamp });
 
 export const polymarketLastTradeSchema = z.object({
   event_type: z.literal('last_trade_price'),
-  asset_id: z.string().min(1),
-  price: decimalString,
+  asset_id: assetId,
+  price: bookPrice,
   side: z.enum(['BUY', 'SELL']),
-  size: decimalString,
+  size: tradeSize,
   fee_rate_bps: decimalString.optional(),
   timestamp: msTimestamp,
-  transaction_hash: z.string().optional(),
+  // 66 characters on Polygon.
+  transaction_hash: z.string().min(1).max(100).optional(),
 });
 
-export const polymarketTickSizeSchema = z.object({ event_type: z.literal('tick_size_change'), asset_id: z.string().min(1), new_tick_size: decimalString, old_tick_size: decimalString.optional(), timestamp: msTimestamp });
+export const polymarketTickSizeSchema = z.object({ event_type: z.literal('tick_size_change'), asset_id: assetId, new_tick_size: bookPrice, old_tick_size: decimalString.optional(), timestamp: msTimestamp });
+
+/** Whether a price (units) sits on a tick (units). */
+export const onTick = (price: number, tick: number) => price % tick === 0;
 
 export type PolymarketParsed =
-  | { kind: 'events'; events: MarketEvent[]; /** best bid/ask the venue says should result, per asset */ expectedTops: { assetId: string; bestBid?: string; bestAsk?: string }[] }
+  | {
+      kind: 'events';
+      events: MarketEvent[];
+      /** best bid/ask the venue says should result, per asset */
+      expectedTops: { assetId: string; bestBid?: string; bestAsk?: string }[];
+      /** The tick a `book` message names for its asset (its levels were checked on it). */
+      tick?: { assetId: string; tickSize: string };
+    }
   | { kind: 'tick_size'; assetId: string; tickSize: string; ts: number }
   | { kind: 'ignored'; eventType: string };
 
-const complement = (price: string) => new Dec(1).minus(price).toFixed(4);
+/** The NO bid an ask at `price` is (1 − price), exactly: the price was checked on the grid and inside (0, 1). */
+const complement = (price: string) => priceText(ONE_DOLLAR - priceUnits(price));
 const issues = (e: z.ZodError) => describeIssues(e.issues);
 
 export function parsePolymarketMessage(msg: unknown): { ok: true; value: PolymarketParsed } | { ok: false; error: string } {
@@ -62,8 +92,14 @@ export function parsePolymarketMessage(msg: unknown): { ok: true; value: Polymar
       if (!p.success) return { ok: false, error: issues(p.error) };
       const bids = p.data.bids ?? p.data.buys ?? [];
       const asks = p.data.asks ?? p.data.sells ?? [];
+      if (p.data.tick_size !== undefined) {
+        const tick = priceUnits(p.data.tick_size);
+        const off = [...bids, ...asks].find((l) => !onTick(priceUnits(l.price), tick));
+        if (off) return { ok: false, error: `level price ${off.price} is off the tick ${p.data.tick_size}` };
+      }
       const event: MarketEvent = { t: 'snapshot', m: p.data.asset_id, ts: p.data.timestamp, yes: bids.map((l) => [l.price, l.size]), no: asks.map((l) => [complement(l.price), l.size]) };
-      return { ok: true, value: { kind: 'events', events: [event], expectedTops: [] } };
+      const tick = p.data.tick_size === undefined ? undefined : { assetId: p.data.asset_id, tickSize: p.data.tick_size };
+      return { ok: true, value: { kind: 'events', events: [event], expectedTops: [], tick } };
     }
     case 'price_change': {
       const p = polymarketPriceChangeSchema.safeParse(msg);

@@ -81,7 +81,16 @@ export class PolymarketMarketDataClient implements MarketDataClient {
         resolve();
       });
       ws.once('error', (err) => ws.readyState !== WebSocket.OPEN && reject(err));
-      ws.on('message', (data) => this.handle(data.toString()));
+      ws.on('message', (data) => {
+        const raw = data.toString();
+        try {
+          this.handle(raw);
+        } catch (err) {
+          // A bug triggered by one frame (here or in the event callback) must not take the process down.
+          this.counters.malformed++;
+          this.opts.onMalformed?.(raw.slice(0, 2000), `handling the frame failed: ${(err as Error).message}`);
+        }
+      });
       ws.on('close', () => {
         clearInterval(this.ping);
         if (this.closed) return;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
-import { kalshiEnvelopeSchema, type KalshiEnvelope } from '../kalshi/ws-messages';
+import { kalshiEnvelopeSchema, MAX_TICKER_LENGTH, type KalshiEnvelope } from '../kalshi/ws-messages';
 import { describeIssues } from '../../domain/validation';
 
 /** One line of the recorded Kalshi capture: receive time plus the raw WebSocket message. */
@@ -17,6 +17,16 @@ export interface MalformedLine {
   lineNo: number;
   raw: string;
   error: string;
+  /** The market whose book message this line was, when that much can be read: its book missed an update. */
+  bookMarket?: string;
+}
+
+/** The market of a recorded book message that failed validation, if its type and ticker are readable. */
+export function bookMarketOf(event: unknown): string | undefined {
+  const e = event as { type?: unknown; msg?: { market_ticker?: unknown } | null } | null;
+  if (typeof e !== 'object' || e === null || (e.type !== 'orderbook_snapshot' && e.type !== 'orderbook_delta')) return undefined;
+  const market = typeof e.msg === 'object' && e.msg !== null ? e.msg.market_ticker : undefined;
+  return typeof market === 'string' && market.length > 0 && market.length <= MAX_TICKER_LENGTH ? market : undefined;
 }
 
 const lineSchema = z.object({ recv_ms: z.number().int(), event: kalshiEnvelopeSchema });
@@ -56,7 +66,7 @@ export async function* readRecording(file: string, onMalformed: (bad: MalformedL
     }
     const parsed = lineSchema.safeParse(json);
     if (!parsed.success) {
-      onMalformed({ lineNo, raw, error: describeIssues(parsed.error.issues) });
+      onMalformed({ lineNo, raw, error: describeIssues(parsed.error.issues), bookMarket: bookMarketOf((json as { event?: unknown } | null)?.event) });
       continue;
     }
     yield { recvMs: parsed.data.recv_ms, event: parsed.data.event, lineNo };

@@ -5,7 +5,7 @@ import { SequenceTracker } from '../../domain/market-data/sequence';
 import { priceText, priceUnits } from '../../domain/fixed-point';
 import { kalshiToMarketEvent } from '../kalshi/market-events';
 import { parseKalshiTrade } from '../kalshi/ws-messages';
-import type { MalformedLine, RecordedMessage } from './gold-feed';
+import { bookMarketOf, type MalformedLine, type RecordedMessage } from './gold-feed';
 
 export interface TradeCheckCounts {
   /** Trade at exactly the best opposite price the book showed before the sweep. */
@@ -74,8 +74,14 @@ export class KalshiBookReplayer {
   }
 
   private malformed(rec: RecordedMessage, error: string): void {
+    this.refusedLine({ lineNo: rec.lineNo, raw: JSON.stringify(rec.event), error, bookMarket: bookMarketOf(rec.event) });
+  }
+
+  /** A line refused (here or by the reader): a book whose message it was missed an update and is stale until its next snapshot. */
+  refusedLine(bad: MalformedLine): void {
     this.counts.malformed++;
-    this.onMalformed({ lineNo: rec.lineNo, raw: JSON.stringify(rec.event), error });
+    if (bad.bookMarket !== undefined) this.book(bad.bookMarket).markStale(`refused book message (line ${bad.lineNo}): ${bad.error}`);
+    this.onMalformed(bad);
   }
 
   /**
@@ -90,12 +96,16 @@ export class KalshiBookReplayer {
   apply(rec: RecordedMessage): void {
     this.counts.messages++;
     const { type, sid, seq, msg } = rec.event;
+    if ((type === 'orderbook_snapshot' || type === 'orderbook_delta') && (sid === undefined || seq === undefined)) return this.malformed(rec, 'book message without sid/seq');
     if (sid !== undefined && seq !== undefined) {
       // A snapshot numbered at or below what its sid reached means the recorder reconnected and
       // resubscribed: the tracker restarts numbering on every sid (restartScope 'connection').
       const verdict = this.sequence.observe(sid, seq, type === 'orderbook_snapshot');
       if (verdict === 'restart') this.counts.reconnects++;
       if (verdict === 'gap') for (const { book } of this.store.markets.values()) book.markStale(`seq gap on sid ${sid}`);
+      // A message numbered at or below what its sid reached was delivered already (or is out of
+      // order): it is counted by the tracker and dropped, never applied twice.
+      if (verdict === 'duplicate' || verdict === 'regression') return;
     }
     if (type === 'orderbook_snapshot' || type === 'orderbook_delta') {
       const parsed = kalshiToMarketEvent(type, msg, rec.recvMs);

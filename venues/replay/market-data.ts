@@ -23,7 +23,7 @@ const REPLAY_CAPABILITIES: VenueCapabilities = {
 export class GoldReplayMarketData implements MarketDataClient {
   readonly capabilities = REPLAY_CAPABILITIES;
   private readonly abort = new AbortController();
-  stats: ReplayStats = { messages: 0, events: 0, malformed: 0, skippedTypes: 0 };
+  stats: ReplayStats = { messages: 0, events: 0, malformed: 0, skippedTypes: 0, outOfOrder: 0 };
 
   constructor(private readonly opts: { dataDir: string; markets: string[]; pace: ReplayPace; onMalformed?: (bad: MalformedLine) => void }) {}
 

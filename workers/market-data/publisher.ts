@@ -15,64 +15,206 @@ export interface PublisherOptions {
   /** A partial batch is flushed after this long, so quiet markets are not held back. */
   maxDelayMs: number;
   attempts: number;
+  /**
+   * Events held in memory (buffered, being added, or added but not yet applied by a book worker)
+   * before `publish` waits: the back-pressure a feed feels while Redis is down or the workers lag.
+   */
+  maxPendingEvents?: number;
+  /** Backoff between tries of a batch Redis refused (outage); a batch is retried until added. */
+  retry?: { initialMs: number; maxMs: number };
+  /** How often applied batches are looked up (partition checkpoints) to release them from memory. */
+  ackPollMs?: number;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_PENDING_EVENTS = 200_000;
+
+export interface PublisherStats {
+  /** Events in memory: buffered, being added, or added and not yet applied. */
+  pendingEvents: number;
+  /** Times a batch add failed (Redis down) and was tried again. */
+  addRetries: number;
+  /** Batches added again after the connection dropped, in case Redis lost them. */
+  republishedBatches: number;
+  /** Times `publish` waited for the backlog to shrink. */
+  backPressureWaits: number;
+  /** The last add failure (cleared once a batch goes through). */
+  lastError: string | undefined;
 }
 
 /**
  * Turns a stream of market events into BullMQ jobs: one job per batch per partition (never one job
  * per tick). Job ids are `source/partition/batchSeq`, so re-publishing the same stream enqueues
  * nothing twice.
+ *
+ * Redis outages lose nothing: batches are added one partition at a time, in order, each retried
+ * until Redis takes it; a batch stays in memory until its partition checkpoint shows it applied,
+ * and after a dropped connection the unapplied ones are added again before anything newer (Redis
+ * may have come back empty). What is held is bounded (`maxPendingEvents`): past it `publish` waits.
  */
 export class MarketDataPublisher {
   readonly queues: Queue<MarketEventBatch>[];
   private readonly buffers: MarketEvent[][];
   private readonly nextSeq: number[];
   private readonly timers: (NodeJS.Timeout | undefined)[];
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Per partition, the adds in batch order (one at a time, so a retry never lets a later batch overtake). */
+  private readonly chains: Promise<void>[];
+  /** Per partition, batches added but not yet applied, oldest first. */
+  private readonly unapplied: MarketEventBatch[][];
+  /** Per partition: the connection dropped since the last add, so unapplied batches go again first. */
+  private readonly republishFirst: boolean[];
+  /** Fail-fast connection of this publisher: a command either runs now or is refused, never queued. */
+  private readonly connection: Redis;
+  private readonly maxPending: number;
+  private readonly retry: { initialMs: number; maxMs: number };
+  private readonly log: (line: string) => void;
+  private readonly ackTimer: NodeJS.Timeout;
+  private drained: Deferred | undefined;
+  private connectionLost = deferred();
+  private polling = false;
+  /** Events cut into batches that are not in Redis yet. */
+  private waitingToBeAdded = 0;
+  private closed = false;
   published = { events: 0, batches: 0 };
+  readonly stats: PublisherStats = { pendingEvents: 0, addRetries: 0, republishedBatches: 0, backPressureWaits: 0, lastError: undefined };
 
   constructor(private readonly opts: PublisherOptions) {
-    this.queues = Array.from({ length: opts.partitions }, (_, p) => new Queue<MarketEventBatch>(partitionQueueName(opts.queueBase, p), { connection: opts.connection, prefix: opts.prefix }));
+    // BullMQ's guide: producers that can act on a failure should fail fast rather than wait in
+    // ioredis's offline queue. A queued add could also land after a reconnect before the batches
+    // Redis lost, out of order; maxRetriesPerRequest 0 also fails commands in flight at a drop.
+    this.connection = opts.connection.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'kestrel-publisher' });
+    this.connection.on('error', () => {});
+    this.connection.on('close', () => {
+      this.republishFirst.fill(true);
+      this.connectionLost.resolve();
+      this.connectionLost = deferred();
+    });
+    this.queues = Array.from({ length: opts.partitions }, (_, p) => new Queue<MarketEventBatch>(partitionQueueName(opts.queueBase, p), { connection: this.connection, prefix: opts.prefix }));
+    // Connection errors surface as failed adds, which are retried and logged (addInOrder).
+    for (const queue of this.queues) queue.on('error', () => {});
     this.buffers = Array.from({ length: opts.partitions }, () => []);
     this.nextSeq = Array.from({ length: opts.partitions }, () => 0);
     this.timers = Array.from({ length: opts.partitions }, () => undefined);
+    this.chains = Array.from({ length: opts.partitions }, () => Promise.resolve());
+    this.unapplied = Array.from({ length: opts.partitions }, () => []);
+    this.republishFirst = Array.from({ length: opts.partitions }, () => false);
+    this.maxPending = opts.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS;
+    this.retry = opts.retry ?? { initialMs: 100, maxMs: 2000 };
+    this.log = opts.log ?? (() => {});
+    this.ackTimer = setInterval(() => void this.releaseApplied(), opts.ackPollMs ?? 250);
+    this.ackTimer.unref();
   }
 
   async publish(event: MarketEvent): Promise<void> {
+    while (this.stats.pendingEvents >= this.maxPending) await this.waitForRoom();
     const p = partitionOf(event.m, this.opts.partitions);
     const buffer = this.buffers[p]!;
     buffer.push(event);
-    if (buffer.length >= this.opts.batchSize) await this.flushPartition(p);
-    else this.timers[p] ??= setTimeout(() => void this.track(this.flushPartition(p)), this.opts.maxDelayMs);
+    this.stats.pendingEvents++;
+    if (buffer.length >= this.opts.batchSize) {
+      const added = this.flushPartition(p);
+      // Flow control is the add itself while Redis is up; during an outage the feed keeps going
+      // into memory until maxPendingEvents (above).
+      if (this.connection.status === 'ready') await Promise.race([added, this.connectionLost.promise]);
+    } else this.timers[p] ??= setTimeout(() => void this.flushPartition(p), this.opts.maxDelayMs);
   }
 
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.inFlight.add(promise);
-    void promise.finally(() => this.inFlight.delete(promise)).catch(() => {});
-    return promise;
-  }
-
-  private async flushPartition(p: number): Promise<void> {
+  /** Cuts the partition's buffer into a batch and resolves once that batch is in Redis. */
+  private flushPartition(p: number): Promise<void> {
     clearTimeout(this.timers[p]);
     this.timers[p] = undefined;
     const events = this.buffers[p]!;
-    if (events.length === 0) return;
+    if (events.length === 0) return this.chains[p]!;
     this.buffers[p] = [];
-    const batchSeq = this.nextSeq[p]!++;
-    const batch: MarketEventBatch = { source: this.opts.source, partition: p, batchSeq, events };
-    await this.queues[p]!.add('market-events', batch, {
-      jobId: `${this.opts.source}/${p}/${batchSeq}`.replace(/[^A-Za-z0-9_./-]/g, '_'),
+    const batch: MarketEventBatch = { source: this.opts.source, partition: p, batchSeq: this.nextSeq[p]!++, events };
+    this.waitingToBeAdded += events.length;
+    this.chains[p] = this.chains[p]!.then(() => this.addInOrder(batch)).finally(() => (this.waitingToBeAdded -= events.length));
+    return this.chains[p]!;
+  }
+
+  private async addInOrder(batch: MarketEventBatch): Promise<void> {
+    const p = batch.partition;
+    for (let attempt = 0; ; attempt++) {
+      let republishing = false;
+      try {
+        if (this.republishFirst[p]) {
+          this.republishFirst[p] = false;
+          republishing = true;
+          for (const earlier of [...this.unapplied[p]!]) await this.add(earlier);
+          republishing = false;
+          this.stats.republishedBatches += this.unapplied[p]!.length;
+        }
+        await this.add(batch);
+        break;
+      } catch (err) {
+        // Closed while Redis was down (the close logged what was left).
+        if (this.closed) return;
+        // A republish cut short goes again in full before this batch.
+        if (republishing) this.republishFirst[p] = true;
+        this.stats.addRetries++;
+        this.stats.lastError = (err as Error).message;
+        const wait = Math.min(this.retry.maxMs, this.retry.initialMs * 2 ** Math.min(attempt, 16));
+        if (attempt === 0 || attempt % 20 === 0) this.log(`publishing batch ${this.jobId(batch)} failed (${(err as Error).message}); retrying every ≤${this.retry.maxMs} ms, ${this.stats.pendingEvents} events held`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    this.stats.lastError = undefined;
+    this.unapplied[p]!.push(batch);
+    this.published.events += batch.events.length;
+    this.published.batches++;
+  }
+
+  private jobId(batch: MarketEventBatch): string {
+    return `${batch.source}/${batch.partition}/${batch.batchSeq}`.replace(/[^A-Za-z0-9_./-]/g, '_');
+  }
+
+  private async add(batch: MarketEventBatch): Promise<void> {
+    await this.queues[batch.partition]!.add('market-events', batch, {
+      jobId: this.jobId(batch),
       attempts: this.opts.attempts,
       backoff: { type: 'exponential', delay: 200 },
       removeOnComplete: { count: 1000 },
       removeOnFail: false,
     });
-    this.published.events += events.length;
-    this.published.batches++;
+  }
+
+  /** Drops batches their partition checkpoint shows applied; wakes a waiting `publish`. */
+  private async releaseApplied(): Promise<void> {
+    const partitions = this.unapplied.flatMap((batches, p) => (batches.length > 0 ? [p] : []));
+    if (this.polling || partitions.length === 0 || this.connection.status !== 'ready') return;
+    this.polling = true;
+    try {
+      const ckpts = await this.connection.mget(partitions.map((p) => checkpointKey(this.opts.prefix, this.opts.source, p)));
+      partitions.forEach((p, i) => {
+        const applied = Number(ckpts[i] ?? -1);
+        const batches = this.unapplied[p]!;
+        let n = 0;
+        while (n < batches.length && batches[n]!.batchSeq <= applied) this.stats.pendingEvents -= batches[n++]!.events.length;
+        batches.splice(0, n);
+      });
+    } catch {
+      // Redis is down: the batches stay held and the next poll tries again.
+    } finally {
+      this.polling = false;
+    }
+    if (this.stats.pendingEvents < this.maxPending && this.drained) {
+      this.drained.resolve();
+      this.drained = undefined;
+    }
+  }
+
+  private waitForRoom(): Promise<void> {
+    this.stats.backPressureWaits++;
+    if (!this.drained) {
+      this.drained = deferred();
+      // Buffers below a batch still count: flush them so the workers can apply (and release) them.
+      for (let p = 0; p < this.opts.partitions; p++) void this.flushPartition(p);
+    }
+    return this.drained.promise;
   }
 
   async flush(): Promise<void> {
     await Promise.all(this.buffers.map((_, p) => this.flushPartition(p)));
-    await Promise.all([...this.inFlight]);
   }
 
   /**
@@ -89,8 +231,29 @@ export class MarketDataPublisher {
     }
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  /**
+   * Flushes, then closes the queues. While Redis is down the flush waits for it, up to `timeoutMs`
+   * if given (a shutdown must end): what was still not added then is logged with its count.
+   */
+  async close(opts: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    const flushed = this.flush().then(() => true);
+    const done = opts.timeoutMs === undefined ? await flushed : await Promise.race([flushed, new Promise<boolean>((r) => setTimeout(() => r(false), opts.timeoutMs).unref())]);
+    if (!done) this.log(`publisher ${this.opts.source} closing with Redis unreachable for ${opts.timeoutMs} ms: ${this.stats.pendingEvents} events not confirmed applied, ${this.buffers.flat().length + this.waitingToBeAdded} not added`);
+    this.closed = true;
+    clearInterval(this.ackTimer);
     await Promise.all(this.queues.map((q) => q.close()));
+    if (this.connection.status !== 'end') await this.connection.quit().catch(() => this.connection.disconnect());
   }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

@@ -20,6 +20,7 @@ import { SignalRouter } from './router';
 import { createSignalQueue, enqueueTicks, ticksAfterBatch, type SignalTickBatch } from './signal-queue';
 import { CheckpointedSignalEngine, engineCheckpointKey, type RestoreReport } from './engine-checkpoint';
 import { createSignalWorker, type SignalWorkerResult } from './signal-worker';
+import { isRedisConnectionError } from '../redis';
 
 /** The model whose active version holds the signal weights (see the retraining workflow). */
 export const SIGNAL_MODEL = 'signal-weights';
@@ -71,6 +72,8 @@ export interface SignalPipeline {
   restored: RestoreReport;
   /** Called by the book workers after each applied batch. */
   onApplied(events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }): void;
+  /** Puts the job schedulers back (after Redis came back empty); an existing scheduler is left as it is. */
+  ensureSchedulers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,10 +122,19 @@ export async function startSignalPipeline(opts: {
   // Outcomes are resolved by a scheduled job from price history, so restarts lose nothing.
   const outcomeQueueName = `${s.queueName}-outcomes`;
   const outcomeQueue = new Queue(outcomeQueueName, { connection: opts.connection, prefix });
-  await outcomeQueue.upsertJobScheduler('signal-outcomes', { every: s.outcomeEveryMs }, { name: 'signal-outcomes', data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } });
+  outcomeQueue.on('error', (err) => {
+    if (!isRedisConnectionError(err)) log(`signal outcome queue error: ${err.message}`);
+  });
+  const ensureSchedulers = async () => {
+    await outcomeQueue.upsertJobScheduler('signal-outcomes', { every: s.outcomeEveryMs }, { name: 'signal-outcomes', data: {}, opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } });
+  };
+  await ensureSchedulers();
   const settlements = new RecordedSettlements(db);
   const outcomeWorker = new Worker(outcomeQueueName, () => resolveDueOutcomes(db, settlements), { connection: opts.workerConnection, prefix, concurrency: 1 });
   outcomeWorker.on('failed', (_job, err) => log(`signal outcome resolution failed: ${err.message}`));
+  outcomeWorker.on('error', (err) => {
+    if (!isRedisConnectionError(err)) log(`signal outcome worker error: ${err.message}`);
+  });
 
   const onApplied = (events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }) => {
     const ticks = ticksAfterBatch(opts.books, events);
@@ -136,5 +148,5 @@ export async function startSignalPipeline(opts: {
     await router.close();
     await Promise.all([queue.close(), outcomeQueue.close()]);
   };
-  return { queue, worker, router, configHash, restored, onApplied, close };
+  return { queue, worker, router, configHash, restored, onApplied, ensureSchedulers, close };
 }

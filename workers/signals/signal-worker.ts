@@ -10,6 +10,7 @@ import type { AppliedBatch, CheckpointedSignalEngine } from './engine-checkpoint
 import type { SignalRouter } from './router';
 import { signalTickBatchSchema, tickFromWire, type SignalTickBatch } from './signal-queue';
 import { describeIssues } from '../../domain/validation';
+import { isRedisConnectionError } from '../redis';
 
 export interface SignalWorkerResult extends AppliedBatch {
   ticks: number;
@@ -90,5 +91,8 @@ export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTick
   // Not running yet: the caller restores the engine's checkpoint first, then calls run().
   const worker = new Worker<SignalTickBatch, SignalWorkerResult>(opts.queueName, processor, { connection: opts.connection, prefix: opts.prefix, concurrency: 1, autorun: false });
   worker.on('failed', (job, err) => opts.log?.(`signal job ${job?.id ?? '?'} failed: ${err.message}`));
+  worker.on('error', (err) => {
+    if (!isRedisConnectionError(err)) opts.log?.(`signal worker error: ${err.message}`);
+  });
   return worker;
 }

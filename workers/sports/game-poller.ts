@@ -115,6 +115,8 @@ export async function startGamePoller(opts: GamePollDeps & { connection: Redis; 
     queue,
     worker,
     currentEveryMs: () => everyMs,
+    /** Puts the scheduler back (at the current interval) after Redis came back without it. */
+    ensureScheduler: async () => void (await schedule(everyMs)),
     async close() {
       await worker.close();
       await queue.removeJobScheduler(schedulerId);
