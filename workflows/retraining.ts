@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import { promotionDecision } from '../domain/signals/performance';
 import { ACTIVITY_PRESETS } from './activity-options';
 
-const db = wf.proxyActivities<Activities>(ACTIVITY_PRESETS.databaseWrite);
+const db = wf.proxyActivities<Activities>(ACTIVITY_PRESETS.boundedJob);
 
 export interface RetrainInput {
   modelName: string;
