@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import { isPostgresDriverFault, recycleOpenPools } from '../db/client';
 import { isConnectionError } from '../db/transactions';
+import { isRedisConnectionError } from '../workers/redis';
 
 /** How the guard classified an error that reached the process level. */
 export type ProcessFault = 'postgres-driver' | 'connection' | 'fatal';
 
-/** ioredis / BullMQ messages for a connection that went away (the command is retried or re-run). */
-const REDIS_CONNECTION_MESSAGES = /^(Connection is closed\.?|Stream isn't writeable|Reached the max retries per request limit)/;
 
 /**
  * Which errors a long-running process survives: a dropped connection (Postgres or Redis; the
@@ -16,7 +15,7 @@ const REDIS_CONNECTION_MESSAGES = /^(Connection is closed\.?|Stream isn't writea
 export function classifyProcessError(err: unknown): ProcessFault {
   if (isPostgresDriverFault(err)) return 'postgres-driver';
   if (isConnectionError(err)) return 'connection';
-  if (err instanceof Error && REDIS_CONNECTION_MESSAGES.test(err.message)) return 'connection';
+  if (isRedisConnectionError(err)) return 'connection';
   return 'fatal';
 }
 

@@ -124,6 +124,10 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const producerRedis = createRedis(config.redis.url, 'producer');
   // Both connections see the same outages; it is logged once, from the producer's (watchRedisAvailability).
   workerRedis.on('error', () => {});
+  // Queues and workers re-emit their connection's errors; an outage is logged once (watchRedisAvailability), anything else as it comes.
+  const logUnlessRedisOutage = (what: string) => (err: Error) => {
+    if (!isRedisConnectionError(err)) log(`${what} error: ${err.message}`);
+  };
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -264,9 +268,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   );
   for (const { worker } of bookWorkers) {
     worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
-    worker.on('error', (err) => {
-      if (!isRedisConnectionError(err)) log(`market-data worker error: ${err.message}`);
-    });
+    worker.on('error', logUnlessRedisOutage('market-data worker'));
   }
   const maintenance = await startHistoryMaintenance({
     connection: producerRedis,
@@ -285,9 +287,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     publishers.push(publisher);
     return publisher;
   };
-  ingestWorker.on('error', (err) => {
-    if (!isRedisConnectionError(err)) log(`ingest worker error: ${err.message}`);
-  });
+  ingestWorker.on('error', logUnlessRedisOutage('ingest worker'));
 
   // Top of book for every market this process holds, as the book workers write it; after Redis
   // came back empty, quiet markets would otherwise have no key until their next update.
@@ -296,11 +296,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     for (const [market, state] of books.markets) multi.hset(topOfBookKey(config.redis.keyPrefix, market), topOfBookFields(state.book));
     await multi.exec();
   };
-  // Queues re-emit their connection's errors; an outage is logged once (below), anything else as it comes.
-  const logQueueError = (name: string) => (err: Error) => {
-    if (!isRedisConnectionError(err)) log(`queue ${name} error: ${err.message}`);
-  };
-  for (const queue of [ingestQueue, maintenance.queue, signals.queue, ...partitionQueues]) queue.on('error', logQueueError(queue.name));
+  for (const queue of [ingestQueue, maintenance.queue, signals.queue, ...partitionQueues]) queue.on('error', logUnlessRedisOutage(`queue ${queue.name}`));
   // Job schedulers are upserted after every reconnection (a no-op when they survived); queued
   // market-data batches are added again by their publishers.
   const redisAvailability = watchRedisAvailability(producerRedis, {

@@ -71,7 +71,7 @@ function levelsProblem(side: string, levels: unknown): string | undefined {
  */
 export function unitEventProblem(e: UnitEvent): string | undefined {
   const m: unknown = e.m;
-  if (typeof m !== 'string' || m.length === 0 || m.length > MAX_MARKET_ID_LENGTH) return typeof m === 'string' ? `market id of ${m.length} characters (1 to ${MAX_MARKET_ID_LENGTH})` : 'event has no market id';
+  if (!isMarketId(m)) return typeof m === 'string' ? `market id of ${m.length} characters (1 to ${MAX_MARKET_ID_LENGTH})` : 'event has no market id';
   if (!(e.ts >= 0 && Number.isSafeInteger(e.ts))) return `timestamp ${shown(e.ts)} is not a non-negative integer`;
   switch (e.t) {
     case 'delta':

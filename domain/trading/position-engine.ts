@@ -311,8 +311,8 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
     let proceeds = ZERO;
     let exitFees = ZERO;
     let attemptNo = 0;
-    /** The walk's order still resting after its attempt, and its totals when that attempt ended (what later attempts add to). */
-    let carried: { state: OrderStateWire; limitPrice: string; totals: OrderTotals } | undefined;
+    /** The walk's order still resting after its attempt, as that attempt left it (later attempts add to its totals then). */
+    let carried: { state: OrderStateWire; limitPrice: string } | undefined;
     let attemptsMade = 0;
     const settle = (state: OrderStateWire, base: OrderTotals) => {
       const now = orderTotals(state);
@@ -337,7 +337,8 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
       let gotMovingOff = ZERO;
       let movedOff: string | undefined;
       if (carried) {
-        const { state, totals, limitPrice: restingAt } = carried;
+        const { state, limitPrice: restingAt } = carried;
+        const totals = orderTotals(state);
         carried = undefined;
         // A walk step keeps the order (same price: its queue place too) or amends it; the switch to a marketable IOC cancels it.
         const moved = spec?.orderType !== 'limit' ? await ports.cancelOrder(state.clientOrderId) : limitPrice === restingAt ? state : await ports.amendOrder({ clientOrderId: state.clientOrderId, limitPrice: limitPrice!, size: new Dec(state.size).toFixed(6) });
@@ -369,7 +370,7 @@ export async function runPosition(p: PositionState, input: PositionInput, settin
       const final = order && (await workOrder(order, spec.timeoutMs, undefined, walkAmends && spec.orderType === 'limit'));
       const got = gotMovingOff.plus(final ? settle(final, base) : ZERO);
       attemptsMade++;
-      if (final?.status === 'resting') carried = { state: final, limitPrice: limitPrice!, totals: orderTotals(final) };
+      if (final?.status === 'resting') carried = { state: final, limitPrice: limitPrice! };
       await ports.recordExitAttempt({
         positionId: p.id,
         exitNo,
