@@ -7,50 +7,8 @@ import type { UnitEvent } from '../domain/market-data/events';
 import { seededRandom } from '../domain/random';
 import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
-import { DEFAULT_MOMENTUM, momentumSignal, type MomentumParams } from '../domain/strategies/momentum';
+import { momentumStrategy } from '../domain/strategies/momentum';
 import type { MarketInfo } from '../domain/backtest/backtester';
-
-/** The momentum rule as a backtest signal rule (cooldown per market). */
-export function momentumRule(params: MomentumParams = DEFAULT_MOMENTUM): SignalRule {
-  const last = new Map<string, number>();
-  return ({ market, store, info }) => {
-    const state = store.markets.get(market);
-    if (!state) return undefined;
-    const found = momentumSignal(market, state.book, state.history, info.closeTimeMs, last.get(market) ?? -Infinity, params);
-    if (found) last.set(market, found.firedAtMs);
-    return found;
-  };
-}
-
-/**
- * The demo strategy. Timings are in market time; a sped-up paper replay passes `scale` (market ms →
- * wall ms) and a faster polling cadence, the backtester runs it as is.
- */
-export function momentumStrategy(
-  config: KestrelConfig,
-  opts: { scale?: (marketMs: number) => number; cadence?: BacktestConfig['position']['cadence'] } = {},
-): Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'> {
-  const scale = opts.scale ?? ((ms: number) => ms);
-  return {
-    strategyId: 'momentum-gold',
-    rules: {
-      minEdge: '0.02',
-      maxConcurrent: 3,
-      size: '25',
-      entrySlippageTicks: 1,
-      tick: '0.01',
-      takerFeeRate: config.fees.kalshiTakerRate.toString(),
-      entryTimeoutMs: scale(20_000),
-      // Quarter Kelly on the capital the risk manager knows, at most 25 contracts.
-      sizing: { kind: 'kelly', kellyFraction: '0.25', capital: config.risk.capital.toString() },
-    },
-    position: {
-      cadence: opts.cadence ?? { normalMs: 1000, urgentMs: 250, pollMs: 100, settleTimeoutMs: 600_000 },
-      exitConfig: { urgentBeforeCloseMs: scale(60_000), earlyExitBeforeCloseMs: scale(180_000) },
-      planConfig: { timeoutsMs: { CRITICAL: scale(2_000), HIGH: scale(5_000), MEDIUM: scale(10_000), LOW: scale(20_000) } },
-    },
-  };
-}
 
 export function backtestConfig(config: KestrelConfig, strategy = momentumStrategy(config)): BacktestConfig {
   return {

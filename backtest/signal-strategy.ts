@@ -7,8 +7,9 @@ import { Dec } from '../domain/decimal';
 import type { UnitEvent } from '../domain/market-data/events';
 import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../domain/signals/performance';
-import { actionableRules, createSignalEngine } from '../workers/signals/pipeline';
-import { backtestConfig, momentumStrategy, runBacktest, type BacktestSummary } from './gold-backtest';
+import { actionableRules, createSignalEngine } from '../domain/signals/settings';
+import { momentumStrategy } from '../domain/strategies/momentum';
+import { backtestConfig, runBacktest, type BacktestSummary } from './gold-backtest';
 import { eventsOfDays, type RecordedWindow } from './recorded-data';
 
 /** The signal-engine strategy: the demo strategy's sizing and exits, entries from actionable engine signals. */

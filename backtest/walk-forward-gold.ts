@@ -4,7 +4,8 @@ import { performance, tradesOf } from '../domain/backtest/metrics';
 import { marketsByDay, walkForward } from '../domain/backtest/walk-forward';
 import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
 import { DEFAULT_MOMENTUM, type MomentumParams } from '../domain/strategies/momentum';
-import { backtestConfig, momentumRule } from './gold-backtest';
+import { momentumRule } from '../domain/strategies/momentum';
+import { backtestConfig } from './gold-backtest';
 import { eventsOfDays, type RecordedWindow } from './recorded-data';
 
 /** The momentum parameters searched: move threshold × lookback (the rest stays at its default). */

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { backtestConfig, momentumRule, runBacktest } from '../backtest/gold-backtest';
+import { backtestConfig, runBacktest } from '../backtest/gold-backtest';
+import { momentumRule } from '../domain/strategies/momentum';
 import { loadRecordedWindow } from '../backtest/recorded-data';
 import { resolveConfig } from '../config/load';
 

@@ -18,9 +18,9 @@ import { judge, WALK_BOOK } from '../test/support/crash-harness';
 import { freePort, startPrivateRedis } from '../test/support/redis-server';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { replayKalshiRecording } from '../venues/replay/replay-source';
-import { createLogger, installTemporalLogging } from '../workers/logger';
-import { startStack, type Stack } from '../workers/stack';
-import { startDevServer, type DevServerHandle } from '../workers/temporal-dev-server';
+import { createLogger, installTemporalLogging } from '../observability/logger';
+import { startStack, type Stack } from '../runtime/stack';
+import { startDevServer, type DevServerHandle } from '../runtime/temporal-dev-server';
 import { positionQuery, positionWorkflow, requestExitUpdate, type PositionInput, type PositionSnapshot } from '../workflows/position';
 
 const REPO = path.resolve(__dirname, '..');

@@ -15,7 +15,7 @@ import { loadKalshiCredentials } from '../venues/kalshi/signing';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import type { ExitWatchTrigger } from '../workers/exit-watch';
 import { createKalshiFeed, runFeedIntoPublisher } from '../workers/market-data/live-feed';
-import { startStack } from '../workers/stack';
+import { startStack } from '../runtime/stack';
 import { percentile } from './percentile';
 import { positionQuery, positionWorkflow, requestExitUpdate, type PositionInput, type PositionSnapshot } from '../workflows/position';
 

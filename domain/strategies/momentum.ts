@@ -1,3 +1,5 @@
+import type { BacktestConfig, SignalRule } from '../backtest/backtester';
+import type { Dec } from '../decimal';
 import { ONE_DOLLAR, priceText } from '../fixed-point';
 import type { BinaryOrderBook } from '../market-data/order-book';
 import type { PriceRing } from '../market-data/price-history';
@@ -51,5 +53,53 @@ export function momentumSignal(
     reason: `mid moved ${priceText(Math.abs(move))} in ${params.lookbackMs / 1000}s`,
     type: 'momentum',
     firedAtMs: now,
+  };
+}
+
+/** The momentum rule as a backtest signal rule (cooldown per market). */
+export function momentumRule(params: MomentumParams = DEFAULT_MOMENTUM): SignalRule {
+  const last = new Map<string, number>();
+  return ({ market, store, info }) => {
+    const state = store.markets.get(market);
+    if (!state) return undefined;
+    const found = momentumSignal(market, state.book, state.history, info.closeTimeMs, last.get(market) ?? -Infinity, params);
+    if (found) last.set(market, found.firedAtMs);
+    return found;
+  };
+}
+
+/** What the demo strategy reads of the configuration (`KestrelConfig` satisfies it). */
+export interface MomentumSettings {
+  fees: { kalshiTakerRate: Dec };
+  risk: { capital: Dec };
+}
+
+/**
+ * The demo strategy. Timings are in market time; a sped-up paper replay passes `scale` (market ms →
+ * wall ms) and a faster polling cadence, the backtester runs it as is.
+ */
+export function momentumStrategy(
+  config: MomentumSettings,
+  opts: { scale?: (marketMs: number) => number; cadence?: BacktestConfig['position']['cadence'] } = {},
+): Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'> {
+  const scale = opts.scale ?? ((ms: number) => ms);
+  return {
+    strategyId: 'momentum-gold',
+    rules: {
+      minEdge: '0.02',
+      maxConcurrent: 3,
+      size: '25',
+      entrySlippageTicks: 1,
+      tick: '0.01',
+      takerFeeRate: config.fees.kalshiTakerRate.toString(),
+      entryTimeoutMs: scale(20_000),
+      // Quarter Kelly on the capital the risk manager knows, at most 25 contracts.
+      sizing: { kind: 'kelly', kellyFraction: '0.25', capital: config.risk.capital.toString() },
+    },
+    position: {
+      cadence: opts.cadence ?? { normalMs: 1000, urgentMs: 250, pollMs: 100, settleTimeoutMs: 600_000 },
+      exitConfig: { urgentBeforeCloseMs: scale(60_000), earlyExitBeforeCloseMs: scale(180_000) },
+      planConfig: { timeoutsMs: { CRITICAL: scale(2_000), HIGH: scale(5_000), MEDIUM: scale(10_000), LOW: scale(20_000) } },
+    },
   };
 }

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { inArray, like } from 'drizzle-orm';
 import { loadRecordedWindow } from '../../backtest/recorded-data';
-import { backtestConfig, momentumRule, momentumStrategy } from '../../backtest/gold-backtest';
+import { backtestConfig } from '../../backtest/gold-backtest';
+import { momentumRule, momentumStrategy } from '../../domain/strategies/momentum';
 import { exitAttempts, orders, positions } from '../../db/schema';
 import { Backtester } from '../../domain/backtest/backtester';
 import { Dec } from '../../domain/decimal';
 import { resetRiskState } from '../../activities/risk';
-import { ReplayClock, runLockstepPaper } from '../../workers/lockstep-replay';
-import { startStack, type Stack } from '../../workers/stack';
+import { ReplayClock, runLockstepPaper } from '../../runs/lockstep-replay';
+import { startStack, type Stack } from '../../runtime/stack';
 import { getHarness, SHARED_DATA_DIR, uniqueName } from '../support/harness';
 
 const GOLD = path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws');

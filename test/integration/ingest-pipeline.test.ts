@@ -4,8 +4,8 @@ import { eq, sql } from 'drizzle-orm';
 import { tradePrints } from '../../db/schema';
 import type { TradeBatch } from '../../domain/market-data/trade';
 import { enqueueTradeBatch, jobIdForBatch } from '../../workers/ingest-queue';
-import { replayTradesIntoQueue } from '../../workers/replay-trades';
-import { startStack, type Stack } from '../../workers/stack';
+import { replayTradesIntoQueue } from '../../runs/replay-trades';
+import { startStack, type Stack } from '../../runtime/stack';
 import { getHarness, type Harness } from '../support/harness';
 
 const MARKET = 'KXGOLD15M-26AUG050000-00';

@@ -16,7 +16,7 @@ import { KalshiExecutionClient, toCreateOrderV2 } from '../../venues/kalshi/exec
 import { KalshiRestClient } from '../../venues/kalshi/rest-client';
 import { loadKalshiCredentials } from '../../venues/kalshi/signing';
 import { KalshiReconciler } from '../../workers/reconciler';
-import { startStack, type Stack } from '../../workers/stack';
+import { startStack, type Stack } from '../../runtime/stack';
 import { positionQuery, positionWorkflow, requestExitUpdate, type PositionInput } from '../../workflows/position';
 import { getHarness, uniqueName } from '../support/harness';
 import { GOLD_DATA_DIR } from '../support/kalshi-openapi';

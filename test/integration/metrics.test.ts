@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Agent, get as httpGet } from 'node:http';
-import { startMetricsServer } from '../../workers/metrics';
+import { startMetricsServer } from '../../observability/metrics';
 import type { PositionInput } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';

@@ -10,7 +10,7 @@ import type { Level } from '../../domain/market-data/order-book';
 import { readRecording, recordedFiles } from '../../venues/replay/gold-feed';
 import { KalshiBookReplayer } from '../../venues/replay/kalshi-book-replay';
 import { replayKalshiRecording } from '../../venues/replay/replay-source';
-import { startStack, type Stack } from '../../workers/stack';
+import { startStack, type Stack } from '../../runtime/stack';
 import type { PositionSnapshot } from '../../workflows/position';
 import { getHarness, SHARED_DATA_DIR } from '../support/harness';
 import { positionQuery, positionWorkflow, requestExitUpdate } from '../../workflows/position';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Dec } from '../../domain/decimal';
-import { runMarketClockPaperSession, type MarketClockSessionSummary } from '../../workers/paper-session';
+import { runMarketClockPaperSession, type MarketClockSessionSummary } from '../../runs/paper-session';
 import { getHarness } from '../support/harness';
 
 // A recorded window the momentum rule trades (entries, exits and a settlement).

@@ -3,7 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { resetRiskState } from '../../activities/risk';
 import { fills, orders, riskEvents } from '../../db/schema';
 import { Dec } from '../../domain/decimal';
-import { runPaperSession } from '../../workers/paper-session';
+import { runPaperSession } from '../../runs/paper-session';
 import { useStack } from '../support/stack';
 
 describe('paper-trading session on the replayed gold feed (real Temporal, BullMQ, Postgres)', function () {

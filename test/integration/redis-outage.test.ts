@@ -10,11 +10,11 @@ import { replayKalshiRecording } from '../../venues/replay/replay-source';
 import { createBookWorker, topOfBookKey } from '../../workers/market-data/book-worker';
 import { MarketDataPublisher } from '../../workers/market-data/publisher';
 import { createRedis } from '../../workers/redis';
-import { startStack, type Stack } from '../../workers/stack';
+import { startStack, type Stack } from '../../runtime/stack';
 import { getHarness, SHARED_DATA_DIR, uniqueName } from '../support/harness';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
-import { createLogger } from '../../workers/logger';
+import { createLogger } from '../../observability/logger';
 
 const GOLD = path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws');
 const MARKETS = ['KXGOLD15M-26AUG050000-00', 'KXGOLD15M-26AUG050800-00'];

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { retrainingRuns, signalOutcomes, signals } from '../../db/schema';
 import { registerSignalConfig } from '../../db/signals-repo';
 import { activeVersion, currentStatus } from '../../db/versions-repo';
-import { ensureRetrainingSchedule } from '../../workers/retraining-schedule';
+import { ensureRetrainingSchedule } from '../../runtime/retraining-schedule';
 import type { RetrainResult } from '../../workflows/retraining';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { desc, eq } from 'drizzle-orm';
 import { readRiskState, resetRiskState } from '../../activities/risk';
 import { positionExits, riskEvents } from '../../db/schema';
-import { flattenAll } from '../../workers/flatten';
+import { flattenAll } from '../../runtime/flatten';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';

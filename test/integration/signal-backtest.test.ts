@@ -9,7 +9,7 @@ import { fitWeightsOnEvents, signalEngineRule } from '../../domain/backtest/sign
 import { lookAheadCheck, marketsByDay } from '../../domain/backtest/walk-forward';
 import { kalshiCategory } from '../../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../../domain/signals/performance';
-import { actionableRules, createSignalEngine } from '../../workers/signals/pipeline';
+import { actionableRules, createSignalEngine } from '../../domain/signals/settings';
 import { SHARED_DATA_DIR } from '../support/harness';
 
 const GOLD = path.join(SHARED_DATA_DIR, 'kalshi-gold15m-ws');

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { TradeBatch } from '../../domain/market-data/trade';
 import { enqueueTradeBatch } from '../../workers/ingest-queue';
-import { startStack } from '../../workers/stack';
+import { startStack } from '../../runtime/stack';
 import { getHarness } from '../support/harness';
 
 describe('stack shutdown (real services)', function () {

@@ -5,7 +5,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadBootstrapConfig } from '../../config/load';
 import { priceUnits, sizeUnits } from '../../domain/fixed-point';
-import { startStack } from '../../workers/stack';
+import { startStack } from '../../runtime/stack';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -6,7 +6,7 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSour
 import { resolveConfig } from '../../config/load';
 import type { KestrelConfig } from '../../config/schema';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../db/admin';
-import { WORKFLOWS_PATH } from '../../workers/temporal-worker';
+import { WORKFLOWS_PATH } from '../../runtime/temporal-worker';
 import { KESTREL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 /**

@@ -1,4 +1,4 @@
-import { startStack, type Stack } from '../../workers/stack';
+import { startStack, type Stack } from '../../runtime/stack';
 import { getHarness } from './harness';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { BookStore } from '../../domain/market-data/book-store';
 import { marketEventSchema, toUnits } from '../../domain/market-data/events';
 import { discoveryQueries, ExchangeTimeEstimate, lifecycleAction, selectsMarket, type KalshiMarketSelection } from '../../venues/kalshi/data';
-import { FeedTape } from '../../workers/market-data/live-feed';
+import { FeedTape } from '../../runs/exchange-lockstep-source';
 import { parseUpFeed } from '../../cli/main';
 
 const selection = (over: Partial<KalshiMarketSelection> = {}): KalshiMarketSelection => ({ series: ['KXGOLD15M'], events: [], status: 'open', maxMarkets: 3, ...over });

@@ -39,4 +39,45 @@ describe('layering lint rules', function () {
     const messages = await lintAs('workers/__lint_probe__.ts', `async function f(): Promise<void> {}\nexport function g(): void { f(); }\n`);
     assert.ok(messages.some((m) => m.startsWith('@typescript-eslint/no-floating-promises')), messages.join('\n'));
   });
+
+  const restricted = (messages: string[]) => messages.filter((m) => m.startsWith('@typescript-eslint/no-restricted-imports'));
+
+  it('outer folders import only folders further in: a backward import fails at any depth', async () => {
+    const backward: [file: string, specifier: string][] = [
+      ['workers/__lint_probe__.ts', '../runs/paper-session'],
+      ['workers/market-data/__lint_probe__.ts', '../../runtime/stack'],
+      ['workers/signals/__lint_probe__.ts', '../../backtest/gold-backtest'],
+      ['runtime/__lint_probe__.ts', '../runs/main-job'],
+      ['runs/__lint_probe__.ts', '../cli/main'],
+      ['backtest/__lint_probe__.ts', '../workers/signals/pipeline'],
+      ['observability/__lint_probe__.ts', '../runtime/stack'],
+      ['activities/__lint_probe__.ts', '../workers/redis'],
+      ['venues/kalshi/__lint_probe__.ts', '../../activities/trading'],
+      ['db/__lint_probe__.ts', '../venues/sim/sim-venue'],
+      ['config/__lint_probe__.ts', '../db/client'],
+      ['domain/strategies/__lint_probe__.ts', '../../backtest/gold-backtest'],
+      ['workflows/__lint_probe__.ts', '../runtime/stack'],
+    ];
+    for (const [file, specifier] of backward) {
+      const messages = await lintAs(file, `import * as m from '${specifier}';\nexport { m };\n`);
+      assert.equal(restricted(messages).length, 1, `${file} importing ${specifier}: ${messages.join('\n')}`);
+    }
+  });
+
+  it('forward imports pass, and a same-named folder further in is not mistaken for a layer', async () => {
+    const forward: [file: string, specifier: string][] = [
+      ['cli/commands/__lint_probe__.ts', '../../runs/paper-session'],
+      ['runs/__lint_probe__.ts', '../runtime/stack'],
+      ['runtime/__lint_probe__.ts', '../workers/signals/pipeline'],
+      ['workers/market-data/__lint_probe__.ts', '../../observability/logger'],
+      ['backtest/__lint_probe__.ts', '../domain/backtest/backtester'],
+      ['domain/strategies/__lint_probe__.ts', '../backtest/backtester'],
+      ['domain/__lint_probe__.ts', './signals/settings'],
+    ];
+    for (const [file, specifier] of forward) {
+      const messages = await lintAs(file, `import * as m from '${specifier}';\nexport { m };\n`);
+      // Only restriction messages count: a probe the parser could not read would pass vacuously.
+      assert.deepEqual(messages.filter((m) => !m.startsWith('@typescript-eslint/no-unused-vars')), [], `${file} importing ${specifier}`);
+    }
+  });
 });

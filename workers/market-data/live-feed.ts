@@ -4,13 +4,11 @@ import { describeIssues } from '../../domain/validation';
 import type { Database } from '../../db/client';
 import { upsertMarketSnapshot, type MarketMetadata } from '../../db/market-data-repo';
 import type { Clock } from '../../domain/clock';
-import { toUnits, type MarketEvent, type UnitEvent } from '../../domain/market-data/events';
 import { kalshiEndpoints } from '../../venues/kalshi/config';
 import { KalshiLiveMarketData, type KalshiMarketSelection } from '../../venues/kalshi/data';
 import { KALSHI_BASIC_TIER } from '../../venues/kalshi/config';
 import { KalshiRestClient } from '../../venues/kalshi/rest-client';
 import type { KalshiCredentials } from '../../venues/kalshi/signing';
-import type { LockstepEventSource } from '../lockstep-replay';
 import type { MarketDataPublisher } from './publisher';
 
 /** At most this much of a malformed message goes into a log line. */
@@ -83,59 +81,6 @@ export async function runFeedIntoPublisher(feed: KalshiLiveMarketData, publisher
     stop: async () => {
       await feed.close();
       await publisher.flush();
-    },
-  };
-}
-
-/** The events a feed delivered (its clock never goes back within a market), in units, for a lockstep run. */
-export class FeedTape {
-  private events: UnitEvent[] = [];
-  malformed = 0;
-
-  constructor(private readonly log: (line: string) => void) {}
-
-  readonly onEvent = (event: MarketEvent): void => {
-    let unit: UnitEvent;
-    try {
-      unit = toUnits(event);
-    } catch (err) {
-      this.malformed++;
-      this.log(`kalshi feed: event with an invalid price or size (${(err as Error).message}): ${JSON.stringify(event).slice(0, RAW_LOG_LIMIT)}`);
-      return;
-    }
-    this.events.push(unit);
-  };
-
-  /** The events at or before `untilMs` (in arrival order); later ones stay for the next call. */
-  take(untilMs: number): UnitEvent[] {
-    let n = 0;
-    while (n < this.events.length && this.events[n]!.ts <= untilMs) n++;
-    const taken = this.events.slice(0, n);
-    this.events = this.events.slice(n);
-    return taken;
-  }
-}
-
-/**
- * A feed from an exchange whose clock the run moves (the emulator at speed 0) as a lockstep
- * source: each pull moves the exchange clock, waits until everything it sent arrived over the
- * WebSocket, and hands those events over.
- */
-export function exchangeLockstepSource(opts: {
-  exchange: { nowMs(): number; advanceTo(ms: number): Promise<void>; endMs(): number; nextScheduledMs(): Promise<number | undefined> };
-  feed: Pick<KalshiLiveMarketData, 'sync'>;
-  tape: FeedTape;
-  stepMs: number;
-}): LockstepEventSource {
-  return {
-    startMs: opts.exchange.nowMs(),
-    endMs: opts.exchange.endMs(),
-    stepMs: opts.stepMs,
-    quietUntil: () => opts.exchange.nextScheduledMs(),
-    readUntil: async (untilMs) => {
-      await opts.exchange.advanceTo(untilMs);
-      await opts.feed.sync();
-      return opts.tape.take(untilMs);
     },
   };
 }

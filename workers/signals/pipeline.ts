@@ -11,11 +11,9 @@ import { registerSignalConfig, resolveDueOutcomes, runningSubscriptions } from '
 import { activeVersion } from '../../db/versions-repo';
 import type { UnitEvent } from '../../domain/market-data/events';
 import type { BookStore } from '../../domain/market-data/book-store';
-import { SignalEngine } from '../../domain/signals/engine';
-import { kalshiCategory, kalshiEvent } from '../../domain/market-data/kalshi-tickers';
 import type { SignalWeight } from '../../domain/signals/performance';
-import type { ActionableRules } from '../../domain/signals/actionable';
-import type { DetectedSignal, MarketTick, SignalThresholds, SignalType } from '../../domain/signals/types';
+import { actionableRules, createSignalEngine, detectionSettings } from '../../domain/signals/settings';
+import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
 import { SignalRouter } from './router';
 import { createSignalQueue, enqueueTicks, ticksAfterBatch, type SignalTickBatch } from './signal-queue';
 import { CheckpointedSignalEngine, engineCheckpointKey, type RestoreReport } from './engine-checkpoint';
@@ -24,24 +22,6 @@ import { isRedisConnectionError } from '../redis';
 
 /** The model whose active version holds the signal weights (see the retraining workflow). */
 export const SIGNAL_MODEL = 'signal-weights';
-
-export function thresholdsFor(config: KestrelConfig['signals']): (category: string) => SignalThresholds {
-  return (category) => ({ ...config.thresholds, ...config.categoryOverrides[category] });
-}
-
-/** Which detected signals may reach strategies, from the signal config (optionally only some types). */
-export function actionableRules(config: KestrelConfig['signals'], types: readonly SignalType[] = config.actionableTypes): ActionableRules {
-  return { minConfidence: config.actionableMinConfidence, priorities: config.actionablePriorities, types: config.actionableTypes.filter((t) => types.includes(t)) };
-}
-
-/** The settings detection depends on: an engine checkpoint taken under others is not carried on. */
-export function detectionSettings(config: KestrelConfig['signals']): string {
-  return JSON.stringify({ thresholds: config.thresholds, categoryOverrides: config.categoryOverrides, correlation: config.correlation });
-}
-
-export function createSignalEngine(config: KestrelConfig['signals']): SignalEngine {
-  return new SignalEngine({ thresholdsFor: thresholdsFor(config), correlation: config.correlation, categoryOf: kalshiCategory, groupOf: kalshiEvent });
-}
 
 /** Weights of the active `signal-weights` model version, re-read at most every `ttlMs`. */
 export function activeWeights(db: Database, ttlMs: number): () => Promise<readonly SignalWeight[]> {

@@ -8,7 +8,7 @@ import type { MarketInfo } from '../domain/backtest/backtester';
 import type { UnitEvent } from '../domain/market-data/events';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import type { StrategyInput } from '../workflows/strategy';
-import type { Stack } from './stack';
+import type { Stack } from '../runtime/stack';
 import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow } from '../workflows/strategy';
 import { clockSignal, positionQuery } from '../workflows/position';
 

@@ -8,7 +8,7 @@ import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { GoldReplayMarketData } from '../venues/replay/market-data';
 import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow, type EntrySignal, type StrategyInput } from '../workflows/strategy';
-import { startStack, type Stack, type StackOptions } from './stack';
+import { startStack, type Stack, type StackOptions } from '../runtime/stack';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +17,13 @@ import { kalshiEvent } from '../domain/market-data/kalshi-tickers';
 import type { KestrelConfig } from '../config/schema';
 import type { Database } from '../db/client';
 import { loadRecordedWindow } from '../backtest/recorded-data';
-import { momentumRule, momentumStrategy } from '../backtest/gold-backtest';
+import { momentumRule, momentumStrategy } from '../domain/strategies/momentum';
 import type { MarketInfo } from '../domain/backtest/backtester';
 import { resetRiskState } from '../activities/risk';
 import { startKalshiEmulator } from '../venues/kalshi/emulator/server';
 import type { KalshiLiveMarketData } from '../venues/kalshi/data';
-import { createKalshiFeed, exchangeLockstepSource, FeedTape } from './market-data/live-feed';
+import { createKalshiFeed } from '../workers/market-data/live-feed';
+import { exchangeLockstepSource, FeedTape } from './exchange-lockstep-source';
 import { ReplayClock, recordedEventSource, runLockstepPaper, type LockstepEventSource, type LockstepFeed } from './lockstep-replay';
 
 export interface PaperSessionOptions {

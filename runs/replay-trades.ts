@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { TradeBatch, TradePrint } from '../domain/market-data/trade';
 import { parseKalshiTrade } from '../venues/kalshi/ws-messages';
 import { readRecording, recordedFiles, type MalformedLine } from '../venues/replay/gold-feed';
-import { enqueueTradeBatch, type IngestTradesJobData, type IngestTradesJobResult } from './ingest-queue';
+import { enqueueTradeBatch, type IngestTradesJobData, type IngestTradesJobResult } from '../workers/ingest-queue';
 
 export interface ReplayTradesSummary {
   marketTicker: string;

@@ -2,14 +2,15 @@ import { SIGNAL_TYPES, type SignalType } from '../domain/signals/types';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { loadRecordedWindow } from '../backtest/recorded-data';
-import { momentumStrategy } from '../backtest/gold-backtest';
+import { momentumStrategy } from '../domain/strategies/momentum';
 import type { KestrelConfig } from '../config/schema';
 import { strategyRuns } from '../db/schema';
 import { signalEngineRule } from '../domain/backtest/signal-engine-rule';
 import type { SignalWeight } from '../domain/signals/performance';
 import { ReplayClock, runLockstepPaper } from './lockstep-replay';
-import { actionableRules, activeWeights, createSignalEngine } from './signals/pipeline';
-import { startStack } from './stack';
+import { actionableRules, createSignalEngine } from '../domain/signals/settings';
+import { activeWeights } from '../workers/signals/pipeline';
+import { startStack } from '../runtime/stack';
 import type { StrategyConfig } from '../config/strategy';
 
 /**

@@ -5,7 +5,7 @@ import { GoldReplayMarketData } from '../venues/replay/market-data';
 import { upsertMarketSnapshot } from '../db/market-data-repo';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { replayTradesIntoQueue } from './replay-trades';
-import type { Stack } from './stack';
+import type { Stack } from '../runtime/stack';
 
 export interface MainJobSummary {
   markets: number;
