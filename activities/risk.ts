@@ -1,11 +1,9 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { inTransaction } from '../db/transactions';
-import { positions, riskEvents, riskState } from '../db/schema';
+import { heldPositions, recordRiskEvent, withRiskState } from '../db/risk-repo';
 import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
 import { Dec } from '../domain/decimal';
-import { checkEntry, evaluateBreakers, initialRiskState, recordClosedPosition, recordVenueRequest, resetBreakers, rollTradingDay, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
+import { checkEntry, evaluateBreakers, recordClosedPosition, recordVenueRequest, type RiskDecision, type RiskLimits, type RiskState } from '../domain/risk/risk-manager';
 
 export interface RiskDeps {
   db: Database;
@@ -20,28 +18,9 @@ export interface RiskDeps {
   flatten?: (reason: string) => Promise<string[]>;
 }
 
-/** Paper and live trading keep separate risk states. */
-export const PAPER_SCOPE = 'paper';
-type StoredState = Omit<RiskState, 'dailyPnl'> & { dailyPnl: string };
-const toStored = (s: RiskState): StoredState => ({ ...s, dailyPnl: s.dailyPnl.toString() });
-const fromStored = (s: StoredState): RiskState => ({ ...s, dailyPnl: new Dec(s.dailyPnl) });
-
-/** Reads and updates the shared risk state under a row lock, so every worker process sees one state. */
-async function withRiskState<T>(db: Database, nowMs: number, fn: (state: RiskState) => T, scope = PAPER_SCOPE): Promise<T> {
-  return inTransaction(db, async (tx) => {
-    await tx.insert(riskState).values({ scope, state: toStored(initialRiskState()) }).onConflictDoNothing();
-    const [row] = await tx.select().from(riskState).where(eq(riskState.scope, scope)).for('update');
-    const state = fromStored(row!.state as StoredState);
-    rollTradingDay(state, nowMs);
-    const result = fn(state);
-    await tx.update(riskState).set({ state: sql`${JSON.stringify(toStored(state))}::jsonb`, updatedAt: new Date() }).where(eq(riskState.scope, scope));
-    return result;
-  });
-}
-
 export function createRiskActivities(deps: RiskDeps) {
   const record = (kind: string, rule: string, reason: string, extra: { positionId?: string; market?: string; details?: unknown } = {}) =>
-    deps.db.insert(riskEvents).values({ kind, rule, reason, positionId: extra.positionId ?? null, market: extra.market ?? null, details: extra.details ?? null, at: new Date(deps.clock.nowMs()) });
+    recordRiskEvent(deps.db, { kind, rule, reason, ...extra }, deps.clock.nowMs());
 
   /** Records and alerts each newly tripped breaker; a breaker that halts trading flattens every open position. */
   const afterTrips = async ({ tripped, state }: { tripped: string[]; state: RiskState }, positionId?: string): Promise<string[]> => {
@@ -61,11 +40,7 @@ export function createRiskActivities(deps: RiskDeps) {
     /** Pre-trade check for new exposure; a denial is recorded with its rule and reason and returned, never thrown. */
     async checkEntryRisk(input: { positionId: string; market: string; cost: string; closeTimeMs: number }): Promise<RiskDecision> {
       const now = deps.clock.nowMs();
-      const open = await deps.db
-        .select({ positionId: positions.positionId, market: positions.marketTicker, remaining: positions.remainingSize, entry: positions.entryPrice })
-        .from(positions)
-        .where(and(inArray(positions.status, ['entering', 'open', 'exiting']), ne(positions.positionId, input.positionId)));
-      const held = open.map((o) => ({ positionId: o.positionId, market: o.market, remaining: new Dec(o.remaining), entryPrice: o.entry ? new Dec(o.entry) : undefined }));
+      const held = await heldPositions(deps.db, input.positionId);
       const decision = await withRiskState(deps.db, now, (state) => checkEntry(state, deps.limits, now, { ...input, cost: new Dec(input.cost) }, held, deps.lastMarketDataMs(input.market)));
       if (!decision.allowed) await record('denial', decision.rule, decision.reason, { positionId: input.positionId, market: input.market, details: { cost: input.cost } });
       return decision;
@@ -101,13 +76,4 @@ export function createRiskActivities(deps: RiskDeps) {
       return afterTrips(outcome, input.positionId);
     },
   };
-}
-
-export async function readRiskState(db: Database, nowMs: number): Promise<RiskState> {
-  return withRiskState(db, nowMs, (s) => s);
-}
-
-export async function resetRiskState(db: Database, reason: string, nowMs: number): Promise<void> {
-  await withRiskState(db, nowMs, (s) => resetBreakers(s));
-  await db.insert(riskEvents).values({ kind: 'reset', rule: 'operator', reason, at: new Date(nowMs) });
 }

@@ -7,7 +7,7 @@ import { ConfigError, describeConfig, loadBootstrapConfig, resolveConfig, CONFIG
 import { ensureDatabase, runMigrations } from '../db/admin';
 import { deleteConfigOverride, readConfigOverrides, setConfigOverride } from '../db/config-overrides';
 import { explainOrder } from '../db/provenance';
-import { readRiskState, resetRiskState } from '../activities/risk';
+import { readRiskState, resetRiskState } from '../db/risk-repo';
 import { positions, riskEvents } from '../db/schema';
 import { flattenAll } from '../runtime/flatten';
 import { backtestConfig, runBacktest } from '../backtest/gold-backtest';

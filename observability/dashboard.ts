@@ -1,7 +1,7 @@
 import { desc, inArray } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { positions, retrainingRuns, signals, strategyRuns } from '../db/schema';
-import { readRiskState } from '../activities/risk';
+import { readRiskState } from '../db/risk-repo';
 import { Dec } from '../domain/decimal';
 
 export interface DashboardData {

@@ -19,7 +19,7 @@ import type { Database } from '../db/client';
 import { loadRecordedWindow } from '../backtest/recorded-data';
 import { momentumRule, momentumStrategy } from '../domain/strategies/momentum';
 import type { MarketInfo } from '../domain/backtest/backtester';
-import { resetRiskState } from '../activities/risk';
+import { resetRiskState } from '../db/risk-repo';
 import { startKalshiEmulator } from '../venues/kalshi/emulator/server';
 import type { KalshiLiveMarketData } from '../venues/kalshi/data';
 import { createKalshiFeed } from '../workers/market-data/live-feed';

@@ -7,7 +7,7 @@ import { momentumRule, momentumStrategy } from '../../domain/strategies/momentum
 import { exitAttempts, orders, positions } from '../../db/schema';
 import { Backtester } from '../../domain/backtest/backtester';
 import { Dec } from '../../domain/decimal';
-import { resetRiskState } from '../../activities/risk';
+import { resetRiskState } from '../../db/risk-repo';
 import { ReplayClock, runLockstepPaper } from '../../runs/lockstep-replay';
 import { startStack, type Stack } from '../../runtime/stack';
 import { getHarness, SHARED_DATA_DIR, uniqueName } from '../support/harness';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { and, asc, eq } from 'drizzle-orm';
-import { readRiskState, resetRiskState } from '../../activities/risk';
+import { readRiskState, resetRiskState } from '../../db/risk-repo';
 import { loadRecordedWindow } from '../../backtest/recorded-data';
 import { marketSnapshots, positions, riskEvents } from '../../db/schema';
 import { BookStore } from '../../domain/market-data/book-store';

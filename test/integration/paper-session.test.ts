@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { and, eq, inArray } from 'drizzle-orm';
-import { resetRiskState } from '../../activities/risk';
+import { resetRiskState } from '../../db/risk-repo';
 import { fills, orders, riskEvents } from '../../db/schema';
 import { Dec } from '../../domain/decimal';
 import { runPaperSession } from '../../runs/paper-session';

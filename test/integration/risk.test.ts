@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { desc, eq } from 'drizzle-orm';
-import { readRiskState, resetRiskState } from '../../activities/risk';
+import { readRiskState, resetRiskState } from '../../db/risk-repo';
 import { positionExits, riskEvents } from '../../db/schema';
 import { flattenAll } from '../../runtime/flatten';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
