@@ -3,7 +3,7 @@ import type { Database } from './client';
 import { inTransaction } from './transactions';
 import { positions, riskEvents, riskState } from './schema';
 import { Dec } from '../domain/decimal';
-import { initialRiskState, resetBreakers, rollTradingDay, type RiskState } from '../domain/risk/risk-manager';
+import { initialRiskState, resetBreakers, rollTradingDay, type HeldPosition, type RiskState } from '../domain/risk/risk-manager';
 import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
 
 /** Paper and live trading keep separate risk states. */
@@ -19,14 +19,6 @@ export interface RiskEvent {
   positionId?: string;
   market?: string;
   details?: unknown;
-}
-
-/** A position holding (or about to hold) exposure, as the risk checks see it. */
-export interface HeldPosition {
-  positionId: string;
-  market: string;
-  remaining: Dec;
-  entryPrice: Dec | undefined;
 }
 
 /**
@@ -50,13 +42,13 @@ export async function recordRiskEvent(db: Database, event: RiskEvent, atMs: numb
   await db.insert(riskEvents).values({ kind: event.kind, rule: event.rule, reason: event.reason, positionId: event.positionId ?? null, market: event.market ?? null, details: event.details ?? null, at: new Date(atMs) });
 }
 
-/** Every open position except `exceptPositionId` (the one asking for exposure). */
-export async function heldPositions(db: Database, exceptPositionId: string): Promise<HeldPosition[]> {
+/** Every open position except `exceptPositionId` (the one asking for exposure, if any). */
+export async function heldPositions(db: Database, exceptPositionId = ''): Promise<HeldPosition[]> {
   const open = await db
     .select({ positionId: positions.positionId, market: positions.marketTicker, remaining: positions.remainingSize, entry: positions.entryPrice })
     .from(positions)
     .where(and(inArray(positions.status, [...OPEN_STATUSES]), ne(positions.positionId, exceptPositionId)));
-  return open.map((o) => ({ positionId: o.positionId, market: o.market, remaining: new Dec(o.remaining), entryPrice: o.entry ? new Dec(o.entry) : undefined }));
+  return open.map((o) => ({ positionId: o.positionId, market: o.market, remaining: new Dec(o.remaining), ...(o.entry ? { entryPrice: new Dec(o.entry) } : {}) }));
 }
 
 export async function readRiskState(db: Database, nowMs: number): Promise<RiskState> {

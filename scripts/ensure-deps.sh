@@ -4,8 +4,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "Installing npm dependencies..." >&2
-  # `npm ci` is preferred; npm 11 sometimes writes lockfiles without other platforms' optional
-  # packages (e.g. @swc/core-darwin-*), which `npm ci` rejects, so fall back to an install that
-  # keeps the locked versions and leaves the lockfile untouched.
-  npm ci --no-audit --no-fund >&2 || npm install --no-audit --no-fund --no-save >&2
+  # The lockfile carries every platform's optional packages (test/unit/lockfile.test.ts), so a
+  # clean `npm ci` works on any machine, as in the Dockerfile.
+  npm ci --no-audit --no-fund >&2
 fi

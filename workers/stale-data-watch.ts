@@ -5,6 +5,8 @@ import { marketSnapshots, positions } from '../db/schema';
 import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
 import type { BookStore } from '../domain/market-data/book-store';
+import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
+import { runEvery } from './periodic';
 
 /**
  * One pass of the stale-data watch: a market this process has been receiving data for, with open
@@ -24,7 +26,7 @@ export async function checkStaleData(opts: {
     .selectDistinct({ market: positions.marketTicker, attributes: marketSnapshots.attributes })
     .from(positions)
     .leftJoin(marketSnapshots, and(eq(marketSnapshots.marketTicker, positions.marketTicker), eq(marketSnapshots.rowCurrentInd, true)))
-    .where(inArray(positions.status, ['entering', 'open', 'exiting']));
+    .where(inArray(positions.status, [...OPEN_STATUSES]));
   const now = opts.clock.nowMs();
   const stale: { market: string; lastDataMs: number }[] = [];
   for (const { market, attributes } of open) {
@@ -51,14 +53,5 @@ export async function checkStaleData(opts: {
 
 /** Runs `checkStaleData` every `everyMs` until stopped; a failed pass is logged and the next one tries again. */
 export function startStaleDataWatch(opts: Parameters<typeof checkStaleData>[0] & { everyMs: number; log: (line: string) => void }): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = checkStaleData(opts).catch((err: Error) => opts.log(`stale-data watch failed: ${err.message}`));
-  }, opts.everyMs);
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runEvery(opts.everyMs, () => checkStaleData(opts), (err) => opts.log(`stale-data watch failed: ${err.message}`));
 }

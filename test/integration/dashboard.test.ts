@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { dashboardData } from '../../observability/dashboard';
+import { topOfBookFields, topOfBookKey } from '../../workers/market-data/book-worker';
+import { readTopOfBook } from '../../workers/market-data/top-of-book';
 import { startMetricsServer } from '../../observability/metrics';
 import type { PositionInput } from '../../workflows/position';
 import { REPO_ROOT, uniqueName } from '../support/harness';
@@ -44,7 +46,9 @@ describe('dashboard page in headless Chromium (real stack)', function () {
     await waitFor(() => open.query(positionQuery), (p) => p.status === 'open', 'second open');
 
     const ui = 'http://127.0.0.1:8233/namespaces/default';
-    const server = await startMetricsServer({ port: 0, metrics: s.metrics, health: s.health, dashboard: () => dashboardData(s.database.db, ui, Date.now()) });
+    await s.redis.hset(topOfBookKey(s.config.redis.keyPrefix, m), topOfBookFields(s.books.state(m).book));
+    const marks = (markets: readonly string[]) => readTopOfBook(s.redis, s.config.redis.keyPrefix, markets);
+    const server = await startMetricsServer({ port: 0, metrics: s.metrics, health: s.health, dashboard: () => dashboardData(s.database.db, ui, Date.now(), marks) });
     try {
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
       const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
@@ -69,6 +73,11 @@ describe('dashboard page in headless Chromium (real stack)', function () {
       const dir = path.join(REPO_ROOT, 'test-output');
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, 'dashboard.png'), shot);
+      // Open positions are marked at the published top of book (what the book workers write to Redis).
+      const openView = (await dashboardData(s.database.db, ui, Date.now(), marks)).open.find((p) => p.positionId === openId)!;
+      // Bought 4 at 0.50 (the ask), YES bid 0.45: unrealized 4 × (0.45 − 0.50).
+      assert.deepEqual([openView.mark, openView.unrealizedPnl], ['0.4500', '-0.2000']);
+      assert.match((await openRow.textContent()) ?? '', /0\.4500-0\.2000$/);
       for (const table of ['runs', 'retraining', 'signals']) assert.equal(await page.locator(`#${table} thead th`).count() > 0, true, `${table} table`);
       assert.deepEqual(errors, []);
       await open.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL' }] });

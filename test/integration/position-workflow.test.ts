@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { and, asc, eq } from 'drizzle-orm';
 import { upsertMarketSnapshot } from '../../db/market-data-repo';
-import { exitAttempts, orders, positionExits, positions } from '../../db/schema';
+import { heldPositions } from '../../db/risk-repo';
+import { exitAttempts, orders, positionExits, positions, riskEvents } from '../../db/schema';
+import { Dec } from '../../domain/decimal';
+import { rebalanceOnce } from '../../workers/rebalance-watch';
 import type { PositionInput, PositionSnapshot } from '../../workflows/position';
 import { uniqueName } from '../support/harness';
 import { useStack } from '../support/stack';
@@ -173,4 +176,33 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     assert.equal(order!.status, 'canceled');
     assert.equal((await stack().execution.get(resting!.clientOrderId))!.status, 'canceled', 'nothing rests on the exchange');
   });
+
+  it('over the exposure limit, the rebalance watch exits the largest position (LOW, reason rebalance) and leaves the rest', async () => {
+    const big = market();
+    const small = market();
+    const bigHandle = await start(big, { entry: { limitPrice: '0.52', size: '100', timeoutMs: 1000 } });
+    const smallHandle = await start(small);
+    await until(() => query(bigHandle), (s) => s.status === 'open', 'big entry');
+    await until(() => query(smallHandle), (s) => s.status === 'open', 'small entry');
+    // A limit just under what is held now (whatever other tests left open): only the largest must go.
+    const held = await heldPositions(stack().database.db);
+    const exposure = held.reduce((n, p) => n.plus(p.entryPrice ? p.remaining.times(p.entryPrice) : 0), new Dec(0));
+    const limits = { capital: exposure, maxTotalExposureFraction: exposure.minus(1).div(exposure) };
+    const logs: string[] = [];
+    const deps = { db: stack().database.db, temporal: stack().temporal, clock: { nowMs: () => Date.now() }, limits, log: (l: string) => logs.push(l) };
+    const requested = new Set<string>();
+    const decision = await rebalanceOnce(deps, requested);
+    assert.deepEqual(decision.exits.map((e) => [e.positionId, e.exposure.toString()]), [[bigHandle.workflowId, '52']]);
+    assert.deepEqual((await rebalanceOnce(deps, requested)).exits, [], 'a position is asked once');
+    const result = (await bigHandle.result()) as PositionSnapshot;
+    assert.equal(result.status, 'closed');
+    const [exit] = await stack().database.db.select().from(positionExits).where(eq(positionExits.positionId, bigHandle.workflowId));
+    assert.deepEqual([exit!.reason, exit!.urgency], ['rebalance', 'LOW']);
+    const [event] = await stack().database.db.select().from(riskEvents).where(and(eq(riskEvents.kind, 'rebalance'), eq(riskEvents.positionId, bigHandle.workflowId)));
+    assert.equal(event!.rule, 'max_total_exposure');
+    assert.equal((await query(smallHandle)).status, 'open', 'the smaller position stays');
+    await smallHandle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL', reason: 'cleanup' }] });
+    await smallHandle.result();
+  });
 });
+
