@@ -1,11 +1,10 @@
+import { configuredFees, withConfiguredTakerFee } from '../config/fees';
 import type { KestrelConfig } from '../config/schema';
-import { riskLimitsFrom } from '../config/risk-limits';
 import { Backtester, type BacktestConfig, type BacktestResult, type SignalRule } from '../domain/backtest/backtester';
 import { monteCarlo, performance, performanceBy, tradesOf, type PerformanceMetrics, type TradeRecord } from '../domain/backtest/metrics';
 import { Dec } from '../domain/decimal';
 import type { UnitEvent } from '../domain/market-data/events';
 import { seededRandom } from '../domain/random';
-import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { kalshiCategory } from '../domain/market-data/kalshi-tickers';
 import { momentumStrategy } from '../domain/strategies/momentum';
 import type { MarketInfo } from '../domain/backtest/backtester';
@@ -13,8 +12,10 @@ import type { MarketInfo } from '../domain/backtest/backtester';
 export function backtestConfig(config: KestrelConfig, strategy = momentumStrategy(config)): BacktestConfig {
   return {
     ...strategy,
-    risk: riskLimitsSchema.parse(riskLimitsFrom(config)),
-    fees: { takerRate: config.fees.kalshiTakerRate, makerRate: config.fees.kalshiMakerRate, seriesMultiplier: config.paper.seriesFeeMultiplier },
+    // The recordings carry no fee terms: every market trades at the configured rate.
+    rules: withConfiguredTakerFee(strategy.rules, config),
+    risk: config.risk,
+    fees: configuredFees(config),
     history: { capacity: config.marketData.historyCapacity, sampleMs: config.marketData.historySampleMs },
     latencyMs: config.paper.latencyMs,
   };

@@ -6,7 +6,9 @@ import type { Database } from '../db/client';
 import { strategyRuns, strategyVersions } from '../db/schema';
 import { activeVersion, createVersion, currentStatus, transitionVersion } from '../db/versions-repo';
 import { MODEL_EDGE_SIGNAL } from '../domain/sports/model-edge-signal';
+import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
 import { strategyConfigSchema, type StrategyConfig } from '../config/strategy';
+import { withConfiguredTakerFee } from '../config/fees';
 import type { StrategyInput } from '../workflows/strategy';
 import { stopStrategyUpdate, strategyWorkflow } from '../workflows/strategy';
 
@@ -77,7 +79,7 @@ export async function startStrategy(db: Database, temporal: Client, config: Kest
   const workflowId = `strategy/${opts.name}-${v.version}-${opts.nowMs}`;
   // A model-edge strategy's positions record the sports model version that prices its entries.
   const model = (v.config.signalTypes as readonly string[]).includes(MODEL_EDGE_SIGNAL) ? await activeVersion(db, 'model', config.sports.model) : undefined;
-  const input: StrategyInput = { strategyId: `${opts.name}-${v.version}`, version: v.version, strategyVersionId: v.id, modelVersionId: model?.id, rules: v.config.rules, position: v.config.position };
+  const input: StrategyInput = { strategyId: `${opts.name}-${v.version}`, version: v.version, strategyVersionId: v.id, modelVersionId: model?.id, rules: withConfiguredTakerFee(v.config.rules, config), position: v.config.position };
   await temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId });
   await db.insert(strategyRuns).values({ workflowId, strategyVersionId: v.id, venue: config.venues.execution, feed: opts.feed ?? 'live', signalTypes: v.config.signalTypes, categories: v.config.categories, status: 'running' });
   return { workflowId, version: v.version, status: v.status };
@@ -90,5 +92,5 @@ export async function stopStrategy(db: Database, temporal: Client, workflowId: s
   // Unsubscribe first so no more signals are routed to it, then stop it (open positions keep running).
   await db.update(strategyRuns).set({ status: 'stopped', stoppedAt: new Date() }).where(eq(strategyRuns.workflowId, workflowId));
   const snapshot = await temporal.workflow.getHandle<typeof strategyWorkflow>(workflowId).executeUpdate(stopStrategyUpdate);
-  return { workflowId, openPositions: snapshot.positions.filter((p) => ['entering', 'open', 'exiting'].includes(p.status)).length };
+  return { workflowId, openPositions: snapshot.positions.filter((p) => OPEN_STATUSES.has(p.status)).length };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fractionDecimal, nonNegativeDecimal } from '../domain/decimal';
+import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { DEFAULT_THRESHOLDS, signalThresholdsSchema, SIGNAL_TYPES } from '../domain/signals/types';
 import { describeIssues } from '../domain/validation';
 
@@ -73,22 +74,8 @@ export const configSchema = z.object({
       jobAttempts: z.number().int().min(1).max(100).prefault(5),
     })
     .prefault({}),
-  risk: z
-    .object({
-      capital: nonNegativeDecimal('risk.capital').prefault('10000'),
-      maxPositionFraction: fractionDecimal('risk.maxPositionFraction').prefault('0.10'),
-      maxTotalExposureFraction: fractionDecimal('risk.maxTotalExposureFraction').prefault('0.30'),
-      maxConcurrentPositions: z.number().int().min(0).prefault(5),
-      dailyLossLimitFraction: fractionDecimal('risk.dailyLossLimitFraction').prefault('0.05'),
-      maxConsecutiveLosses: z.number().int().min(1).prefault(5),
-      staleDataMs: durationMs.prefault(15_000),
-      maxMarketExposureFraction: fractionDecimal('risk.maxMarketExposureFraction').prefault('0.10'),
-      maxEventExposureFraction: fractionDecimal('risk.maxEventExposureFraction').prefault('0.20'),
-      noEntryBeforeCloseMs: z.number().int().nonnegative().prefault(120_000),
-      maxVenueErrorRate: fractionDecimal('risk.maxVenueErrorRate').prefault('0.10'),
-      minVenueRequestsForErrorRate: z.number().int().min(1).prefault(20),
-    })
-    .prefault({}),
+  /** The risk manager's limits: the domain's own schema, defaults and all. */
+  risk: riskLimitsSchema.prefault({}),
   fees: z
     .object({
       kalshiTakerRate: nonNegativeDecimal('fees.kalshiTakerRate').prefault('0.07'),
@@ -128,6 +115,11 @@ export const configSchema = z.object({
        * once (not at its next poll), at most once per this interval per position (0: polling only).
        */
       exitWatchMinIntervalMs: z.number().int().min(0).prefault(200),
+      /**
+       * How often open positions are valued against the total-exposure limit; over it, the largest
+       * are asked to exit (the `rebalance` exit, LOW). 0 turns the rebalance watch off.
+       */
+      rebalanceEveryMs: z.number().int().min(0).prefault(60_000),
       kalshi: z
         .object({
           /** Which Kalshi to talk to: the documented production or demo hosts, or the local emulator (`kestrel venue emulate kalshi`). */

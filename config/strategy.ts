@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { decimalString } from '../domain/decimal';
+import { describeIssues } from '../domain/validation';
 import { SIGNAL_TYPES } from '../domain/signals/types';
 import { MODEL_EDGE_SIGNAL } from '../domain/sports/model-edge-signal';
 
@@ -14,7 +15,6 @@ export const strategyConfigSchema = z
       size: decimalString,
       entrySlippageTicks: z.number().int().min(0),
       tick: decimalString,
-      takerFeeRate: decimalString,
       entryTimeoutMs: z.number().int().positive(),
       sizing: z.union([z.object({ kind: z.literal('fixed') }), z.object({ kind: z.literal('kelly'), kellyFraction: decimalString, capital: decimalString })]).optional(),
     }),
@@ -44,8 +44,11 @@ export function readStrategyConfig(file: string): StrategyConfig {
   } catch (e) {
     throw new Error(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
   }
+  // Versions stored before the fee came from one place still parse (the key is dropped); a new file may not restate it.
+  const rules = (raw as { rules?: unknown } | null)?.rules;
+  if (typeof rules === 'object' && rules !== null && 'takerFeeRate' in rules) throw new Error(`${file}: rules.takerFeeRate is not a strategy setting: the taker fee comes from the market's venue metadata, else config fees.kalshiTakerRate`);
   const parsed = strategyConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${file}: invalid strategy config:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  if (!parsed.success) throw new Error(`${file}: invalid strategy config: ${describeIssues(parsed.error.issues)}`);
   return parsed.data;
 }
 

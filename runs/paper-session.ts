@@ -4,6 +4,7 @@ import { positionExits, positions, signals as signalsTable } from '../db/schema'
 import { Dec } from '../domain/decimal';
 import { sizeDecimal } from '../domain/fixed-point';
 import { momentumSignal } from '../domain/strategies/momentum';
+import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
 import { GoldReplayMarketData } from '../venues/replay/market-data';
@@ -14,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { kalshiEvent } from '../domain/market-data/kalshi-tickers';
+import { withConfiguredTakerFee } from '../config/fees';
 import type { KestrelConfig } from '../config/schema';
 import type { Database } from '../db/client';
 import { loadRecordedWindow } from '../backtest/recorded-data';
@@ -91,7 +93,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   const strategyId = `momentum-gold-${runId}`;
   const scale = (marketMs: number) => Math.max(50, Math.round(marketMs / opts.speed));
   const momentum = momentumStrategy(config, { scale, cadence: { normalMs: 250, urgentMs: 100, pollMs: 50, settleTimeoutMs: 15_000 } });
-  const input: StrategyInput = { strategyId, version: 'v1.0', rules: momentum.rules, position: momentum.position };
+  const input: StrategyInput = { strategyId, version: 'v1.0', rules: withConfiguredTakerFee(momentum.rules, config), position: momentum.position };
   const strategyWorkflowId = `strategy/${strategyId}`;
   const strategy = await stack.temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId: strategyWorkflowId });
   opts.log(`strategy workflow ${strategyWorkflowId} started (momentum rule, ${opts.speed}× replay)`);
@@ -131,7 +133,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   // Let open positions finish (they settle on the recorded result after close).
   const deadline = Date.now() + 120_000;
   let snapshot = await strategy.query(strategyQuery);
-  while (snapshot.positions.some((p) => ['entering', 'open', 'exiting'].includes(p.status)) && Date.now() < deadline) {
+  while (snapshot.positions.some((p) => OPEN_STATUSES.has(p.status)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
     snapshot = await strategy.query(strategyQuery);
   }
@@ -206,7 +208,8 @@ export async function runMarketClockPaperSession(opts: MarketClockSessionOptions
     venues: { ...opts.config.venues, execution: opts.execution ?? 'paper', kalshi: { ...opts.config.venues.kalshi, environment: 'emulator', reconcileEveryMs: 0 } },
   };
   if (opts.execution === 'kalshi' && opts.feed !== 'kalshi-emulator') throw new Error('orders go to Kalshi in a market-clock session only on the emulator feed (the session moves its clock)');
-  const strategy = { ...momentumStrategy(config), strategyId: `momentum-gold-${runId}` };
+  const momentum = momentumStrategy(config);
+  const strategy = { ...momentum, strategyId: `momentum-gold-${runId}`, rules: withConfiguredTakerFee(momentum.rules, config) };
   // Closed last-opened first: the feed, then what it talks to.
   const closers: (() => Promise<unknown>)[] = [];
   const startSessionStack = async (startMs: number, env?: NodeJS.ProcessEnv) => {

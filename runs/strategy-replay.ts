@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { loadRecordedWindow } from '../backtest/recorded-data';
 import { momentumStrategy } from '../domain/strategies/momentum';
+import { withConfiguredTakerFee } from '../config/fees';
 import type { KestrelConfig } from '../config/schema';
 import { strategyRuns } from '../db/schema';
 import { signalEngineRule } from '../domain/backtest/signal-engine-rule';
@@ -43,7 +44,7 @@ export async function replayStrategy(opts: {
     const engineTypes = v.signalTypes.filter((t): t is SignalType => (SIGNAL_TYPES as readonly string[]).includes(t));
     const rule = signalEngineRule(createSignalEngine(config.signals), weights, actionableRules(config.signals, engineTypes));
     await stack.database.db.insert(strategyRuns).values({ workflowId, strategyVersionId: opts.version.id, venue: 'paper', feed: 'replay:gold', signalTypes: v.signalTypes, categories: v.categories, status: 'running' });
-    const strategy = { ...momentumStrategy(config), strategyId: runId, rules: v.rules, position: v.position };
+    const strategy = { ...momentumStrategy(config), strategyId: runId, rules: withConfiguredTakerFee(v.rules, config), position: v.position };
     const result = await runLockstepPaper(stack, replay, { window, dataDir: config.replay.dataDir, strategy, rule });
     await stack.database.db.update(strategyRuns).set({ status: 'completed', stoppedAt: new Date() }).where(eq(strategyRuns.workflowId, workflowId));
     return { workflowId, taskQueue: config.temporal.taskQueue, detected: rule.detected.length, ...result };

@@ -10,7 +10,6 @@ import { createIngestQueue, type IngestTradesJobData, type IngestTradesJobResult
 import { createIngestWorker } from '../workers/ingest-worker';
 import { createRedis, isRedisConnectionError, watchRedisAvailability } from '../workers/redis';
 import { BookStore } from '../domain/market-data/book-store';
-import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { SimVenue } from '../venues/sim/sim-venue';
 import { createExecution } from '../venues/execution-factory';
 import { KalshiReconciler, type ReconciliationReport, type ReconciliationTrigger } from '../workers/reconciler';
@@ -27,7 +26,6 @@ import { createMetrics, type Metrics } from '../observability/metrics';
 import { MarketDataPublisher } from '../workers/market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
 import type { Clock } from '../domain/clock';
-import { riskLimitsFrom } from '../config/risk-limits';
 import { closeTimeFromSnapshots, startSignalPipeline, type SignalPipeline } from '../workers/signals/pipeline';
 import { ModelEdgeSignalSource } from '../workers/sports/model-edge-source';
 import { DEFAULT_GAME_POLLING, startGamePoller } from '../workers/sports/game-poller';
@@ -39,7 +37,10 @@ import { kalshiCredentialsFromEnv, type KalshiCredentials } from '../venues/kals
 import { createAlerter, smtpChannel, webhookChannel, type AlertChannel } from '../observability/alerts';
 import { createLogger } from '../observability/logger';
 import { startStaleDataWatch } from '../workers/stale-data-watch';
+import { startRebalanceWatch } from '../workers/rebalance-watch';
 import type { OrderRequestWire } from '../domain/trading/wire';
+import { takerFeeRate } from '../domain/trading/taker-fee';
+import { configuredFees } from '../config/fees';
 
 export interface Stack {
   config: KestrelConfig;
@@ -177,7 +178,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const exitWatch = config.venues.exitWatchMinIntervalMs > 0
     ? new ExitWatch({ book: (m) => books.markets.get(m)?.book, wake: (positionId, payload) => temporal.workflow.getHandle(positionId).signal(exitCheckSignal, payload), nowMs: () => Date.now(), minWakeIntervalMs: config.venues.exitWatchMinIntervalMs, log })
     : undefined;
-  const riskDeps: Omit<RiskDeps, 'db'> = { limits: riskLimitsSchema.parse(riskLimitsFrom(config)), clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) };
+  const riskDeps: Omit<RiskDeps, 'db'> = { limits: config.risk, clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) };
   const temporalWorker = await createTemporalWorker({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
@@ -215,6 +216,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     connection: producerRedis,
     workerConnection: workerRedis,
     closeTimeOf,
+    // On Kalshi, entries are priced with each market's own fee terms (series / event metadata).
+    takerFeeRate: kalshi ? async (market) => { const terms = await kalshi.instruments.marketFees(market); return terms && takerFeeRate(configuredFees(config), terms).toString(); } : undefined,
     // Game markets are also priced by the active sports model (strategies subscribe to `model_edge`).
     tickConsumers: (router) => {
       const modelEdge = new ModelEdgeSignalSource({ db: database.db, modelName: sports.model, rule: { minEdge: sports.minEdge, minConfidence: sports.minConfidence }, offer: (signal) => router.offer(signal), closeTimeOf, refreshMs: sports.modelRefreshMs, clock: { nowMs: () => Date.now() }, log });
@@ -248,6 +251,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
         log,
         tripBreaker: (markets) => createRiskActivities({ db: database.db, ...riskDeps }).recordStaleMarketData({ markets }),
       }) : undefined;
+  const rebalanceWatch = config.venues.rebalanceEveryMs > 0 ? startRebalanceWatch({ db: database.db, temporal, clock, limits: config.risk, everyMs: config.venues.rebalanceEveryMs, log }) : undefined;
   const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
     createBookWorker({
       connection: workerRedis,
@@ -319,6 +323,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       await gamePoller?.close();
       clearInterval(reconciling);
       await staleWatch?.stop();
+      await rebalanceWatch?.stop();
       await Promise.all([ingestQueue.close(), maintenance.queue.close(), ...partitionQueues.map((q) => q.close())]);
       log('shutdown: bullmq workers closed');
       // 2. Temporal worker: finish in-flight tasks, then stop polling.

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { tradeBatchSchema } from '../domain/market-data/trade';
+import { describeIssues } from '../domain/validation';
 import { ingestTradeBatchWorkflow, ingestWorkflowId } from '../workflows/ingest';
 import type { IngestTradesJobData, IngestTradesJobResult } from './ingest-queue';
 
@@ -24,8 +25,7 @@ export function createIngestWorker(deps: IngestWorkerDeps): Worker<IngestTradesJ
     const parsed = tradeBatchSchema.safeParse(job.data);
     if (!parsed.success) {
       // Retrying malformed data cannot help: fail once, keep the job (with its raw data) in the failed set.
-      const detail = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new UnrecoverableError(`malformed ingest job ${job.id}: ${detail}`);
+      throw new UnrecoverableError(`malformed ingest job ${job.id}: ${describeIssues(parsed.error.issues, 5)}`);
     }
     const batch = parsed.data;
     const handle = await deps.temporal.workflow.start(ingestTradeBatchWorkflow, {

@@ -1,14 +1,12 @@
 import { loadBootstrapConfig } from '../../config/load';
-import { riskLimitsFrom } from '../../config/risk-limits';
 import { Dec } from '../../domain/decimal';
-import { riskLimitsSchema } from '../../domain/risk/risk-manager';
 import { exitConfigSchema } from '../../domain/trading/exits';
 import { DEFAULT_MODEL_EDGE } from '../../domain/sports/model-edge';
 import { runModelEdgeBacktest } from '../../domain/sports/model-edge-backtest';
 import { defaultSuiteParams } from '../../domain/sports/model-suite';
 import { isoDate } from '../../domain/sports/games';
 import { loadGameCandles } from '../../backtest/kalshi-game-candles';
-import { asCommand, CommandInputError, EXIT_OK, numberOption, out, requiredString } from './cli-support';
+import { asCommand, CommandInputError, EXIT, numberOption, out, requiredString } from './cli-support';
 import { parseLeague, readGamesFile } from './models';
 
 export const MODEL_EDGE_BACKTEST_USAGE =
@@ -54,7 +52,7 @@ export function runModelEdgeBacktestCommand(values: Record<string, string | bool
       },
       slippage: new Dec(slippage),
       capital: config.risk.capital,
-      risk: riskLimitsSchema.parse(riskLimitsFrom(config)),
+      risk: config.risk,
       exits: exitConfigSchema.parse({}),
       tipoff: { windowMinutes: 10, moveCents: 5 },
       latestFirstPriceHours: 16,
@@ -65,6 +63,6 @@ export function runModelEdgeBacktestCommand(values: Record<string, string | bool
     out(`pre-game Brier on ${result.scoredGames} games: model ${result.modelBrier?.toFixed(4) ?? '-'}, market ${result.marketBrier?.toFixed(4) ?? '-'} (${result.gamesWithoutPreGamePrice} games without a pre-game price)`);
     if (Object.keys(result.skippedEntries).length) out(`entries refused by the risk manager: ${JSON.stringify(result.skippedEntries)}`);
     if (values.json) out(JSON.stringify({ games: result.games, trades: result.trades, pnl: Number(result.pnl), fees: Number(result.fees), winRate: result.winRate, modelBrier: result.modelBrier, marketBrier: result.marketBrier }));
-    return EXIT_OK;
+    return EXIT.ok;
   });
 }

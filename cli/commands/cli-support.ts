@@ -1,27 +1,41 @@
 import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { ParseArgsConfig } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { ValidationError } from '../../domain/errors';
 import { loadBootstrapConfig, loadConfigWithOverrides, type LoadedConfig } from '../../config/load';
+import type { KestrelConfig } from '../../config/schema';
 import { openDatabase } from '../../db/client';
 import { readConfigOverrides } from '../../db/config-overrides';
+import { TradingRepository } from '../../db/trading-repo';
+import { createKalshiVenue, type KalshiVenue } from '../../venues/kalshi/factory';
+import { kalshiCredentialsFromEnv } from '../../venues/kalshi/signing';
+
+/** Parsed option values, as `node:util` parseArgs gives them. */
+export type OptionValues = Record<string, string | boolean | undefined>;
 
 /** The shape `cli/main.ts` registers (kept structural so command files need nothing from main). */
 export interface CliCommand {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }): Promise<number>;
+  /** More for `kestrel <command> --help` (e.g. what `--json` prints), after the summary. */
+  details?: string;
+  run(args: { values: OptionValues; positionals: string[] }): Promise<number>;
 }
 
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 2;
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, config: 3, unavailable: 4 } as const;
 
 /** Bad arguments or unusable input files: the caller's to fix, reported without a stack trace (exit 2). */
 export class CommandInputError extends ValidationError {}
 
 export const out = (line = '') => process.stdout.write(`${line}\n`);
 export const err = (line: string) => process.stderr.write(`${line}\n`);
+/** `--json` output: one value, pretty-printed. */
+export const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+/** `--json` output of a long-running command: one compact object per line. */
+export const jsonLine = (value: unknown) => out(JSON.stringify(value));
 
 /**
  * Runs a command body; input problems (ours and the domain's `ValidationError`s, e.g. a data file
@@ -33,20 +47,20 @@ export async function asCommand(name: string, usage: string, body: () => Promise
   } catch (e) {
     if (e instanceof ValidationError) {
       err(`kestrel ${name}: ${e.message}\nusage: ${usage}`);
-      return EXIT_USAGE;
+      return EXIT.usage;
     }
     throw e;
   }
 }
 
-export function requiredString(values: Record<string, string | boolean | undefined>, name: string): string {
+export function requiredString(values: OptionValues, name: string): string {
   const v = values[name];
   if (typeof v !== 'string' || v === '') throw new CommandInputError(`--${name} is required`);
   return v;
 }
 
 /** A number option in [min, max] (inclusive), or the fallback when absent. */
-export function numberOption(values: Record<string, string | boolean | undefined>, name: string, fallback: number, range: { min: number; max: number; integer?: boolean }): number {
+export function numberOption(values: OptionValues, name: string, fallback: number, range: { min: number; max: number; integer?: boolean }): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const v = Number(raw);
@@ -54,6 +68,20 @@ export function numberOption(values: Record<string, string | boolean | undefined
     throw new CommandInputError(`--${name} must be ${range.integer ? 'an integer' : 'a number'} in ${range.min}..${range.max}, got ${JSON.stringify(raw)}`);
   }
   return v;
+}
+
+/**
+ * An integer option: `fallback` when absent, else the value, which must lie in [min, max]. The
+ * error reads "must be a positive integer", "an integer ≥ min" or "an integer min..max".
+ */
+export function intOption<F extends number | undefined>(values: OptionValues, name: string, fallback: F, range: { min: number; max?: number } = { min: 1 }): number | F {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  // Plain decimal digits only: Number() would also take '0x10', '1e3' and ' 5 '.
+  const v = typeof raw === 'string' && /^-?\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isInteger(v) && v >= range.min && (range.max === undefined || v <= range.max)) return v;
+  const expected = range.max !== undefined ? `an integer ${range.min}..${range.max}` : range.min === 1 ? 'a positive integer' : `an integer ≥ ${range.min}`;
+  throw new CommandInputError(`--${name} must be ${expected}, got ${JSON.stringify(raw)}`);
 }
 
 /** Reads a text file (gunzipped when it ends in .gz); a missing or unreadable file is an input error. */
@@ -82,4 +110,43 @@ export async function withDatabase<T>(url: string, fn: (db: ReturnType<typeof op
 export async function loadFullConfig(): Promise<LoadedConfig> {
   const boot = loadBootstrapConfig();
   return withDatabase(boot.config.database.url, (h) => loadConfigWithOverrides(() => readConfigOverrides(h.db)));
+}
+
+/** A short-lived Temporal client for one command (the bootstrap config's address and namespace). */
+export async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const { config } = loadBootstrapConfig();
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
+  try {
+    return await fn(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * The configured real venue with credentials from the environment, and Kestrel's order records to
+ * find its orders by. Paper orders live in the worker process's exchange: nothing to reach from here.
+ */
+export async function withVenue<T>(command: string, fn: (venue: KalshiVenue, repo: TradingRepository, config: KestrelConfig, db: Parameters<Parameters<typeof withDatabase>[1]>[0]) => Promise<T>): Promise<T> {
+  const { config } = await loadFullConfig();
+  if (config.venues.execution !== 'kalshi') throw new CommandInputError(`${command} talks to a real venue, but venues.execution is ${config.venues.execution} (paper orders live in the worker process: use flatten-all there)`);
+  const credentials = kalshiCredentialsFromEnv(process.env, (p) => readFileSync(p, 'utf8'));
+  if (!credentials) throw new CommandInputError(`${command} needs Kalshi credentials: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH`);
+  return withDatabase(config.database.url, async (h) => {
+    const repo = new TradingRepository(h.db);
+    const venue = createKalshiVenue(config, {
+      clock: { nowMs: () => Date.now() },
+      credentials,
+      orderRef: async (id) => {
+        const stored = await repo.loadOrder(id);
+        return stored && { market: stored.market, outcome: stored.outcome, action: stored.action, venueOrderId: stored.state.venueOrderId };
+      },
+      log: (line) => err(line),
+    });
+    try {
+      return await fn(venue, repo, config, h);
+    } finally {
+      await venue.execution.close();
+    }
+  });
 }

@@ -9,7 +9,7 @@ import { parseCsv } from '../../domain/sports/csv';
 import { loadBootstrapConfig } from '../../config/load';
 import { openDatabase } from '../../db/client';
 import { createVersion, transitionVersion } from '../../db/versions-repo';
-import { asCommand, type CliCommand, CommandInputError, EXIT_OK, numberOption, out, readTextFile, requiredString } from './cli-support';
+import { asCommand, type CliCommand, CommandInputError, EXIT, numberOption, out, readTextFile, requiredString } from './cli-support';
 
 const USAGE = [
   'kestrel models elo evaluate --league nfl|nba|mlb|nhl|soccer --games FILE --from-season S [--k K] [--home-advantage POINTS] [--json]',
@@ -53,7 +53,7 @@ async function eloEvaluate(values: Record<string, string | boolean | undefined>)
   const score = scoreProbabilities(scoredPairs(games, probabilities, { fromSeason }));
   out(`${league.toUpperCase()} Elo (K ${params.k}, home advantage ${params.homeAdvantage.map((h) => `${h.points} from ${h.fromSeason}`).join(', ')}): ${games.length} games rated, ${score.games} scored (season ≥ ${fromSeason}): Brier ${fmt(score.brier)}, log loss ${fmt(score.logLoss)}`);
   if (values.json) out(JSON.stringify(scoreJson(score)));
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 const LABEL: Record<ReportedModel, string> = { elo: 'Elo', regression: 'regression', historical: 'historical', market: 'market (closing line)', ensemble: 'ensemble', fiveThirtyEight: "538's published" };
@@ -123,7 +123,7 @@ async function evaluateAll(values: Record<string, string | boolean | undefined>)
     out(`model versions: ${saved.map((v) => `${v.name} ${v.version}`).join(', ')}`);
   }
   if (values.json) out(JSON.stringify(result));
-  return EXIT_OK;
+  return EXIT.ok;
 }
 
 /** One immutable `model_versions` row per model of the run: parameters, training window and scores. */
@@ -181,7 +181,7 @@ async function fitLive(values: Record<string, string | boolean | undefined>): Pr
     if (values.activate) for (const to of ['training', 'validating', 'active']) await transitionVersion(handle.db, 'model', version.id, to, `models fit --activate (trained ${content.trainedFrom}..${content.trainedThrough})`);
     out(`${name} ${version.version} (id ${version.id}, ${values.activate ? 'active' : 'draft'}): ${games.length} games ${content.trainedFrom}..${content.trainedThrough}, ${Object.keys(content.state.elo).length} teams, regression for season ${season} ${regression ? `on ${regression.games} games` : 'not fitted (too few games)'}; season ${last.season - 1} walk-forward Brier: ${Object.entries(metrics).map(([m, v]) => `${m} ${fmt(v.brier)}`).join(', ')}`);
     if (values.json) out(JSON.stringify({ name, version: version.version, id: version.id, status: values.activate ? 'active' : 'draft', trainedThrough: content.trainedThrough, season }));
-    return EXIT_OK;
+    return EXIT.ok;
   } finally {
     await handle.close();
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Dec, fractionDecimal, nonNegativeDecimal } from '../decimal';
 import { kalshiEvent } from '../market-data/kalshi-tickers';
 
+/** The risk manager's limits and their defaults; config's `risk` section is this schema itself. */
 export const riskLimitsSchema = z.object({
   capital: nonNegativeDecimal('capital').prefault('10000'),
   maxPositionFraction: fractionDecimal('maxPositionFraction').prefault('0.10'),

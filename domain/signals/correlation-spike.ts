@@ -1,3 +1,5 @@
+import { DEFAULT_THRESHOLDS, type SignalThresholds } from './types';
+
 /**
  * Cross-market leak: a pair's short-window correlation jumps above `spikeAbove` while its baseline
  * (longer window) was below `baselineBelow`, confirmed by volume. Several markets spiking together
@@ -10,7 +12,12 @@ export interface CorrelationSpikeConfig {
   minVolumeRatio: number;
 }
 
-export const DEFAULT_SPIKE: CorrelationSpikeConfig = { spikeAbove: 0.7, baselineBelow: 0.3, minVolumeRatio: 1.5 };
+/** The spike rule of a set of detector thresholds (the signal engine's, per category). */
+export function correlationSpikeConfig(thresholds: Pick<SignalThresholds, 'correlationSpikeAbove' | 'correlationBaselineBelow' | 'correlationMinVolumeRatio'>): CorrelationSpikeConfig {
+  return { spikeAbove: thresholds.correlationSpikeAbove, baselineBelow: thresholds.correlationBaselineBelow, minVolumeRatio: thresholds.correlationMinVolumeRatio };
+}
+
+export const DEFAULT_SPIKE: CorrelationSpikeConfig = correlationSpikeConfig(DEFAULT_THRESHOLDS);
 
 export interface PairReading {
   a: string;

@@ -1,6 +1,6 @@
 import { bestLag, CorrelationMatrix } from './correlation-matrix';
 import { SIGNAL_ENGINE_STATE_VERSION, signalEngineStateSchema, type SignalEngineState } from './engine-state';
-import { detectCorrelationSpikes, type PairReading } from './correlation-spike';
+import { correlationSpikeConfig, detectCorrelationSpikes, type PairReading } from './correlation-spike';
 import { MarketSignalTracker, midOf } from './market-tracker';
 import { pearsonTwoPass } from './rolling-correlation';
 import type { CorrelationSettings, DetectedSignal, MarketTick, SignalThresholds } from './types';
@@ -201,7 +201,7 @@ export class SignalEngine {
       } else g.onsets.delete(pairKey);
     }
     const out: DetectedSignal[] = [];
-    const spikes = detectCorrelationSpikes(readings, { spikeAbove: t.correlationSpikeAbove, baselineBelow: t.correlationBaselineBelow, minVolumeRatio: t.correlationMinVolumeRatio });
+    const spikes = detectCorrelationSpikes(readings, correlationSpikeConfig(t));
     const seen = new Set<string>();
     for (const spike of spikes) {
       const groupId = spike.markets.join(',');

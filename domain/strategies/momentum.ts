@@ -68,9 +68,8 @@ export function momentumRule(params: MomentumParams = DEFAULT_MOMENTUM): SignalR
   };
 }
 
-/** What the demo strategy reads of the configuration (`KestrelConfig` satisfies it). */
+/** What the demo strategy reads of the configuration (`KestrelConfig` satisfies it); the fee is the run's (`StrategyRules.takerFeeRate`). */
 export interface MomentumSettings {
-  fees: { kalshiTakerRate: Dec };
   risk: { capital: Dec };
 }
 
@@ -91,7 +90,6 @@ export function momentumStrategy(
       size: '25',
       entrySlippageTicks: 1,
       tick: '0.01',
-      takerFeeRate: config.fees.kalshiTakerRate.toString(),
       entryTimeoutMs: scale(20_000),
       // Quarter Kelly on the capital the risk manager knows, at most 25 contracts.
       sizing: { kind: 'kelly', kellyFraction: '0.25', capital: config.risk.capital.toString() },

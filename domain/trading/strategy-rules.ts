@@ -23,6 +23,8 @@ export interface EntrySignal {
   /** Signal type and market category, when the signal came from the signal engine. */
   type?: string;
   category?: string;
+  /** The taker fee rate of this market from the venue's own fee terms (`takerFeeRate` with its metadata), when the source knows them. */
+  takerFeeRate?: string;
 }
 
 export interface StrategyRules {
@@ -33,7 +35,12 @@ export interface StrategyRules {
   /** Entry limit = ask + this many ticks (crossing a thinning book). */
   entrySlippageTicks: number;
   tick: string;
-  takerFeeRate: string;
+  /**
+   * Not a strategy's own setting: the taker fee rate (config's, `config/fees.ts`) a run assumes for
+   * signals that bring none, filled when the run starts. Optional for strategy configs and for
+   * workflow inputs recorded before the fee came from one place.
+   */
+  takerFeeRate?: string;
   entryTimeoutMs: number;
   /** Fixed size, or fractional Kelly on the edge after fees (capped at `size` and by the risk limits). */
   sizing?: { kind: 'fixed' } | { kind: 'kelly'; kellyFraction: string; capital: string };
@@ -63,14 +70,16 @@ export function decideEntry(signal: EntrySignal, positions: readonly StrategyPos
   const open = positions.filter((p) => OPEN_STATUSES.has(p.status));
   if (open.some((p) => p.market === signal.market)) return { decision: 'rejected', why: `already holding ${signal.market}` };
   if (open.length >= rules.maxConcurrent) return { decision: 'rejected', why: `${open.length} positions open (max ${rules.maxConcurrent})` };
+  const takerRate = signal.takerFeeRate ?? rules.takerFeeRate;
+  if (takerRate === undefined) return { decision: 'rejected', why: `no taker fee rate for ${signal.market}: neither the signal nor the run carries one` };
   const ask = new Dec(signal.ask);
   let size = new Dec(rules.size);
   if (rules.sizing?.kind === 'kelly') {
-    const kelly = kellyContracts({ probability: new Dec(signal.modelProbability), price: ask, capital: new Dec(rules.sizing.capital), kellyFraction: new Dec(rules.sizing.kellyFraction), takerRate: new Dec(rules.takerFeeRate), maxContracts: size });
+    const kelly = kellyContracts({ probability: new Dec(signal.modelProbability), price: ask, capital: new Dec(rules.sizing.capital), kellyFraction: new Dec(rules.sizing.kellyFraction), takerRate: new Dec(takerRate), maxContracts: size });
     size = kelly.contracts;
     if (size.lte(0)) return { decision: 'rejected', why: `Kelly size is 0 (edge ${kelly.edge.toFixed(4)})` };
   }
-  const feePerContract = kalshiFee({ contracts: size, price: ask, rate: new Dec(rules.takerFeeRate) }).div(size);
+  const feePerContract = kalshiFee({ contracts: size, price: ask, rate: new Dec(takerRate) }).div(size);
   const edge = new Dec(signal.modelProbability).minus(ask).minus(feePerContract);
   if (edge.lt(rules.minEdge)) return { decision: 'rejected', why: `edge ${edge.toFixed(4)} < ${rules.minEdge}` };
   const limit = Dec.min(new Dec('0.99'), ask.plus(new Dec(rules.tick).times(rules.entrySlippageTicks)));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { inArray, like } from 'drizzle-orm';
 import { loadRecordedWindow } from '../../backtest/recorded-data';
 import { backtestConfig } from '../../backtest/gold-backtest';
+import { withConfiguredTakerFee } from '../../config/fees';
 import { momentumRule, momentumStrategy } from '../../domain/strategies/momentum';
 import { exitAttempts, orders, positions } from '../../db/schema';
 import { Backtester } from '../../domain/backtest/backtester';
@@ -27,7 +28,8 @@ describe('backtest ↔ paper parity: one recorded gold window through the backte
     // With the default order latency: the paper exchange waits it out in market time, as the backtester does.
     const config = harness.config({ 'paper.latencyMs': 50, 'risk.maxConcurrentPositions': 1000, 'risk.maxMarketExposureFraction': '1', 'risk.maxEventExposureFraction': '1', 'risk.maxTotalExposureFraction': '1' });
     const window = await loadRecordedWindow(GOLD, { markets: [MARKET] });
-    const strategy = { ...momentumStrategy(config), strategyId: uniqueName('parity') };
+    const momentum = momentumStrategy(config);
+    const strategy = { ...momentum, strategyId: uniqueName('parity'), rules: withConfiguredTakerFee(momentum.rules, config) };
 
     const backtest = await new Backtester({ ...backtestConfig(config, strategy) }, window.info, momentumRule()).run(window.events);
     assert.ok(backtest.orders.length >= 4, `the window trades (${backtest.orders.length} orders)`);

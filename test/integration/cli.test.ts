@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { EXIT } from '../../cli/main';
 import { kestrel } from '../support/cli';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
-import { strategyRuns } from '../../db/schema';
-import { getHarness, REPO_ROOT, SHARED_DATA_DIR, type Harness } from '../support/harness';
+import { eq, inArray } from 'drizzle-orm';
+import { openDatabase } from '../../db/client';
+import { priceHistory, signalOutcomes, signals, strategyRuns } from '../../db/schema';
+import { registerSignalConfig } from '../../db/signals-repo';
+import { getHarness, REPO_ROOT, SHARED_DATA_DIR, uniqueName, type Harness } from '../support/harness';
 import { useStack } from '../support/stack';
 
 describe('kestrel CLI', function () {
@@ -118,6 +120,148 @@ describe('kestrel CLI', function () {
     const down = await kestrel(['health', '--json'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(down.code, EXIT.unavailable);
     assert.equal((JSON.parse(down.stdout) as { name: string; ok: boolean }[]).find((r) => r.name === 'temporal')!.ok, false);
+  });
+
+  describe('--json on the commands that print a result', function () {
+    /** Runs the CLI with --json; stdout must be exactly one JSON value. */
+    async function kestrelJson<T>(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stderr: string; value: T }> {
+      const r = await kestrel([...args, '--json'], { ...env, ...extraEnv });
+      return { code: r.code, stderr: r.stderr, value: JSON.parse(r.stdout) as T };
+    }
+
+    it('migrate: the database, whether it was created, and that migrations ran', async () => {
+      const database = new URL(harness.databaseUrl).pathname.slice(1);
+      for (const extra of [[], ['--no-create']]) {
+        const r = await kestrelJson<{ database: string; created: boolean; migrated: boolean }>(['migrate', ...extra]);
+        assert.equal(r.code, EXIT.ok, r.stderr);
+        assert.deepEqual(r.value, { database, created: false, migrated: true });
+      }
+    });
+
+    it('config validate: valid with the file it read, or invalid with every problem (exit 3, the message still on stderr)', async () => {
+      const yaml = require.resolve('../../config/kestrel.yaml');
+      const valid = await kestrelJson<{ valid: boolean; file: string | null }>(['config', 'validate']);
+      assert.equal(valid.code, EXIT.ok, valid.stderr);
+      assert.deepEqual(valid.value, { valid: true, file: yaml });
+
+      const invalid = await kestrelJson<{ valid: boolean; file: string; error: string; problems: { key: string; message: string; source?: string }[] }>(['config', 'validate'], { KESTREL__RISK__MAX_POSITION_FRACTION: 'ten percent' });
+      assert.equal(invalid.code, EXIT.config);
+      assert.equal(invalid.value.valid, false);
+      assert.equal(invalid.value.file, yaml);
+      assert.match(invalid.value.error, /risk\.maxPositionFraction/);
+      const problem = invalid.value.problems.find((p) => p.key === 'risk.maxPositionFraction');
+      assert.ok(problem, JSON.stringify(invalid.value.problems));
+      assert.equal(problem.source, 'env:KESTREL__RISK__MAX_POSITION_FRACTION');
+      assert.match(invalid.stderr, /env:KESTREL__RISK__MAX_POSITION_FRACTION/);
+    });
+
+    it('config set | unset: the key, the value written, the override it replaced; whether one was removed', async () => {
+      await kestrel(['config', 'unset', 'risk.maxConcurrentPositions'], env);
+      const first = await kestrelJson<{ key: string; value: unknown; previous: unknown; reason: string | null }>(['config', 'set', 'risk.maxConcurrentPositions', '7', '--reason', 'json test']);
+      assert.equal(first.code, EXIT.ok, first.stderr);
+      assert.deepEqual(first.value, { key: 'risk.maxConcurrentPositions', value: 7, previous: null, reason: 'json test' });
+      const second = await kestrelJson<{ key: string; value: unknown; previous: unknown; reason: string | null }>(['config', 'set', 'risk.maxConcurrentPositions', '9']);
+      assert.deepEqual(second.value, { key: 'risk.maxConcurrentPositions', value: 9, previous: 7, reason: null });
+      // A decimal is stored as text.
+      const capital = await kestrelJson<{ value: unknown }>(['config', 'set', 'risk.capital', '12000.25']);
+      assert.equal(capital.value.value, '12000.25');
+      // Still refused without --force, and nothing on stdout.
+      const zero = await kestrel(['config', 'set', 'risk.maxConcurrentPositions', '0', '--json'], env);
+      assert.equal(zero.code, EXIT.usage);
+      assert.equal(zero.stdout, '');
+
+      for (const key of ['risk.maxConcurrentPositions', 'risk.capital']) {
+        const removed = await kestrelJson<{ key: string; removed: boolean }>(['config', 'unset', key]);
+        assert.equal(removed.code, EXIT.ok, removed.stderr);
+        assert.deepEqual(removed.value, { key, removed: true });
+      }
+      const again = await kestrelJson<{ key: string; removed: boolean }>(['config', 'unset', 'risk.capital']);
+      assert.deepEqual(again.value, { key: 'risk.capital', removed: false });
+    });
+
+    it('exit: a rejected exit prints the error as JSON too (exit 1)', async () => {
+      const r = await kestrelJson<{ positionId: string; urgency: string; reason: string; accepted: boolean; error: string }>(['exit', 'position/no-such', '--urgency', 'low', '--reason', 'json test']);
+      assert.equal(r.code, EXIT.failure);
+      const { error, ...rest } = r.value;
+      assert.deepEqual(rest, { positionId: 'position/no-such', urgency: 'LOW', reason: 'json test', accepted: false });
+      assert.match(error, /not found/i);
+      assert.match(r.stderr, /rejected: .*not found/i);
+    });
+
+    it('signals resolve: how many outcomes it resolved and how many are due but waiting for data', async () => {
+      const handle = openDatabase(harness.databaseUrl, { max: 1 });
+      try {
+        const db = handle.db;
+        const hash = await registerSignalConfig(db, { fixture: 'cli-json-test' });
+        const now = Date.now();
+        const withData = uniqueName('CLIJSON-PRICED');
+        const withoutData = uniqueName('CLIJSON-SILENT');
+        const ids: number[] = [];
+        for (const market of [withData, withoutData]) {
+          const [row] = await db
+            .insert(signals)
+            .values({ signalKey: uniqueName('sig'), type: 'volume_spike', marketTicker: market, markets: [market], category: 'cli-json', direction: 'yes', strength: 3, confidence: 0.8, priority: 'HIGH', firedAt: new Date(now - 20 * 60_000), midAtFire: '0.50000', inputs: { fixture: true }, configHash: hash, source: 'cli-json-test' })
+            .returning({ id: signals.id });
+          ids.push(row!.id);
+          await db.insert(signalOutcomes).values({ signalId: row!.id, horizonMs: 10 * 60_000, dueAt: new Date(now - 10 * 60_000) });
+        }
+        // The priced market: a mid of 0.55 before the due time and data after it.
+        await db.insert(priceHistory).values([
+          { marketTicker: withData, ts: new Date(now - 12 * 60_000), source: 'cli-json-test', yesBid: '0.54', yesAsk: '0.56', cumulativeVolume: '10' },
+          { marketTicker: withData, ts: new Date(now - 60_000), source: 'cli-json-test', yesBid: '0.60', yesAsk: '0.62', cumulativeVolume: '12' },
+        ]);
+
+        const r = await kestrelJson<{ resolved: number; pending: number }>(['signals', 'resolve']);
+        assert.equal(r.code, EXIT.ok, r.stderr);
+        assert.deepEqual(Object.keys(r.value).sort(), ['pending', 'resolved']);
+        assert.ok(Number.isInteger(r.value.resolved) && r.value.resolved >= 1, JSON.stringify(r.value));
+        assert.ok(Number.isInteger(r.value.pending) && r.value.pending >= 1, JSON.stringify(r.value));
+        const outcomes = await db.select().from(signalOutcomes).where(inArray(signalOutcomes.signalId, ids));
+        const byId = new Map(outcomes.map((o) => [o.signalId, o]));
+        assert.deepEqual([byId.get(ids[0]!)!.resolvedBy, byId.get(ids[0]!)!.move], ['price', '0.05000']);
+        assert.equal(byId.get(ids[1]!)!.resolvedAt, null);
+
+        // Resolved outcomes are not counted again; the silent one is still waiting.
+        const again = await kestrelJson<{ resolved: number; pending: number }>(['signals', 'resolve']);
+        assert.ok(again.value.pending >= 1);
+        assert.equal((await db.select().from(signalOutcomes).where(eq(signalOutcomes.signalId, ids[0]!)))[0]!.resolvedBy, 'price');
+      } finally {
+        await handle.close();
+      }
+    });
+
+    it('risk reset: the reason and the state after the reset; risk --json then shows the reset event', async () => {
+      const reason = uniqueName('cli json reset');
+      const r = await kestrelJson<{ reset: boolean; reason: string; state: { mode: string; tripped: unknown[]; dailyPnl: string } }>(['risk', 'reset', '--reason', reason]);
+      assert.equal(r.code, EXIT.ok, r.stderr);
+      assert.equal(r.value.reset, true);
+      assert.equal(r.value.reason, reason);
+      assert.equal(r.value.state.mode, 'ACTIVE');
+      assert.deepEqual(r.value.state.tripped, []);
+      assert.equal(typeof r.value.state.dailyPnl, 'string');
+      const shown = await kestrelJson<{ events: { kind: string; rule: string; reason: string }[] }>(['risk']);
+      const event = shown.value.events.find((e) => e.reason === reason);
+      assert.deepEqual(event && [event.kind, event.rule], ['reset', 'operator']);
+    });
+
+    it('retrain schedule: the schedule id, whether it was created, its interval and overlap policy', async () => {
+      const scheduleId = uniqueName('cli-json-retrain');
+      const scheduleEnv = { KESTREL__RETRAINING__SCHEDULE_ID: scheduleId, KESTREL__TEMPORAL__TASK_QUEUE: uniqueName('cli-json-queue'), KESTREL__RETRAINING__EVERY_MS: '7200000' };
+      try {
+        const created = await kestrelJson<{ scheduleId: string; created: boolean; everyMs: number; overlap: string }>(['retrain', 'schedule'], scheduleEnv);
+        assert.equal(created.code, EXIT.ok, created.stderr);
+        assert.deepEqual(created.value, { scheduleId, created: true, everyMs: 7_200_000, overlap: 'SKIP' });
+        const updated = await kestrelJson<{ scheduleId: string; created: boolean }>(['retrain', 'schedule'], scheduleEnv);
+        assert.equal(updated.value.created, false);
+        const desc = await harness.env.client.schedule.getHandle(scheduleId).describe();
+        assert.equal(desc.spec.intervals?.[0]?.every, 7_200_000);
+      } finally {
+        await harness.env.client.schedule
+          .getHandle(scheduleId)
+          .delete()
+          .catch(() => {});
+      }
+    });
   });
 });
 

@@ -87,6 +87,8 @@ async function createHarness(): Promise<Harness> {
         'logging.level': 'warn',
         // Other suites leave positions in the shared database; the watch has its own test.
         'alerts.staleWatchMs': 0,
+        // Likewise for the rebalance watch (tested on its own in position-workflow.test.ts).
+        'venues.rebalanceEveryMs': 0,
         // Tests share one database: breakers would carry losses from one test into the next.
         // The risk tests set their own limits.
         'risk.maxConsecutiveLosses': 1_000_000,

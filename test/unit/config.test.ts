@@ -5,6 +5,8 @@ import path from 'node:path';
 import { ConfigError, describeConfig, envToFlat, resolveConfig } from '../../config/load';
 import { Dec } from '../../domain/decimal';
 import { readStrategyConfig } from '../../config/strategy';
+import { configSchema } from '../../config/schema';
+import { riskLimitsSchema } from '../../domain/risk/risk-manager';
 
 function yamlFile(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'kestrel-config-'));
@@ -102,6 +104,12 @@ describe('config', () => {
     assert.equal(url.source, 'env:DATABASE_URL');
   });
 
+  it("the risk section is the risk manager's own schema: one set of limits and defaults", () => {
+    assert.equal(configSchema.shape.risk.unwrap(), riskLimitsSchema);
+    const text = (limits: Record<string, unknown>) => Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, String(v)]));
+    assert.deepEqual(text(resolveConfig({}).config.risk), text(riskLimitsSchema.parse({})));
+  });
+
   it('ignores unrelated env vars', () => {
     assert.deepEqual(envToFlat({ HOME: '/root', KESTRELX: '1' }).values, {});
   });
@@ -117,5 +125,12 @@ describe('example strategy versions', () => {
     const bad = path.join(mkdtempSync(path.join(tmpdir(), 'kestrel-strategy-')), 'bad.yaml');
     writeFileSync(bad, readFileSync(path.join(dir, 'model-edge.yaml'), 'utf8').replace('[model_edge]', '[model_edgy]'));
     assert.throws(() => readStrategyConfig(bad), /signalTypes/);
+  });
+
+  it('a strategy file does not restate the taker fee (it comes from the market, else config)', () => {
+    const dir = path.resolve(__dirname, '..', '..', 'config', 'strategies');
+    const restated = path.join(mkdtempSync(path.join(tmpdir(), 'kestrel-strategy-')), 'fee.yaml');
+    writeFileSync(restated, readFileSync(path.join(dir, 'model-edge.yaml'), 'utf8').replace('rules:\n', 'rules:\n  takerFeeRate: "0.07"\n'));
+    assert.throws(() => readStrategyConfig(restated), /rules\.takerFeeRate is not a strategy setting/);
   });
 });

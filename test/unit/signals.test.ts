@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { detectCorrelationSpikes } from '../../domain/signals/correlation-spike';
+import { correlationSpikeConfig, DEFAULT_SPIKE, detectCorrelationSpikes } from '../../domain/signals/correlation-spike';
+import { DEFAULT_THRESHOLDS } from '../../domain/signals/types';
 import { bookImbalance, icebergLikelihood, marketMakerWithdrawal, outcomeAccumulation, volumeSpike } from '../../domain/signals/detectors';
 import { pearsonTwoPass, RollingCorrelation } from '../../domain/signals/rolling-correlation';
 import { seededRandom as rng } from '../../domain/random';
@@ -52,6 +53,11 @@ describe('cross-market correlation spikes', () => {
       { a: 'H', b: 'I', shortR: 0.9, baselineR: 0.1, volumeRatio: 1.1 }, // not confirmed by volume
     ]);
     assert.deepEqual(spikes.map((s) => [s.markets.join(','), s.priority]), [['A,B,C', 'HIGH'], ['D,E', 'MEDIUM']]);
+  });
+
+  it('takes its default rule from the detector thresholds (the numbers live once)', () => {
+    assert.deepEqual(DEFAULT_SPIKE, { spikeAbove: DEFAULT_THRESHOLDS.correlationSpikeAbove, baselineBelow: DEFAULT_THRESHOLDS.correlationBaselineBelow, minVolumeRatio: DEFAULT_THRESHOLDS.correlationMinVolumeRatio });
+    assert.equal(correlationSpikeConfig({ ...DEFAULT_THRESHOLDS, correlationSpikeAbove: 0.9 }).spikeAbove, 0.9);
   });
 });
 

@@ -1,3 +1,4 @@
+import { configuredFees } from '../../config/fees';
 import type { KestrelConfig } from '../../config/schema';
 import type { Clock } from '../../domain/clock';
 import type { FeeDifference } from '../../domain/fees';
@@ -47,7 +48,7 @@ export function createKalshiVenue(
       pollMs: config.venues.kalshi.orderPollMs,
       orderFeed,
       log: deps.log,
-      fees: { takerRate: config.fees.kalshiTakerRate, makerRate: config.fees.kalshiMakerRate, seriesMultiplier: config.paper.seriesFeeMultiplier },
+      fees: configuredFees(config),
       onFeeDifference: deps.onFeeDifference,
     }),
   };

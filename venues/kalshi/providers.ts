@@ -1,6 +1,8 @@
 import { Dec } from '../../domain/decimal';
 import type { Instrument, InstrumentProvider } from '../../domain/ports';
+import { kalshiEvent } from '../../domain/market-data/kalshi-tickers';
 import { parsePriceRanges } from '../../domain/trading/price-grid';
+import { kalshiMarketFees, type MarketFees } from '../../domain/trading/taker-fee';
 import type { z } from 'zod';
 import type { kalshiMarketSchema, KalshiRestClient } from './rest-client';
 
@@ -25,7 +27,32 @@ export function toInstrument(market: z.infer<typeof kalshiMarketSchema>): Instru
 
 /** Kalshi markets as instruments, from the public REST market endpoints. */
 export class KalshiInstrumentProvider implements InstrumentProvider {
-  constructor(private readonly rest: KalshiRestClient) {}
+  /** Fee terms per event, re-read after `feeTermsMaxAgeMs` (Kalshi schedules fee changes ahead). */
+  private readonly feeTerms = new Map<string, { readAtMs: number; terms: Promise<MarketFees | undefined> }>();
+
+  constructor(
+    private readonly rest: KalshiRestClient,
+    private readonly feeTermsMaxAgeMs = 3_600_000,
+  ) {}
+
+  /**
+   * A market's own fee terms: its event's fee override, else its series' `fee_type` and
+   * `fee_multiplier` (undefined when Kalshi gives none; `takerFeeRate` then uses the configured ones).
+   */
+  marketFees(market: string, nowMs = Date.now()): Promise<MarketFees | undefined> {
+    const eventTicker = kalshiEvent(market);
+    const cached = this.feeTerms.get(eventTicker);
+    if (cached && nowMs - cached.readAtMs < this.feeTermsMaxAgeMs) return cached.terms;
+    const terms = (async () => {
+      const event = await this.rest.event(eventTicker);
+      const series = event.series_ticker ? await this.rest.seriesByTicker(event.series_ticker) : {};
+      return kalshiMarketFees(series, event);
+    })();
+    // A failed read is not kept: the next call asks again.
+    terms.catch(() => this.feeTerms.delete(eventTicker));
+    this.feeTerms.set(eventTicker, { readAtMs: nowMs, terms });
+    return terms;
+  }
 
   async instrument(id: string): Promise<Instrument | undefined> {
     for await (const m of this.rest.markets({ tickers: id })) if (m.ticker === id) return toInstrument(m);

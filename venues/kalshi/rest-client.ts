@@ -104,6 +104,12 @@ export class KalshiRestClient {
   series(query: Query = {}) {
     return this.request('GET', '/series', '/series', z.object({ series: z.array(kalshiSeriesSchema).nullish() }), { query, auth: false });
   }
+  async seriesByTicker(ticker: string) {
+    return (await this.request('GET', '/series/{series_ticker}', `/series/${encodeURIComponent(ticker)}`, z.object({ series: kalshiSeriesSchema }), { auth: false })).series;
+  }
+  async event(ticker: string) {
+    return (await this.request('GET', '/events/{event_ticker}', `/events/${encodeURIComponent(ticker)}`, z.object({ event: kalshiEventSchema }), { auth: false })).event;
+  }
   trades(query: Query = {}) {
     return this.paginate('/markets/trades', '/markets/trades', 'trades', kalshiRestTradeSchema, { limit: 1000, ...query }, { auth: false });
   }
@@ -170,8 +176,11 @@ export const kalshiMarketSchema = z
     result: z.string().optional(),
   })
   .passthrough();
-export const kalshiEventSchema = z.object({ event_ticker: z.string(), series_ticker: z.string().optional(), title: z.string().optional() }).passthrough();
-export const kalshiSeriesSchema = z.object({ ticker: z.string(), title: z.string().optional() }).passthrough();
+// Fee terms: a series' fee_type and fee_multiplier, which an event may override (both, or neither).
+export const kalshiEventSchema = z
+  .object({ event_ticker: z.string(), series_ticker: z.string().optional(), title: z.string().optional(), fee_type_override: z.string().nullish(), fee_multiplier_override: z.number().nullish() })
+  .passthrough();
+export const kalshiSeriesSchema = z.object({ ticker: z.string(), title: z.string().optional(), fee_type: z.string().nullish(), fee_multiplier: z.number().nullish() }).passthrough();
 export const kalshiRestTradeSchema = z
   .object({ trade_id: z.string(), ticker: z.string(), yes_price_dollars: decimalString, count_fp: decimalString.optional(), count: z.number().optional(), taker_side: z.enum(['yes', 'no']), created_time: z.string() })
   .passthrough();

@@ -1,3 +1,4 @@
+import { configuredFees } from '../../config/fees';
 import type { KestrelConfig } from '../../config/schema';
 import type { Clock } from '../../domain/clock';
 import { SimMatchingEngine } from '../../domain/sim/matching';
@@ -9,6 +10,6 @@ export function createSimVenue(
   config: Pick<KestrelConfig, 'fees' | 'paper'>,
   deps: { books: BookSource; clock: Clock; recorded: (clientOrderId: string) => Promise<OrderStateWire | undefined>; orderLatency?: (ms: number, order: OrderRequestWire) => Promise<void> },
 ): SimVenue {
-  const engine = new SimMatchingEngine({ takerRate: config.fees.kalshiTakerRate, makerRate: config.fees.kalshiMakerRate, seriesMultiplier: config.paper.seriesFeeMultiplier });
+  const engine = new SimMatchingEngine(configuredFees(config));
   return new SimVenue(engine, { ...deps, latencyMs: config.paper.latencyMs });
 }

@@ -68,6 +68,8 @@ export async function startSignalPipeline(opts: {
   onSignals?: (signals: readonly (DetectedSignal & { actionable: boolean })[]) => void;
   /** Other signal sources on the same ticks, given the router to offer through. */
   tickConsumers?: (router: SignalRouter) => ((ticks: readonly MarketTick[]) => Promise<void>)[];
+  /** A market's own taker fee rate from the venue's metadata (see SignalRouterOptions.takerFeeRate). */
+  takerFeeRate?: (market: string) => Promise<string | undefined>;
   log: (line: string) => void;
 }): Promise<SignalPipeline> {
   const { config, db, log } = opts;
@@ -75,7 +77,7 @@ export async function startSignalPipeline(opts: {
   const prefix = config.redis.keyPrefix;
   const configHash = await registerSignalConfig(db, s);
   const queue = createSignalQueue(s.queueName, opts.connection, prefix);
-  const router = new SignalRouter({ temporal: opts.temporal, subscriptions: () => runningSubscriptions(db), batchMs: s.batchMs, log });
+  const router = new SignalRouter({ temporal: opts.temporal, subscriptions: () => runningSubscriptions(db), batchMs: s.batchMs, takerFeeRate: opts.takerFeeRate, log });
   router.start();
   const consumers = opts.tickConsumers?.(router) ?? [];
   const engine = new CheckpointedSignalEngine(createSignalEngine(s), { redis: opts.connection, key: engineCheckpointKey(prefix, s.queueName), detection: detectionSettings(s), everyMs: s.checkpointMs, log });

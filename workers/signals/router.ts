@@ -9,6 +9,11 @@ export interface SignalRouterOptions {
   batchMs: number;
   log?: (line: string) => void;
   onSent?(workflowId: string, count: number): void;
+  /**
+   * The market's own taker fee rate from the venue's metadata (live venues), stamped on signals
+   * that carry none; undefined or a failed read leaves the strategy's configured rate in force.
+   */
+  takerFeeRate?(market: string): Promise<string | undefined>;
 }
 
 /**
@@ -38,8 +43,9 @@ export class SignalRouter {
   }
 
   private async doFlush(): Promise<void> {
-    const batch = this.pending;
+    const taken = this.pending;
     this.pending = [];
+    const batch = await this.withMarketFees(taken);
     const subs = batch.length > 0 || this.retry.size > 0 ? await this.opts.subscriptions().catch((err: Error) => (this.opts.log?.(`signal router: cannot read subscriptions: ${err.message}`), undefined)) : [];
     if (!subs) {
       this.pending.unshift(...batch);
@@ -59,6 +65,20 @@ export class SignalRouter {
       }
     }
     for (const id of this.retry.keys()) if (!subs.some((s) => s.workflowId === id)) this.retry.delete(id);
+  }
+
+  private async withMarketFees(batch: EntrySignal[]): Promise<EntrySignal[]> {
+    const rateOf = this.opts.takerFeeRate;
+    if (!rateOf) return batch;
+    const markets = [...new Set(batch.filter((s) => s.takerFeeRate === undefined).map((s) => s.market))];
+    const rates = new Map<string, string | undefined>();
+    await Promise.all(
+      markets.map(async (m) => {
+        const rate = await rateOf(m).catch((err: Error) => void this.opts.log?.(`signal router: fee terms of ${m} unavailable, the configured rate applies: ${err.message}`));
+        rates.set(m, rate ?? undefined);
+      }),
+    );
+    return batch.map((s) => (s.takerFeeRate === undefined && rates.get(s.market) !== undefined ? { ...s, takerFeeRate: rates.get(s.market) } : s));
   }
 
   async close(): Promise<void> {
