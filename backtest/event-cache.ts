@@ -8,23 +8,29 @@ import { EventColumns, validateEventColumns, type EventColumnArrays } from '../d
 
 /**
  * A parsed recording as one binary, columnar file, so later runs skip the gzip + JSON + zod parse.
- * Layout: magic, header length (u32 LE), JSON header (key, markets, texts, column lengths), the
- * columns 8-byte aligned in COLUMN_ORDER, then a CRC-32 of everything before it. The key names the
- * source files with their size and mtime: a changed recording gets a new key and is parsed again.
+ * Layout: magic, header length (u32 LE), JSON header (key, markets, column lengths), the columns
+ * 8-byte aligned in COLUMN_ORDER, the texts (trade ids, stale reasons) as one string, then a
+ * CRC-32 of everything before it. `textEnds` holds where each text ends in that string (UTF-16
+ * units), so reading them is one decode and a slice each, not a JSON parse of 50k strings. The key
+ * names the source files with their size and mtime: a changed recording gets a new key and is
+ * parsed again.
  */
 const MAGIC = Buffer.from('KSTRLEV1');
-/** Bump when the parse of a recording into unit events changes: old files then stop matching. */
-const FORMAT_VERSION = 1;
-const COLUMN_ORDER = ['ts', 'size', 'levelSize', 'price', 'ref', 'snapshotStart', 'snapshotYesCount', 'levelPrice', 'market', 'kind', 'side'] as const satisfies readonly (keyof EventColumnArrays)[];
-const COLUMN_TYPES: { [K in keyof EventColumnArrays]: { new (b: ArrayBuffer, offset: number, length: number): EventColumnArrays[K]; BYTES_PER_ELEMENT: number } } = {
+/** Bump when the parse of a recording into unit events, or this layout, changes: old files then stop matching. */
+const FORMAT_VERSION = 2;
+interface StoredColumns extends EventColumnArrays {
+  textEnds: Uint32Array;
+}
+const COLUMN_ORDER = ['ts', 'size', 'levelSize', 'price', 'snapshotStart', 'snapshotYesCount', 'levelPrice', 'textEnds', 'market', 'kind', 'side'] as const satisfies readonly (keyof StoredColumns)[];
+const COLUMN_TYPES: { [K in keyof StoredColumns]: { new (b: ArrayBuffer, offset: number, length: number): StoredColumns[K]; BYTES_PER_ELEMENT: number } } = {
   ts: Float64Array,
   size: Float64Array,
   levelSize: Float64Array,
   price: Int32Array,
-  ref: Uint32Array,
   snapshotStart: Uint32Array,
   snapshotYesCount: Uint32Array,
   levelPrice: Int32Array,
+  textEnds: Uint32Array,
   market: Uint16Array,
   kind: Uint8Array,
   side: Uint8Array,
@@ -34,8 +40,9 @@ const cacheHeaderSchema = z.object({
   version: z.number(),
   key: z.string(),
   markets: z.array(z.string().min(1)),
-  texts: z.array(z.string()),
-  lengths: z.object(Object.fromEntries(COLUMN_ORDER.map((k) => [k, z.number().int().nonnegative()])) as Record<keyof EventColumnArrays, z.ZodNumber>),
+  lengths: z.object(Object.fromEntries(COLUMN_ORDER.map((k) => [k, z.number().int().nonnegative()])) as Record<keyof StoredColumns, z.ZodNumber>),
+  textBytes: z.number().int().nonnegative(),
+  textEncoding: z.enum(['latin1', 'utf16le']),
   malformed: z.number().int().nonnegative(),
 });
 type CacheHeader = z.infer<typeof cacheHeaderSchema>;
@@ -94,9 +101,17 @@ export function eventCacheFile(dir: string, key: string): string {
 const align8 = (n: number) => (n + 7) & ~7;
 
 function encode(events: EventColumns, key: string, malformed: number): Buffer {
-  const c = events.columns;
+  const textEnds = new Uint32Array(events.texts.length);
+  let end = 0;
+  events.texts.forEach((t, i) => (textEnds[i] = end += t.length));
+  const joined = events.texts.join('');
+  // Latin-1 when every code unit fits a byte (ids and reasons are ASCII), else UTF-16: either round-trips exactly.
+  const latin1 = Buffer.from(joined, 'latin1');
+  const textEncoding = latin1.toString('latin1') === joined ? 'latin1' : 'utf16le';
+  const textBytes = textEncoding === 'latin1' ? latin1 : Buffer.from(joined, 'utf16le');
+  const c: StoredColumns = { ...events.columns, textEnds };
   const lengths = Object.fromEntries(COLUMN_ORDER.map((k) => [k, c[k].length])) as CacheHeader['lengths'];
-  const header: CacheHeader = { version: FORMAT_VERSION, key, markets: [...events.markets], texts: [...events.texts], lengths, malformed };
+  const header: CacheHeader = { version: FORMAT_VERSION, key, markets: [...events.markets], lengths, textBytes: textBytes.length, textEncoding, malformed };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   let offset = align8(MAGIC.length + 4 + headerBytes.length);
   const starts = COLUMN_ORDER.map((k) => {
@@ -104,11 +119,14 @@ function encode(events: EventColumns, key: string, malformed: number): Buffer {
     offset = align8(offset + c[k].byteLength);
     return at;
   });
+  const textsAt = offset;
+  offset += textBytes.length;
   const out = Buffer.alloc(offset + 4);
   MAGIC.copy(out, 0);
   out.writeUInt32LE(headerBytes.length, MAGIC.length);
   headerBytes.copy(out, MAGIC.length + 4);
   COLUMN_ORDER.forEach((k, i) => out.set(new Uint8Array(c[k].buffer, c[k].byteOffset, c[k].byteLength), starts[i]));
+  textBytes.copy(out, textsAt);
   out.writeUInt32LE(crc32(out.subarray(0, offset)), offset);
   return out;
 }
@@ -123,7 +141,7 @@ function decode(bytes: Buffer, key: string): { events: EventColumns; malformed: 
   // Typed-array views need their element alignment: copy into a fresh buffer if the read one is not 8-aligned.
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(bytes);
   let offset = align8(MAGIC.length + 4 + headerLength);
-  const columns = {} as Record<keyof EventColumnArrays, unknown>;
+  const columns = {} as Record<keyof StoredColumns, unknown>;
   for (const k of COLUMN_ORDER) {
     const length = header.lengths[k];
     const type = COLUMN_TYPES[k];
@@ -131,7 +149,23 @@ function decode(bytes: Buffer, key: string): { events: EventColumns; malformed: 
     columns[k] = new type(aligned.buffer as ArrayBuffer, aligned.byteOffset + offset, length);
     offset = align8(offset + length * type.BYTES_PER_ELEMENT);
   }
-  const arrays = columns as EventColumnArrays;
-  validateEventColumns(header.markets, arrays, header.texts);
-  return { events: new EventColumns(header.markets, arrays, header.texts), malformed: header.malformed };
+  if (offset + header.textBytes !== body) throw new Error('the texts do not end where the checksum starts');
+  const { textEnds, ...arrays } = columns as StoredColumns;
+  const texts = splitTexts(aligned.toString(header.textEncoding, offset, body), textEnds);
+  const positions = validateEventColumns(header.markets, arrays, texts);
+  return { events: new EventColumns(header.markets, arrays, texts, positions), malformed: header.malformed };
+}
+
+/** The texts joined in `all`, each ending at its `ends` entry. */
+function splitTexts(all: string, ends: Uint32Array): string[] {
+  const texts = new Array<string>(ends.length);
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i]!;
+    if (end < start || end > all.length) throw new Error(`text ${i} ends at ${end}, outside ${start}..${all.length}`);
+    texts[i] = all.slice(start, end);
+    start = end;
+  }
+  if (start !== all.length) throw new Error(`the texts cover ${start} of ${all.length} characters`);
+  return texts;
 }

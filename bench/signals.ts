@@ -66,15 +66,15 @@ export async function benchSignals(opts: { markets?: number; points?: number; lo
     driftWorst = Math.max(driftWorst, Math.abs(matrix.correlation(names[i]!, names[j]!, 0)! - pearsonTwoPass(window(i, steps), window(j, steps))!));
   }
 
-  // What a signal-engine checkpoint costs for this matrix: state (doubles as base64) → JSON text → validated state, exactly.
+  // What a signal-engine checkpoint costs for this matrix: state → binary checkpoint (JSON + raw doubles) → validated state, exactly.
   start = process.hrtime.bigint();
-  const checkpointText = encodeCheckpoint(matrix.toState());
+  const checkpoint = encodeCheckpoint(matrix.toState());
   const checkpointWriteMs = Number(process.hrtime.bigint() - start) / 1e6;
   start = process.hrtime.bigint();
-  const restored = CorrelationMatrix.fromState(correlationMatrixStateSchema.parse(decodeCheckpoint(checkpointText)));
+  const restored = CorrelationMatrix.fromState(correlationMatrixStateSchema.parse(decodeCheckpoint(checkpoint)));
   const checkpointReadMs = Number(process.hrtime.bigint() - start) / 1e6;
-  const restoredExactly = names.slice(0, 20).every((a, i) => names.slice(i + 1, 21).every((b) => restored.correlation(a, b, 0) === matrix.correlation(a, b, 0))) && encodeCheckpoint(restored.toState()) === checkpointText;
-  opts.log(`checkpoint: ${(checkpointText.length / 1e6).toFixed(1)} MB of JSON (doubles as base64), ${checkpointWriteMs.toFixed(0)} ms to write, ${checkpointReadMs.toFixed(0)} ms to read back${restoredExactly ? ' (bit-identical)' : ' (NOT identical)'}`);
+  const restoredExactly = names.slice(0, 20).every((a, i) => names.slice(i + 1, 21).every((b) => restored.correlation(a, b, 0) === matrix.correlation(a, b, 0))) && encodeCheckpoint(restored.toState()).equals(checkpoint);
+  opts.log(`checkpoint: ${(checkpoint.length / 1e6).toFixed(1)} MB (JSON + raw doubles), ${checkpointWriteMs.toFixed(0)} ms to write, ${checkpointReadMs.toFixed(0)} ms to read back${restoredExactly ? ' (bit-identical)' : ' (NOT identical)'}`);
 
   return {
     bench: 'signals',
@@ -91,7 +91,7 @@ export async function benchSignals(opts: { markets?: number; points?: number; lo
     maxDeviationAfterSteps: driftWorst,
     matrixBytes: matrix.byteLength,
     memoryBytes,
-    checkpointJsonBytes: checkpointText.length,
+    checkpointBytes: checkpoint.length,
     checkpointWriteMs: Math.round(checkpointWriteMs),
     checkpointReadMs: Math.round(checkpointReadMs),
     checkpointRestoredExactly: restoredExactly,

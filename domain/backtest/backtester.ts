@@ -1,6 +1,7 @@
 import { Dec } from '../decimal';
 import { BookStore } from '../market-data/book-store';
 import type { UnitEvent } from '../market-data/events';
+import { instantsOf, type InstantSource } from './instants';
 import { checkEntry, initialRiskState, recordClosedPosition, recordVenueRequest, rollTradingDay, type RiskLimits } from '../risk/risk-manager';
 import { priceUnits, sizeUnits } from '../fixed-point';
 import { orderStateWire, SimMatchingEngine, type FeeSchedule, type SimOrderState } from '../sim/matching';
@@ -27,7 +28,8 @@ export interface MarketInfo {
 
 /**
  * Reads the books after each instant's events and proposes entries (a signal rule or a model).
- * It sees the market's close time but never its result: no look-ahead through metadata.
+ * It sees the market's close time but never its result: no look-ahead through metadata. The
+ * context is the backtester's for the duration of the call (it is reused): keep its fields, not it.
  */
 export type SignalRule = (ctx: { market: string; nowMs: number; store: BookStore; info: Omit<MarketInfo, 'result'>; events: readonly UnitEvent[] }) => Omit<EntrySignal, 'closeTimeMs'> | undefined;
 
@@ -76,24 +78,47 @@ class SimClock {
   now = 0;
   private seq = 0;
   private readonly timers: Timer[] = [];
+  /** The earliest timer's time (Infinity with none): asked once per instant, it changes only when timers do. */
+  private next = Infinity;
 
   sleepUntil(at: number): Promise<void> {
     return new Promise((resolve) => {
       this.timers.push({ at, seq: this.seq++, resolve });
+      if (at < this.next) this.next = at;
     });
   }
 
   nextAt(): number {
-    let min = Infinity;
-    for (const t of this.timers) if (t.at < min) min = t.at;
-    return min;
+    return this.next;
   }
 
   /** Releases every timer due at or before `at`, oldest first. */
   release(at: number): void {
     const due = this.timers.filter((t) => t.at <= at).sort((a, b) => a.at - b.at || a.seq - b.seq);
     for (const t of due) this.timers.splice(this.timers.indexOf(t), 1);
+    this.next = Infinity;
+    for (const t of this.timers) if (t.at < this.next) this.next = t.at;
     for (const t of due) t.resolve();
+  }
+}
+
+const PROGRESS_EVERY = 50_000;
+
+/**
+ * What a signal rule is called with: one object per backtest, filled in before each call (a
+ * whole feed is over a million calls), so it is valid during the call only. The instant's events
+ * are built as objects only if the rule reads them.
+ */
+class RuleContext {
+  market = '';
+  nowMs = 0;
+  info: Omit<MarketInfo, 'result'> = { closeTimeMs: 0, event: '' };
+  source: InstantSource | undefined;
+
+  constructor(readonly store: BookStore) {}
+
+  get events(): readonly UnitEvent[] {
+    return this.source?.events() ?? [];
   }
 }
 
@@ -118,6 +143,9 @@ export class Backtester {
   private woken = false;
   private startMs?: number;
   private failure: unknown;
+  /** What the rule sees of each market (never its result). */
+  private readonly ruleInfo = new Map<string, Omit<MarketInfo, 'result'>>();
+  private readonly ruleContext: RuleContext;
 
   constructor(
     private readonly config: BacktestConfig,
@@ -126,26 +154,31 @@ export class Backtester {
   ) {
     this.store = new BookStore({ historyCapacity: config.history.capacity, sampleMs: config.history.sampleMs });
     this.engine = new SimMatchingEngine(config.fees);
+    this.ruleContext = new RuleContext(this.store);
+    for (const [market, info] of markets) this.ruleInfo.set(market, { closeTimeMs: info.closeTimeMs, event: info.event });
   }
 
-  /** Runs over events in exchange-time order (groups of equal timestamps), then lets positions finish. */
+  /**
+   * Runs over events in exchange-time order (groups of equal timestamps), then lets positions
+   * finish. Event columns are read as columns: no event object per event.
+   */
   async run(events: Iterable<UnitEvent>, onProgress?: (events: number, nowMs: number) => void): Promise<BacktestResult> {
-    const it = events[Symbol.iterator]();
-    let next = it.next();
-    while (!next.done || this.clock.nextAt() < Infinity) {
-      const eventAt = next.done ? Infinity : next.value.ts;
+    const source = instantsOf(events);
+    let nextProgress = PROGRESS_EVERY;
+    for (;;) {
+      const eventAt = source.nextTs();
       const timerAt = this.clock.nextAt();
+      if (eventAt === Infinity && timerAt === Infinity) break;
       if (eventAt <= timerAt) {
         if (eventAt < this.clock.now) throw new Error(`events out of order: ${eventAt} after ${this.clock.now}`);
         this.clock.now = eventAt;
         this.startMs ??= eventAt;
-        const group: UnitEvent[] = [];
-        while (!next.done && next.value.ts === eventAt) {
-          group.push(next.value);
-          next = it.next();
+        this.applyInstant(source);
+        if (this.eventCount >= nextProgress) {
+          // Each time the count passes a multiple of PROGRESS_EVERY.
+          onProgress?.(this.eventCount, eventAt);
+          nextProgress = (Math.floor(this.eventCount / PROGRESS_EVERY) + 1) * PROGRESS_EVERY;
         }
-        this.applyEvents(group);
-        if (onProgress && this.eventCount % 50_000 < group.length) onProgress(this.eventCount, eventAt);
       } else {
         this.clock.now = timerAt;
         this.clock.release(timerAt);
@@ -163,19 +196,24 @@ export class Backtester {
     return this.result();
   }
 
-  private applyEvents(group: UnitEvent[]): void {
-    this.eventCount += group.length;
+  /** One instant's events: books first, then resting orders, then the rule for each market the events touched. */
+  private applyInstant(source: InstantSource): void {
     // Market data freshness is judged on the market clock, as the stack does in lockstep replays.
-    this.store.applyAll(group, this.clock.now);
+    this.eventCount += source.applyNext(this.store, this.clock.now);
     // With no resting order the matching engine has nothing to fill (it only walks resting orders):
     // skipping it then is exact, and most instants have none.
-    for (const id of this.restingOrders) if (this.engine.orders.get(id)?.status !== 'resting') this.restingOrders.delete(id);
-    if (this.restingOrders.size > 0) this.engine.onMarketEvents(group, (m) => this.store.markets.get(m)?.book, this.clock.now);
-    const seen = group.length === 1 ? [group[0]!.m] : new Set(group.map((e) => e.m));
-    for (const market of seen) {
-      const info = this.markets.get(market);
+    if (this.restingOrders.size > 0) for (const id of this.restingOrders) if (this.engine.orders.get(id)?.status !== 'resting') this.restingOrders.delete(id);
+    if (this.restingOrders.size > 0) this.engine.onMarketEvents(source.events(), (m) => this.store.markets.get(m)?.book, this.clock.now);
+    for (let k = 0; k < source.touchedCount; k++) {
+      const market = source.touched[k]!;
+      const info = this.ruleInfo.get(market);
       if (!info) continue;
-      const proposal = this.rule({ market, nowMs: this.clock.now, store: this.store, info: { closeTimeMs: info.closeTimeMs, event: info.event }, events: group });
+      const ctx = this.ruleContext;
+      ctx.market = market;
+      ctx.nowMs = this.clock.now;
+      ctx.info = info;
+      ctx.source = source;
+      const proposal = this.rule(ctx);
       if (proposal) this.onSignal({ ...proposal, closeTimeMs: info.closeTimeMs });
     }
   }

@@ -1,7 +1,23 @@
+import * as fixedPoint from '../fixed-point';
+import * as eventColumns from './event-columns';
+import type { EventColumns } from './event-columns';
 import type { UnitEvent } from './events';
 import { BinaryOrderBook, type TopOfBook } from './order-book';
-import { NO_PRICE, PriceRing, type PricePoint } from './price-history';
-import { isMarketId, MAX_MARKET_ID_LENGTH, unitEventProblem } from './validation';
+import * as priceHistory from './price-history';
+import { PriceRing, type PricePoint } from './price-history';
+import * as validation from './validation';
+import { MAX_MARKET_ID_LENGTH, unitEventProblem } from './validation';
+
+// Module constants, not imports, on the per-event path: a compiled import is a property read
+// through a getter on every use, which the replay of a whole feed pays millions of times.
+const { ONE_DOLLAR } = fixedPoint;
+const { NO_PRICE } = priceHistory;
+const { isBookPrice, isMarketId, isTradeId } = validation;
+const { SIDES } = eventColumns;
+const { delta: DELTA, level: LEVEL, trade: TRADE } = eventColumns.EVENT_KIND;
+const NO_POINT = 0;
+const POINT_REPLACED = 1;
+const POINT_ADDED = 2;
 
 export interface MarketState {
   book: BinaryOrderBook;
@@ -46,6 +62,8 @@ export interface ApplyOutcome {
  */
 export class BookStore {
   readonly markets = new Map<string, MarketState>();
+  /** The states of the last event columns applied, by market index. */
+  private columnStates: { events: EventColumns; states: (MarketState | undefined)[] } | undefined;
 
   constructor(private readonly opts: { historyCapacity: number; sampleMs: number }) {}
 
@@ -66,80 +84,153 @@ export class BookStore {
   applyAll(events: readonly UnitEvent[], receivedAtMs = -Infinity, position?: StreamPosition): ApplyOutcome {
     const outcome: ApplyOutcome = { applied: 0, refused: [], alreadyApplied: 0, points: [], tops: new Map() };
     for (const s of this.markets.values()) s.pointIndex = -1;
-    for (let index = 0; index < events.length; index++) {
-      const e = events[index]!;
-      const problem = unitEventProblem(e);
-      if (problem !== undefined) {
-        this.refuse(e, problem, index, outcome);
-        continue;
-      }
-      const s = this.state(e.m);
-      if (position !== undefined) {
-        if (s.appliedStream === position.stream && (position.batchSeq < s.appliedBatch || (position.batchSeq === s.appliedBatch && index <= s.appliedIndex))) {
-          outcome.alreadyApplied++;
-          continue;
-        }
-        s.appliedStream = position.stream;
-        s.appliedBatch = position.batchSeq;
-        s.appliedIndex = index;
-      }
-      if (e.t === 'stale') {
-        // Not data: the book stops being trusted until its next snapshot, and its age keeps growing.
-        s.book.markStale(e.reason);
-        outcome.tops.set(e.m, s.book.top());
-        continue;
-      }
-      s.receivedAtMs = receivedAtMs;
-      let sample = false;
-      if (e.t === 'snapshot' || e.t === 'delta' || e.t === 'level') {
-        // A refused snapshot or delta leaves the book as it was, and stale.
-        const result =
-          e.t === 'snapshot' ? s.book.applySnapshot(e.yes, e.no, e.ts) : e.t === 'delta' ? s.book.applyDelta(e.side, e.price, e.delta, e.ts) : s.book.setLevel(e.side, e.price, e.size, e.ts);
-        if (!result.ok) {
-          outcome.refused.push({ market: e.m, reason: result.reason, index });
-          outcome.tops.set(e.m, s.book.top());
-          continue;
-        }
-      } else {
-        s.lastTradePrice = e.price;
-        s.cumulativeVolume += e.count;
-        sample = true;
-      }
-      outcome.applied++;
-      const top = s.book.top();
-      outcome.tops.set(e.m, top);
-      const point: PricePoint = { ts: e.ts, bid: top.yesBid?.price ?? NO_PRICE, ask: top.yesAsk?.price ?? NO_PRICE, last: s.lastTradePrice, volume: s.cumulativeVolume };
-      if (e.ts === s.lastPointTs) {
-        // Same millisecond as the newest point: it becomes the state at the end of that millisecond.
-        s.history.replaceLatest(point);
-        if (s.pointIndex >= 0) outcome.points[s.pointIndex] = { market: e.m, point };
-        else {
-          s.pointIndex = outcome.points.length;
-          outcome.points.push({ market: e.m, point });
-        }
-      } else if (sample || e.ts - s.lastPointTs >= this.opts.sampleMs) {
-        s.history.push(point);
-        s.lastPointTs = e.ts;
-        s.pointIndex = outcome.points.length;
-        outcome.points.push({ market: e.m, point });
-      }
-    }
+    for (let index = 0; index < events.length; index++) this.applyEvent(events[index]!, index, receivedAtMs, position, outcome);
     return outcome;
   }
 
-  private refuse(e: UnitEvent, reason: string, index: number, outcome: ApplyOutcome): void {
+  /**
+   * Applies events [from, to) of `events` in order, exactly as `applyAll` applies them as objects,
+   * but reports nothing: for a replay that reads the books afterwards (the backtester). Deltas,
+   * levels and trades that pass `unitEventProblem`'s checks are read straight from the columns
+   * (no event object, no top-of-book object); anything else (snapshots, stale marks, an event to
+   * refuse) takes the object path.
+   */
+  applyColumns(events: EventColumns, from: number, to: number, receivedAtMs = -Infinity): void {
+    const c = events.columns;
+    const states = this.columnStatesOf(events);
+    for (let i = from; i < to; i++) {
+      const kind = c.kind[i]!;
+      const ts = c.ts[i]!;
+      const side = c.side[i]!;
+      const price = c.price[i]!;
+      const size = c.size[i]!;
+      const plain =
+        ts >= 0 &&
+        Number.isSafeInteger(ts) &&
+        side <= 1 &&
+        (kind === DELTA ? Number.isSafeInteger(size) : kind === LEVEL || (kind === TRADE && isBookPrice(price) && Number.isSafeInteger(size) && size > 0 && isTradeId(events.textOf(i))));
+      // A market's id is checked once, when its state is first looked up for these columns.
+      const s = plain ? (states[c.market[i]!] ?? this.stateOfColumn(events, c.market[i]!)) : undefined;
+      if (s === undefined) {
+        this.applyEvent(events.at(i), i - from, receivedAtMs, undefined, undefined);
+        continue;
+      }
+      s.receivedAtMs = receivedAtMs;
+      if (kind === TRADE) {
+        s.lastTradePrice = price;
+        s.cumulativeVolume += size;
+      } else if (!(kind === DELTA ? s.book.applyDelta(SIDES[side]!, price, size, ts) : s.book.setLevel(SIDES[side]!, price, size, ts)).ok) continue;
+      this.takePoint(s, ts, kind === TRADE);
+    }
+  }
+
+  /** The market states of `events` by market index, looked up as events need them (a replay would otherwise hash a market id per event). */
+  private columnStatesOf(events: EventColumns): (MarketState | undefined)[] {
+    if (this.columnStates?.events !== events) this.columnStates = { events, states: [] };
+    return this.columnStates.states;
+  }
+
+  /** `state()` of market index `index`, when its id may name a market (else the event takes the object path and is refused there). */
+  private stateOfColumn(events: EventColumns, index: number): MarketState | undefined {
+    const m = events.markets[index];
+    if (!isMarketId(m)) return undefined;
+    return (this.columnStatesOf(events)[index] = this.state(m));
+  }
+
+  /** One event of `applyAll` (with an outcome to report to) or of `applyColumns` (without). */
+  private applyEvent(e: UnitEvent, index: number, receivedAtMs: number, position: StreamPosition | undefined, outcome: ApplyOutcome | undefined): void {
+    const problem = unitEventProblem(e);
+    if (problem !== undefined) return this.refuse(e, problem, index, outcome);
+    const s = this.state(e.m);
+    if (position !== undefined) {
+      if (s.appliedStream === position.stream && (position.batchSeq < s.appliedBatch || (position.batchSeq === s.appliedBatch && index <= s.appliedIndex))) {
+        if (outcome) outcome.alreadyApplied++;
+        return;
+      }
+      s.appliedStream = position.stream;
+      s.appliedBatch = position.batchSeq;
+      s.appliedIndex = index;
+    }
+    if (e.t === 'stale') {
+      // Not data: the book stops being trusted until its next snapshot, and its age keeps growing.
+      s.book.markStale(e.reason);
+      outcome?.tops.set(e.m, s.book.top());
+      return;
+    }
+    s.receivedAtMs = receivedAtMs;
+    let sample = false;
+    if (e.t === 'snapshot' || e.t === 'delta' || e.t === 'level') {
+      // A refused snapshot or delta leaves the book as it was, and stale.
+      const result =
+        e.t === 'snapshot' ? s.book.applySnapshot(e.yes, e.no, e.ts) : e.t === 'delta' ? s.book.applyDelta(e.side, e.price, e.delta, e.ts) : s.book.setLevel(e.side, e.price, e.size, e.ts);
+      if (!result.ok) {
+        outcome?.refused.push({ market: e.m, reason: result.reason, index });
+        outcome?.tops.set(e.m, s.book.top());
+        return;
+      }
+    } else {
+      s.lastTradePrice = e.price;
+      s.cumulativeVolume += e.count;
+      sample = true;
+    }
+    if (outcome === undefined) return this.takePoint(s, e.ts, sample);
+    outcome.applied++;
+    const top = s.book.top();
+    outcome.tops.set(e.m, top);
+    const point: PricePoint = { ts: e.ts, bid: top.yesBid?.price ?? NO_PRICE, ask: top.yesAsk?.price ?? NO_PRICE, last: s.lastTradePrice, volume: s.cumulativeVolume };
+    const taken = this.pointTaken(s, e.ts, sample);
+    if (taken === POINT_REPLACED) {
+      // Same millisecond as the newest point: it becomes the state at the end of that millisecond.
+      s.history.replaceLatest(point);
+      if (s.pointIndex >= 0) outcome.points[s.pointIndex] = { market: e.m, point };
+      else {
+        s.pointIndex = outcome.points.length;
+        outcome.points.push({ market: e.m, point });
+      }
+    } else if (taken === POINT_ADDED) {
+      s.history.push(point);
+      s.lastPointTs = e.ts;
+      s.pointIndex = outcome.points.length;
+      outcome.points.push({ market: e.m, point });
+    }
+  }
+
+  /**
+   * What an applied event at `ts` does to its market's sampled history: replaces the newest point
+   * (same millisecond), adds one (a trade, or `sampleMs` after the newest), or nothing.
+   */
+  private pointTaken(s: MarketState, ts: number, sample: boolean): number {
+    if (ts === s.lastPointTs) return POINT_REPLACED;
+    return sample || ts - s.lastPointTs >= this.opts.sampleMs ? POINT_ADDED : NO_POINT;
+  }
+
+  /** `applyEvent`'s history point, read from the book's best prices (no top-of-book object). */
+  private takePoint(s: MarketState, ts: number, sample: boolean): void {
+    const taken = this.pointTaken(s, ts, sample);
+    if (taken === NO_POINT) return;
+    const bid = s.book.bestBid('yes') ?? NO_PRICE;
+    const noBid = s.book.bestBid('no');
+    const ask = noBid === undefined ? NO_PRICE : ONE_DOLLAR - noBid;
+    if (taken === POINT_REPLACED) s.history.replaceLatestValues(ts, bid, ask, s.lastTradePrice, s.cumulativeVolume);
+    else {
+      s.history.pushValues(ts, bid, ask, s.lastTradePrice, s.cumulativeVolume);
+      s.lastPointTs = ts;
+    }
+  }
+
+  private refuse(e: UnitEvent, reason: string, index: number, outcome: ApplyOutcome | undefined): void {
     const m: unknown = e.m;
     if (!isMarketId(m)) {
-      outcome.refused.push({ market: typeof m === 'string' ? `${m.slice(0, MAX_MARKET_ID_LENGTH)}…` : `(${typeof m})`, reason, index });
+      outcome?.refused.push({ market: typeof m === 'string' ? `${m.slice(0, MAX_MARKET_ID_LENGTH)}…` : `(${typeof m})`, reason, index });
       return;
     }
     if (e.t !== 'trade') {
       // The book missed an update it cannot make sense of: it waits for a snapshot.
       const s = this.state(m);
       s.book.markStale(`refused ${String(e.t)}: ${reason}`);
-      outcome.tops.set(m, s.book.top());
+      outcome?.tops.set(m, s.book.top());
     }
-    outcome.refused.push({ market: m, reason, index });
+    outcome?.refused.push({ market: m, reason, index });
   }
 
   historyBytes(): number {

@@ -1,4 +1,8 @@
-import { ONE_DOLLAR, priceText, sizeText } from '../fixed-point';
+import * as fixedPoint from '../fixed-point';
+import { priceText, sizeText } from '../fixed-point';
+
+// A module constant, not the import: a compiled import is a property read through a getter, on every delta.
+const { ONE_DOLLAR } = fixedPoint;
 
 /** Kalshi books are two bid ladders: YES bids and NO bids. A NO bid at q is a YES ask at 1 − q. */
 export type BookSide = 'yes' | 'no';
@@ -16,54 +20,97 @@ export interface TopOfBook {
   yesAsk?: Level;
 }
 
+/** One cent in price units: Kalshi books are priced in whole cents, with finer ticks only in some ranges. */
+const CENT = 100;
+const CENTS = ONE_DOLLAR / CENT;
+
+/**
+ * One side's bids. Levels at whole-cent prices sit in a dense array indexed by cent (a read or a
+ * write is an index, not a hash-map lookup: the book's per-delta cost); any other price in a map.
+ */
 class BidLadder {
-  private readonly sizes = new Map<number, number>();
+  private readonly cents = new Float64Array(CENTS);
+  private readonly offGrid = new Map<number, number>();
+  private count = 0;
   private best: number | undefined;
+  /** The size at `best` (kept with it: the top of book is read after nearly every change). */
+  private bestSize = 0;
   private bestDirty = false;
 
   set(price: number, size: number): void {
+    const cent = price / CENT;
+    if (cent > 0 && cent < CENTS && Number.isInteger(cent)) {
+      const had = this.cents[cent] !== 0;
+      this.cents[cent] = size;
+      if (had !== (size !== 0)) this.count += had ? -1 : 1;
+    } else if (size === 0) {
+      if (this.offGrid.delete(price)) this.count--;
+    } else {
+      const before = this.offGrid.size;
+      this.offGrid.set(price, size);
+      this.count += this.offGrid.size - before;
+    }
     if (size === 0) {
-      this.sizes.delete(price);
       if (price === this.best) this.bestDirty = true;
       return;
     }
-    this.sizes.set(price, size);
-    if (!this.bestDirty && (this.best === undefined || price > this.best)) this.best = price;
+    if (!this.bestDirty && (this.best === undefined || price >= this.best)) {
+      this.best = price;
+      this.bestSize = size;
+    }
   }
 
   get(price: number): number {
-    return this.sizes.get(price) ?? 0;
+    const cent = price / CENT;
+    if (cent > 0 && cent < CENTS && Number.isInteger(cent)) return this.cents[cent]!;
+    return this.offGrid.get(price) ?? 0;
+  }
+
+  /** The best price, or undefined when the ladder is empty (allocates nothing). */
+  bestPrice(): number | undefined {
+    if (this.bestDirty) {
+      let best: number | undefined;
+      for (let cent = CENTS - 1; cent > 0; cent--) {
+        if (this.cents[cent] !== 0) {
+          best = cent * CENT;
+          break;
+        }
+      }
+      for (const price of this.offGrid.keys()) if (best === undefined || price > best) best = price;
+      this.best = best;
+      this.bestSize = best === undefined ? 0 : this.get(best);
+      this.bestDirty = false;
+    }
+    return this.best;
   }
 
   bestLevel(): Level | undefined {
-    if (this.bestDirty) {
-      this.best = undefined;
-      for (const price of this.sizes.keys()) if (this.best === undefined || price > this.best) this.best = price;
-      this.bestDirty = false;
-    }
-    return this.best === undefined ? undefined : { price: this.best, size: this.sizes.get(this.best)! };
+    const best = this.bestPrice();
+    return best === undefined ? undefined : { price: best, size: this.bestSize };
   }
 
-  /** The best `n` levels, best first, without sorting the whole ladder. */
+  /** The best `n` levels, best first: the cents walked down from the top, merged with the other prices. */
   top(n: number): Level[] {
+    const others = this.offGrid.size === 0 ? [] : [...this.offGrid.keys()].sort((a, b) => b - a);
     const best: Level[] = [];
-    for (const [price, size] of this.sizes) {
-      if (best.length === n && price <= best[n - 1]!.price) continue;
-      let i = best.length;
-      while (i > 0 && best[i - 1]!.price < price) i--;
-      best.splice(i, 0, { price, size });
-      if (best.length > n) best.pop();
+    let o = 0;
+    for (let cent = CENTS - 1; cent > 0 && best.length < n; cent--) {
+      if (this.cents[cent] === 0) continue;
+      const price = cent * CENT;
+      for (; o < others.length && others[o]! > price && best.length < n; o++) best.push({ price: others[o]!, size: this.offGrid.get(others[o]!)! });
+      if (best.length < n) best.push({ price, size: this.cents[cent]! });
     }
+    for (; o < others.length && best.length < n; o++) best.push({ price: others[o]!, size: this.offGrid.get(others[o]!)! });
     return best;
   }
 
   /** Levels best first. */
   levels(): Level[] {
-    return [...this.sizes.entries()].map(([price, size]) => ({ price, size })).sort((a, b) => b.price - a.price);
+    return this.top(this.count);
   }
 
   get depth(): number {
-    return this.sizes.size;
+    return this.count;
   }
 }
 
@@ -76,11 +123,14 @@ const validPrice = (price: number) => Number.isSafeInteger(price) && price > 0 &
 
 /** Why a book with these best bids is crossed (YES bid ≥ YES ask, i.e. YES bid + NO bid ≥ $1), or undefined. */
 function crossing(yes: BidLadder, no: BidLadder): string | undefined {
-  const yesBid = yes.bestLevel();
-  const noBid = no.bestLevel();
-  if (!yesBid || !noBid || yesBid.price + noBid.price < ONE_DOLLAR) return undefined;
-  return `crossed: best YES bid ${priceText(yesBid.price)} >= best YES ask ${priceText(ONE_DOLLAR - noBid.price)} (NO bid ${priceText(noBid.price)})`;
+  const yesBid = yes.bestPrice();
+  const noBid = no.bestPrice();
+  if (yesBid === undefined || noBid === undefined || yesBid + noBid < ONE_DOLLAR) return undefined;
+  return `crossed: best YES bid ${priceText(yesBid)} >= best YES ask ${priceText(ONE_DOLLAR - noBid)} (NO bid ${priceText(noBid)})`;
 }
+
+/** The one accepted result (shared: nothing is allocated per applied change). */
+const OK: DeltaResult = Object.freeze({ ok: true });
 
 /**
  * L2 book of one binary market, in exact integer units. A snapshot is built and checked aside and
@@ -96,10 +146,14 @@ function crossing(yes: BidLadder, no: BidLadder): string | undefined {
 export class BinaryOrderBook {
   private ladders: Record<BookSide, BidLadder> = { yes: new BidLadder(), no: new BidLadder() };
   private staleReason: string | undefined = 'no snapshot yet';
-  /** Exchange millisecond of the changes in `undo`; undefined when nothing is pending a check. */
-  private openMs: number | undefined;
-  /** Sizes the levels changed in the open millisecond had before it, oldest first. */
-  private readonly undo: { side: BookSide; price: number; size: number }[] = [];
+  /** Whether changes are pending a check (`open`), and their exchange millisecond (a number field, never undefined: no boxing per millisecond). */
+  private open = false;
+  private openMs = 0;
+  /** Sizes the levels changed in the open millisecond had before it, oldest first: the first `undoLength` entries. */
+  private readonly undoSide: BookSide[] = [];
+  private readonly undoPrice: number[] = [];
+  private readonly undoSize: number[] = [];
+  private undoLength = 0;
   lastUpdateMs = 0;
   private lastUpdateBeforeOpenMs = 0;
 
@@ -122,17 +176,18 @@ export class BinaryOrderBook {
     this.closeMs();
     this.staleReason = undefined;
     this.lastUpdateMs = tsMs;
-    return { ok: true };
+    return OK;
   }
 
   applyDelta(side: BookSide, price: number, delta: number, tsMs: number): DeltaResult {
     const ready = this.beginChange(tsMs);
     if (!ready.ok) return ready;
     if (!validPrice(price)) return this.markStale(`delta price ${priceText(price)} outside (0, 1)`);
-    const next = this.ladders[side].get(price) + delta;
+    const before = this.ladder(side).get(price);
+    const next = before + delta;
     if (!Number.isSafeInteger(next) || next < 0) return this.markStale(`delta ${sizeText(delta)} at ${side} ${priceText(price)} would leave ${sizeText(next)}`);
-    this.change(side, price, next, tsMs);
-    return { ok: true };
+    this.change(side, price, next, tsMs, before);
+    return OK;
   }
 
   /** Sets a level's absolute size (0 removes it). */
@@ -142,7 +197,7 @@ export class BinaryOrderBook {
     if (!validPrice(price)) return this.markStale(`level price ${priceText(price)} outside (0, 1)`);
     if (!Number.isSafeInteger(size) || size < 0) return this.markStale(`negative level size ${sizeText(size)} at ${side} ${priceText(price)}`);
     this.change(side, price, size, tsMs);
-    return { ok: true };
+    return OK;
   }
 
   /**
@@ -151,17 +206,14 @@ export class BinaryOrderBook {
    * the next change of a later millisecond does.
    */
   settle(): DeltaResult {
-    if (this.openMs === undefined) return this.staleReason === undefined ? { ok: true } : this.staleRefusal();
+    if (!this.open) return this.staleReason === undefined ? OK : this.staleRefusal();
     const crossed = crossing(this.ladders.yes, this.ladders.no);
     if (!crossed) {
       this.closeMs();
-      return { ok: true };
+      return OK;
     }
     const ms = this.openMs;
-    for (let i = this.undo.length - 1; i >= 0; i--) {
-      const { side, price, size } = this.undo[i]!;
-      this.ladders[side].set(price, size);
-    }
+    for (let i = this.undoLength - 1; i >= 0; i--) this.ladder(this.undoSide[i]!).set(this.undoPrice[i]!, this.undoSize[i]!);
     this.lastUpdateMs = this.lastUpdateBeforeOpenMs;
     return this.markStale(`${crossed} at the end of exchange ms ${ms}; its changes were undone`);
   }
@@ -189,24 +241,33 @@ export class BinaryOrderBook {
   /** A change at `tsMs` may go ahead: the book is fresh and an earlier millisecond, if open, passed its check. */
   private beginChange(tsMs: number): DeltaResult {
     if (this.staleReason !== undefined) return this.staleRefusal();
-    if (this.openMs === tsMs) return { ok: true };
+    if (this.open && this.openMs === tsMs) return OK;
     const settled = this.settle();
     if (!settled.ok) return settled;
+    this.open = true;
     this.openMs = tsMs;
     this.lastUpdateBeforeOpenMs = this.lastUpdateMs;
-    return { ok: true };
+    return OK;
   }
 
-  private change(side: BookSide, price: number, size: number, tsMs: number): void {
-    const ladder = this.ladders[side];
-    this.undo.push({ side, price, size: ladder.get(price) });
+  /** Sets a level, keeping its size before (`before`, if the caller read it already) in the undo log. */
+  private change(side: BookSide, price: number, size: number, tsMs: number, before = this.ladder(side).get(price)): void {
+    const ladder = this.ladder(side);
+    const n = this.undoLength++;
+    this.undoSide[n] = side;
+    this.undoPrice[n] = price;
+    this.undoSize[n] = before;
     ladder.set(price, size);
     this.lastUpdateMs = tsMs;
   }
 
+  private ladder(side: BookSide): BidLadder {
+    return side === 'yes' ? this.ladders.yes : this.ladders.no;
+  }
+
   private closeMs(): void {
-    this.openMs = undefined;
-    this.undo.length = 0;
+    this.open = false;
+    this.undoLength = 0;
   }
 
   top(): TopOfBook {
@@ -215,20 +276,25 @@ export class BinaryOrderBook {
     return { yesBid, yesAsk: noBid && { price: ONE_DOLLAR - noBid.price, size: noBid.size } };
   }
 
+  /** The best bid price of one side (YES ask = $1 − best NO bid), without building levels. */
+  bestBid(side: BookSide): number | undefined {
+    return this.ladder(side).bestPrice();
+  }
+
   sizeAt(side: BookSide, price: number): number {
-    return this.ladders[side].get(price);
+    return this.ladder(side).get(price);
   }
 
   levels(side: BookSide): Level[] {
-    return this.ladders[side].levels();
+    return this.ladder(side).levels();
   }
 
   /** The best `n` levels of one side, best first. */
   topLevels(side: BookSide, n: number): Level[] {
-    return this.ladders[side].top(n);
+    return this.ladder(side).top(n);
   }
 
   depth(side: BookSide): number {
-    return this.ladders[side].depth;
+    return this.ladder(side).depth;
   }
 }

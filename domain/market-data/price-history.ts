@@ -30,25 +30,33 @@ export class PriceRing {
   }
 
   push(p: PricePoint): void {
-    const i = (this.start + this.count) % this.capacity;
-    this.ts[i] = p.ts;
-    this.volume[i] = p.volume;
-    this.prices[i * 3] = p.bid;
-    this.prices[i * 3 + 1] = p.ask;
-    this.prices[i * 3 + 2] = p.last;
+    this.pushValues(p.ts, p.bid, p.ask, p.last, p.volume);
+  }
+
+  /** `push` without a point object (hot paths). */
+  pushValues(ts: number, bid: number, ask: number, last: number, volume: number): void {
+    this.write((this.start + this.count) % this.capacity, ts, bid, ask, last, volume);
     if (this.count < this.capacity) this.count++;
     else this.start = (this.start + 1) % this.capacity;
   }
 
   /** Overwrites the newest point (several events in one millisecond make one point). */
   replaceLatest(p: PricePoint): void {
-    if (this.count === 0) return this.push(p);
-    const i = (this.start + this.count - 1) % this.capacity;
-    this.ts[i] = p.ts;
-    this.volume[i] = p.volume;
-    this.prices[i * 3] = p.bid;
-    this.prices[i * 3 + 1] = p.ask;
-    this.prices[i * 3 + 2] = p.last;
+    this.replaceLatestValues(p.ts, p.bid, p.ask, p.last, p.volume);
+  }
+
+  /** `replaceLatest` without a point object (hot paths). */
+  replaceLatestValues(ts: number, bid: number, ask: number, last: number, volume: number): void {
+    if (this.count === 0) return this.pushValues(ts, bid, ask, last, volume);
+    this.write((this.start + this.count - 1) % this.capacity, ts, bid, ask, last, volume);
+  }
+
+  private write(i: number, ts: number, bid: number, ask: number, last: number, volume: number): void {
+    this.ts[i] = ts;
+    this.volume[i] = volume;
+    this.prices[i * 3] = bid;
+    this.prices[i * 3 + 1] = ask;
+    this.prices[i * 3 + 2] = last;
   }
 
   get length(): number {
@@ -76,18 +84,24 @@ export class PriceRing {
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.ts[(this.start + mid) % this.capacity]! <= ts) {
+      if (this.ts[this.slot(mid)]! <= ts) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     for (let k = found; k >= 0; k--) {
-      const i = (this.start + k) % this.capacity;
+      const i = this.slot(k);
       const bid = this.prices[i * 3]!;
       const ask = this.prices[i * 3 + 1]!;
       if (bid >= 0 && ask >= 0) return (bid + ask) / 2;
     }
     return undefined;
+  }
+
+  /** Where the k-th oldest point is stored (k < count): a compare instead of a division, on the per-event path. */
+  private slot(k: number): number {
+    const i = this.start + k;
+    return i >= this.capacity ? i - this.capacity : i;
   }
 
   toArray(): PricePoint[] {

@@ -49,6 +49,9 @@ export const isBookPrice = (price: unknown): price is number => typeof price ===
 const isSize = (size: unknown): size is number => typeof size === 'number' && Number.isSafeInteger(size) && size >= 0;
 const isSide = (side: unknown) => side === 'yes' || side === 'no';
 
+/** A trade id of sane length. */
+export const isTradeId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= MAX_TRADE_ID_LENGTH;
+
 /** Whether `m` can name a market (and so be marked stale): a non-empty string of sane length. */
 export const isMarketId = (m: unknown): m is string => typeof m === 'string' && m.length > 0 && m.length <= MAX_MARKET_ID_LENGTH;
 
@@ -83,7 +86,7 @@ export function unitEventProblem(e: UnitEvent): string | undefined {
     case 'snapshot':
       return levelsProblem('yes', e.yes) ?? levelsProblem('no', e.no);
     case 'trade':
-      if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > MAX_TRADE_ID_LENGTH) return 'trade id is missing or too long';
+      if (!isTradeId(e.id)) return 'trade id is missing or too long';
       if (!isSide(e.takerSide)) return `unknown taker side ${shown(e.takerSide)}`;
       if (!isBookPrice(e.price)) return `trade price ${shown(e.price)} is outside (0, 1)`;
       return Number.isSafeInteger(e.count) && e.count > 0 ? undefined : `trade count ${shown(e.count)} is not positive`;

@@ -153,90 +153,59 @@ export class CorrelationMatrix {
 
   /**
    * Recomputes every pair's moments from the stored series (the full refresh: after a market joins,
-   * or periodically to shed accumulated round-off). Each market's window is centred once, so a pair
-   * costs one multiply-add pass: O(markets × window + pairs × window) per window.
+   * or periodically to shed accumulated round-off). Each market's window is copied out of its ring
+   * and centred once; the pair sums then run over blocks of 4 × 4 markets (sixteen sums per pass
+   * over eight rows, so each value loaded serves four pairs), each pair still summed in sample
+   * order, so the result is the two-pass one to the bit. O(markets × window + pairs × window) per window.
    */
   refresh(): void {
     this.moments.fill(0);
     const k = this.markets.length;
-    const cap = this.capacity;
     const W = this.windows.length;
     for (let w = 0; w < W; w++) {
       const n = Math.min(this.windows[w]!, this.t);
       if (n === 0) continue;
-      const first = this.t - n;
+      const centred = new Float64Array(k * n);
       const means = new Float64Array(k);
       const m2 = new Float64Array(k);
-      const centred = new Float64Array(k * n);
-      const raw = new Float64Array(k * n);
-      for (let i = 0; i < k; i++) {
-        let sum = 0;
-        for (let s = 0; s < n; s++) sum += raw[i * n + s] = this.series[i * cap + ((first + s) % cap)]!;
-        const mean = sum / n;
-        let sq = 0;
-        for (let s = 0; s < n; s++) {
-          const d = (centred[i * n + s] = raw[i * n + s]! - mean);
-          sq += d * d;
-        }
-        means[i] = mean;
-        m2[i] = sq;
-      }
       // Which samples moved, one bit each: a pair's co-move count is then a popcount of an AND.
       const words = (n + 31) >>> 5;
       const moving = new Int32Array(k * words);
-      for (let i = 0; i < k; i++) for (let s = 0; s < n; s++) if (raw[i * n + s] !== 0) moving[i * words + (s >>> 5)]! |= 1 << (s & 31);
-      const m = this.moments;
-      const store = (i: number, j: number, cxy: number) => {
-        let co = 0;
-        for (let q = 0; q < words; q++) co += popcount(moving[i * words + q]! & moving[j * words + q]!);
-        const base = (this.pairIndex(i, j) * W + w) * STRIDE;
-        m[base + N] = n;
-        m[base + MX] = means[i]!;
-        m[base + MY] = means[j]!;
-        m[base + M2X] = m2[i]!;
-        m[base + M2Y] = m2[j]!;
-        m[base + CXY] = cxy;
-        m[base + CO] = co;
-      };
-      // Four partners of market i per pass over its row: each pair still sums in sample order (same
-      // result to the bit), but the four independent sums overlap instead of waiting on each other.
-      for (let i = 0; i < k; i++) {
-        const row = i * n;
-        let j = i + 1;
-        for (; j + 3 < k; j += 4) {
-          const r0 = j * n;
-          const r1 = r0 + n;
-          const r2 = r1 + n;
-          const r3 = r2 + n;
-          let c0 = 0;
-          let c1 = 0;
-          let c2 = 0;
-          let c3 = 0;
-          for (let s = 0; s < n; s++) {
-            const x = centred[row + s]!;
-            c0 += x * centred[r0 + s]!;
-            c1 += x * centred[r1 + s]!;
-            c2 += x * centred[r2 + s]!;
-            c3 += x * centred[r3 + s]!;
-          }
-          store(i, j, c0);
-          store(i, j + 1, c1);
-          store(i, j + 2, c2);
-          store(i, j + 3, c3);
-        }
-        for (; j < k; j++) {
-          const r0 = j * n;
-          let c0 = 0;
-          for (let s = 0; s < n; s++) c0 += centred[row + s]! * centred[r0 + s]!;
-          store(i, j, c0);
-        }
-      }
+      for (let i = 0; i < k; i++) this.centre(i, n, centred, means, m2, moving, words);
+      const cxy = new Float64Array(k * k);
+      pairSums(centred, k, n, cxy);
+      for (let i = 0; i < k - 1; i++) storeRow(this.moments, i, k, W, w, n, means, m2, cxy, moving, words);
     }
+  }
+
+  /** Market i's newest n samples into row i of `centred` (minus their mean), its mean, sum of squares and moving bits. */
+  private centre(i: number, n: number, centred: Float64Array, means: Float64Array, m2: Float64Array, moving: Int32Array, words: number): void {
+    const cap = this.capacity;
+    const row = i * n;
+    // The window is at most two runs of the ring: copy them, then work on a plain row.
+    const first = (this.t - n) % cap;
+    const head = Math.min(n, cap - first);
+    centred.set(this.series.subarray(i * cap + first, i * cap + first + head), row);
+    if (head < n) centred.set(this.series.subarray(i * cap, i * cap + n - head), row + head);
+    let sum = 0;
+    for (let s = 0; s < n; s++) {
+      const x = centred[row + s]!;
+      sum += x;
+      if (x !== 0) moving[i * words + (s >>> 5)]! |= 1 << (s & 31);
+    }
+    const mean = sum / n;
+    let sq = 0;
+    for (let s = 0; s < n; s++) {
+      const d = (centred[row + s] = centred[row + s]! - mean);
+      sq += d * d;
+    }
+    means[i] = mean;
+    m2[i] = sq;
   }
 
   /** Everything needed to carry on exactly where this matrix is (series ring, running moments). */
   toState(): CorrelationMatrixState {
-    return { markets: [...this.markets], windows: [...this.windows], samples: this.t, series: Array.from(this.series), moments: Array.from(this.moments) };
+    return { markets: [...this.markets], windows: [...this.windows], samples: this.t, series: this.series.slice(), moments: this.moments.slice() };
   }
 
   static fromState(state: CorrelationMatrixState): CorrelationMatrix {
@@ -252,6 +221,110 @@ export class CorrelationMatrix {
 
   *pairs(): Generator<[string, string]> {
     for (let i = 0; i < this.markets.length; i++) for (let j = i + 1; j < this.markets.length; j++) yield [this.markets[i]!, this.markets[j]!];
+  }
+}
+
+/**
+ * cxy[i * k + j] (i < j) = Σ_s centred[i][s] · centred[j][s], every sum in sample order. Rows are
+ * taken four at a time against four others; the leftovers (the triangle inside a block of four,
+ * the last rows and columns) one pair at a time.
+ */
+function pairSums(centred: Float64Array, k: number, n: number, cxy: Float64Array): void {
+  const acc = new Float64Array(16);
+  let i = 0;
+  for (; i + 4 <= k; i += 4) {
+    for (let a = i; a < i + 3; a++) for (let b = a + 1; b < i + 4; b++) cxy[a * k + b] = dot(centred, a * n, b * n, n);
+    let j = i + 4;
+    for (; j + 4 <= k; j += 4) {
+      dot4x4(centred, i * n, j * n, n, acc);
+      for (let q = 0; q < 4; q++) {
+        const at = (i + q) * k + j;
+        cxy[at] = acc[4 * q]!;
+        cxy[at + 1] = acc[4 * q + 1]!;
+        cxy[at + 2] = acc[4 * q + 2]!;
+        cxy[at + 3] = acc[4 * q + 3]!;
+      }
+    }
+    for (; j < k; j++) for (let a = i; a < i + 4; a++) cxy[a * k + j] = dot(centred, a * n, j * n, n);
+  }
+  for (; i < k; i++) for (let j = i + 1; j < k; j++) cxy[i * k + j] = dot(centred, i * n, j * n, n);
+}
+
+function dot(c: Float64Array, a: number, b: number, n: number): number {
+  let sum = 0;
+  for (let s = 0; s < n; s++) sum += c[a + s]! * c[b + s]!;
+  return sum;
+}
+
+/** The sixteen sums of rows a..a+3 against rows b..b+3 (row starts a and b, n samples each) into acc, row-major. */
+function dot4x4(c: Float64Array, a0: number, b0: number, n: number, acc: Float64Array): void {
+  const a1 = a0 + n;
+  const a2 = a1 + n;
+  const a3 = a2 + n;
+  const b1 = b0 + n;
+  const b2 = b1 + n;
+  const b3 = b2 + n;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0; // prettier-ignore
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0; // prettier-ignore
+  for (let s = 0; s < n; s++) {
+    const y0 = c[b0 + s]!;
+    const y1 = c[b1 + s]!;
+    const y2 = c[b2 + s]!;
+    const y3 = c[b3 + s]!;
+    let x = c[a0 + s]!;
+    c00 += x * y0;
+    c01 += x * y1;
+    c02 += x * y2;
+    c03 += x * y3;
+    x = c[a1 + s]!;
+    c10 += x * y0;
+    c11 += x * y1;
+    c12 += x * y2;
+    c13 += x * y3;
+    x = c[a2 + s]!;
+    c20 += x * y0;
+    c21 += x * y1;
+    c22 += x * y2;
+    c23 += x * y3;
+    x = c[a3 + s]!;
+    c30 += x * y0;
+    c31 += x * y1;
+    c32 += x * y2;
+    c33 += x * y3;
+  }
+  acc[0] = c00;
+  acc[1] = c01;
+  acc[2] = c02;
+  acc[3] = c03;
+  acc[4] = c10;
+  acc[5] = c11;
+  acc[6] = c12;
+  acc[7] = c13;
+  acc[8] = c20;
+  acc[9] = c21;
+  acc[10] = c22;
+  acc[11] = c23;
+  acc[12] = c30;
+  acc[13] = c31;
+  acc[14] = c32;
+  acc[15] = c33;
+}
+
+/** Window w's moments of every pair (i, j > i) from the centred sums. */
+function storeRow(m: Float64Array, i: number, k: number, W: number, w: number, n: number, means: Float64Array, m2: Float64Array, cxy: Float64Array, moving: Int32Array, words: number): void {
+  // Pairs are numbered row by row: (i, i+1) is pair i·k − i(i+1)/2.
+  let pair = i * k - (i * (i + 1)) / 2;
+  for (let j = i + 1; j < k; j++, pair++) {
+    let co = 0;
+    for (let q = 0; q < words; q++) co += popcount(moving[i * words + q]! & moving[j * words + q]!);
+    const base = (pair * W + w) * STRIDE;
+    m[base + N] = n;
+    m[base + MX] = means[i]!;
+    m[base + MY] = means[j]!;
+    m[base + M2X] = m2[i]!;
+    m[base + M2Y] = m2[j]!;
+    m[base + CXY] = cxy[i * k + j]!;
+    m[base + CO] = co;
   }
 }
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * The signal engine's whole state as plain JSON: what a checkpoint holds so that a restarted signal
- * worker carries on with its windows, pair moments and cooldowns instead of starting empty (an 8 h
- * correlation baseline would otherwise take 8 h to come back). Validated on the way in: a
- * checkpoint is data from outside this process.
+ * The signal engine's whole state as plain data (JSON values, and Float64Arrays for the correlation
+ * matrices' series and moments): what a checkpoint holds so that a restarted signal worker carries
+ * on with its windows, pair moments and cooldowns instead of starting empty (an 8 h correlation
+ * baseline would otherwise take 8 h to come back). Validated on the way in: a checkpoint is data
+ * from outside this process.
  */
 const finite = z.number().refine(Number.isFinite, 'not a finite number');
 const count = z.number().int().nonnegative();
@@ -30,12 +31,29 @@ export const trackerStateSchema = z.object({
 });
 export type TrackerState = z.infer<typeof trackerStateSchema>;
 
+/**
+ * A run of doubles, every one finite: a Float64Array (binary checkpoints), or a list of numbers
+ * (JSON; checkpoints written before), which becomes one. Checked in one pass, not per element.
+ */
+const doubles = z
+  .custom<Float64Array | number[]>((v) => v instanceof Float64Array || Array.isArray(v), 'expected a Float64Array or a list of numbers')
+  .superRefine((values, ctx) => {
+    for (let i = 0; i < values.length; i++) {
+      const v: unknown = values[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        ctx.addIssue({ code: 'custom', message: 'not a finite number', path: [i] });
+        return;
+      }
+    }
+  })
+  .transform((values) => (values instanceof Float64Array ? values : Float64Array.from(values)));
+
 export const correlationMatrixStateSchema = z.object({
   markets: z.array(z.string().min(1)).min(2),
   windows: z.array(z.number().int().min(2)).min(1),
   samples: count,
-  series: z.array(finite),
-  moments: z.array(finite),
+  series: doubles,
+  moments: doubles,
 });
 export type CorrelationMatrixState = z.infer<typeof correlationMatrixStateSchema>;
 

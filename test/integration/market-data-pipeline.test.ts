@@ -7,6 +7,7 @@ import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { aggregateDailyHistory, applyHistoryRetention, upsertMarketSnapshot } from '../../db/market-data-repo';
 import { marketSnapshots, priceHistory, priceHistoryDaily } from '../../db/schema';
 import { priceText } from '../../domain/fixed-point';
+import { PACKED_FORMAT, packEvents } from '../../domain/market-data/batch-codec';
 import { BookStore } from '../../domain/market-data/book-store';
 import type { MarketEventBatch } from '../../domain/market-data/events';
 import { readRecording, recordedFiles } from '../../venues/replay/gold-feed';
@@ -16,7 +17,7 @@ import { replayKalshiRecording } from '../../venues/replay/replay-source';
 import { createBookWorker, topOfBookKey, type BookWorkerResult } from '../../workers/market-data/book-worker';
 import { startHistoryMaintenance } from '../../workers/market-data/maintenance';
 import { partitionOf, partitionQueueName } from '../../workers/market-data/partitions';
-import { MarketDataPublisher } from '../../workers/market-data/publisher';
+import { MarketDataPublisher, type MarketEventJob } from '../../workers/market-data/publisher';
 import { createRedis } from '../../workers/redis';
 import { getHarness, SHARED_DATA_DIR, uniqueName } from '../support/harness';
 
@@ -116,18 +117,33 @@ describe('market data: replay → BullMQ partitions → books, history, top of b
     assert.deepEqual(store.state(MARKETS[0]!).book.levels('yes'), before);
   });
 
-  it('fails a batch with a malformed envelope once, keeping its data, and keeps processing the partition', async () => {
-    const queue = publisher.queues[0]!;
-    const bad = { source, partition: 0, batchSeq: 'next', events: [{ t: 'delta', m: 'X', ts: 1, side: 'yes', price: '0.5', delta: '1' }] } as unknown as MarketEventBatch;
-    const job = await queue.add('market-events', bad, { jobId: uniqueName('bad'), attempts: 5 });
+  /** Adds a job that must fail for good on its first try (5 attempts allowed), and returns it failed. */
+  const failedOnce = async (queue: MarketDataPublisher['queues'][number], data: MarketEventJob, name: string) => {
+    const job = await queue.add('market-events', data, { jobId: uniqueName(name), attempts: 5 });
     for (let i = 0; !(await job.isFailed()); i++) {
-      assert.ok(i < 100, 'malformed job was not failed');
+      assert.ok(i < 100, `${name} job was not failed`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const failed = (await queue.getJob(job.id!))!;
     assert.equal(failed.attemptsMade, 1);
+    return failed;
+  };
+
+  it('fails a batch with a malformed envelope once, keeping its data, and keeps processing the partition', async () => {
+    const queue = publisher.queues[0]!;
+    const bad = { source, partition: 0, batchSeq: 'next', events: [{ t: 'delta', m: 'X', ts: 1, side: 'yes', price: '0.5', delta: '1' }] } as unknown as MarketEventBatch;
+    const failed = await failedOnce(queue, bad, 'bad');
     assert.match(failed.failedReason, /malformed market-event batch/);
     assert.deepEqual(failed.data, bad);
+  });
+
+  it('fails a packed batch whose text is damaged once, before any book sees it', async () => {
+    const queue = publisher.queues[0]!;
+    const packed = packEvents([{ t: 'snapshot', m: 'PACKED-DAMAGED', ts: 1, yes: [['0.4000', '1.00']], no: [] }]);
+    const bad: MarketEventJob = { source: uniqueName('damaged'), partition: 0, batchSeq: 0, format: PACKED_FORMAT, count: 1, packed: packed.slice(0, -4) };
+    const failed = await failedOnce(queue, bad, 'damaged');
+    assert.match(failed.failedReason, /malformed market-event batch .*packed batch/);
+    assert.ok(!store.markets.has('PACKED-DAMAGED'));
   });
 
   it('applies a batch around its bad events: each is refused alone, with its market stale and its raw payload logged', async () => {

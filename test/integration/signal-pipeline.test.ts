@@ -10,6 +10,7 @@ import type { MarketEvent } from '../../domain/market-data/events';
 import { seededRandom } from '../../domain/random';
 import type { MarketTick } from '../../domain/signals/types';
 import { createRedis } from '../../workers/redis';
+import { decodeCheckpoint } from '../../workers/signals/checkpoint-codec';
 import { engineCheckpointKey } from '../../workers/signals/engine-checkpoint';
 import { createSignalEngine } from '../../domain/signals/settings';
 import { SIGNAL_MODEL, startSignalPipeline, type SignalPipeline } from '../../workers/signals/pipeline';
@@ -152,7 +153,7 @@ describe('signal pipeline: BullMQ signal worker → Postgres → batched to stra
       assert.equal(first.restored.outcome, 'fresh');
       await feed(first, 0, 40);
       await first.close(); // checkpoint at batch 40
-      const atForty = await s.redis.get(key);
+      const atForty = await s.redis.getBuffer(key);
       assert.ok(atForty, 'a checkpoint was written at shutdown');
 
       const second = await start();
@@ -194,7 +195,8 @@ describe('signal pipeline: BullMQ signal worker → Postgres → batched to stra
       const often = { ...config, signals: { ...signalConfig, queueName: uniqueName('sigckpt'), checkpointMs: 1 } };
       const fifth = await start(often);
       await feed(fifth, 0, 10);
-      const running = JSON.parse((await s.redis.get(engineCheckpointKey(often.redis.keyPrefix, often.signals.queueName))) ?? '{}') as { seq?: number; epoch?: string };
+      const saved = await s.redis.getBuffer(engineCheckpointKey(often.redis.keyPrefix, often.signals.queueName));
+      const running = (saved ? decodeCheckpoint(saved) : {}) as { seq?: number; epoch?: string };
       assert.ok(running.seq !== undefined && running.seq >= 1 && running.seq <= 10, `a checkpoint while running (${running.seq})`);
       assert.equal(running.epoch, fifth.restored.epoch);
       await fifth.close();

@@ -12,6 +12,7 @@ import { PolymarketBookSync } from '../../venues/polymarket/book-sync';
 import { readRecording, recordedFiles } from '../../venues/replay/gold-feed';
 import { KalshiBookReplayer } from '../../venues/replay/kalshi-book-replay';
 import { replayKalshiRecording } from '../../venues/replay/replay-source';
+import { PACKED_FORMAT, packEvents } from '../../domain/market-data/batch-codec';
 import { BatchApplier } from '../../workers/market-data/book-worker';
 
 // The regression corpus of the fuzz bench (bench/fuzz.ts): cases that once crashed a parser,
@@ -63,6 +64,13 @@ describe('fuzz regression corpus (test/fixtures/fuzz)', function () {
         const trades = events.filter((e) => e.t === 'trade').length - outcome.refused.filter((r) => events[r.index]?.t === 'trade').length;
         assert.equal(trades, c.expect.trades ?? 0, 'trades taken by the batch apply');
         assert.deepEqual([...store.markets.keys()], [kalshi.market], 'no other market was touched');
+
+        // The same events packed, as the publisher sends them: the same book, trades and refusals.
+        const packedStore = new BookStore({ historyCapacity: 4, sampleMs: 1000 });
+        const packed = new BatchApplier(packedStore).apply({ source: 'fixtures', partition: 0, batchSeq: 0, format: PACKED_FORMAT, count: events.length, packed: packEvents(events) }, 0);
+        assertBook(packedStore.state(kalshi.market).book, c.expect, 'packed batch apply');
+        assert.deepEqual(packed.outcome.refused, outcome.refused, 'packed: the same refusals');
+        assert.deepEqual([...packedStore.markets.keys()], [kalshi.market], 'packed: no other market was touched');
 
         // The book replayer on the same recording (the reader's refusals go to it too).
         const replayer = new KalshiBookReplayer({ expectFilteredGaps: true });

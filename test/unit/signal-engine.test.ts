@@ -8,6 +8,10 @@ import { deriveWeights, performanceMatrix, signalOutcome, timeOfDay } from '../.
 import { pearsonTwoPass } from '../../domain/signals/rolling-correlation';
 import { DEFAULT_THRESHOLDS, type MarketTick, type SignalThresholds } from '../../domain/signals/types';
 import { seededRandom as rng } from '../../domain/random';
+import { decodeCheckpoint, encodeCheckpoint } from '../../workers/signals/checkpoint-codec';
+
+/** What a checkpoint does to a state: to its bytes and back. */
+const throughCheckpoint = (state: unknown): unknown => decodeCheckpoint(encodeCheckpoint(state));
 
 const thresholds = (over: Partial<SignalThresholds> = {}): SignalThresholds => ({ ...DEFAULT_THRESHOLDS, windowMs: 1000, baselineWindows: 4, cooldownMs: 0, ...over });
 const tick = (market: string, ts: number, bid: [number, number], noBid: [number, number], trades: MarketTick['trades'] = [], more: Partial<MarketTick> = {}): MarketTick => ({
@@ -217,9 +221,9 @@ describe('signal engine checkpoints (snapshot → JSON → restore)', () => {
     let engine = new SignalEngine(options());
     const got = steps.map((ticks, s) => {
       if (s > 0 && s % 20 === 0) {
-        // What a checkpoint does: to JSON text and back, into a fresh engine.
+        // What a checkpoint does: to its bytes and back, into a fresh engine.
         const restored = new SignalEngine(options());
-        restored.restore(JSON.parse(JSON.stringify(engine.snapshot())));
+        restored.restore(throughCheckpoint(engine.snapshot()));
         engine = restored;
       }
       return engine.onTicks(ticks);
@@ -233,7 +237,7 @@ describe('signal engine checkpoints (snapshot → JSON → restore)', () => {
     const engine = new SignalEngine(options());
     const first = steps.map((ticks) => engine.onTicks(ticks));
     const restored = new SignalEngine(options());
-    restored.restore(JSON.parse(JSON.stringify(engine.snapshot())));
+    restored.restore(throughCheckpoint(engine.snapshot()));
     assert.deepEqual(
       steps.map((ticks) => restored.onTicks(ticks)),
       first,
@@ -251,18 +255,28 @@ describe('signal engine checkpoints (snapshot → JSON → restore)', () => {
     const steps = stream().slice(0, 100);
     const engine = new SignalEngine(options());
     for (const ticks of steps) engine.onTicks(ticks);
-    const before = JSON.stringify(engine.snapshot());
+    const before = encodeCheckpoint(engine.snapshot());
     const other = new SignalEngine(options([10_000, 120_000]));
     for (const ticks of steps) other.onTicks(ticks);
     assert.throws(() => engine.restore(other.snapshot()), /correlation windows of 10,120 samples; this engine uses 20,120/);
-    const broken = JSON.parse(before) as { groups: { matrix?: { moments: unknown[] } }[]; trackers: { closed: { volume: unknown }[] }[] };
+    type Broken = { groups: { matrix?: { moments: Float64Array | unknown[] } }[]; trackers: { closed: { volume: unknown }[] }[] };
+    const broken = decodeCheckpoint(before) as Broken;
     broken.trackers[0]!.closed[0]!.volume = 'lots';
     assert.throws(() => engine.restore(broken), /invalid signal engine state: trackers\.0\.closed\.0\.volume/);
-    const truncated = JSON.parse(before) as typeof broken;
-    truncated.groups.find((g) => g.matrix)!.matrix!.moments.pop();
+    const truncated = decodeCheckpoint(before) as Broken;
+    const matrix = truncated.groups.find((g) => g.matrix)!.matrix!;
+    matrix.moments = (matrix.moments as Float64Array).subarray(1);
     assert.throws(() => engine.restore(truncated), /expected \d+ and \d+/);
+    const notFinite = decodeCheckpoint(before) as Broken;
+    (notFinite.groups.find((g) => g.matrix)!.matrix!.moments as Float64Array)[3] = Number.NaN;
+    assert.throws(() => engine.restore(notFinite), /invalid signal engine state: groups\.\d+\.matrix\.moments\.3: not a finite number/);
+    // A state as JSON (number lists, as checkpoints before the binary form held) still restores.
+    const asJson = JSON.parse(JSON.stringify(decodeCheckpoint(before), (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v))) as unknown;
+    const fromJson = new SignalEngine(options());
+    fromJson.restore(asJson);
+    assert.ok(encodeCheckpoint(fromJson.snapshot()).equals(before), 'restored from number lists, exactly');
     assert.throws(() => engine.restore({ version: 2 }), /invalid signal engine state: version/);
-    assert.equal(JSON.stringify(engine.snapshot()), before, 'a refused state changes nothing');
+    assert.ok(encodeCheckpoint(engine.snapshot()).equals(before), 'a refused state changes nothing');
   });
 });
 

@@ -4,12 +4,14 @@ import type { Database } from '../../db/client';
 import { insertPricePoints } from '../../db/market-data-repo';
 import { priceText, sizeText } from '../../domain/fixed-point';
 import { type ApplyOutcome, type BookStore } from '../../domain/market-data/book-store';
-import { marketEventBatchEnvelopeSchema, marketEventSchema, tryToUnits, type MarketEventBatch, type UnitEvent } from '../../domain/market-data/events';
+import { isPackedBatch, MalformedPackedBatch, packedMarketEventBatchSchema, RefusedWireEvent, unpackEvents, wireEventToUnits, type PackedMarketEventBatch } from '../../domain/market-data/batch-codec';
+import { marketEventBatchEnvelopeSchema, type UnitEvent } from '../../domain/market-data/events';
 import type { BinaryOrderBook, TopOfBook } from '../../domain/market-data/order-book';
 import { isMarketId } from '../../domain/market-data/validation';
 import type { z } from 'zod';
 import type { PricePoint } from '../../domain/market-data/price-history';
 import { partitionQueueName } from './partitions';
+import type { MarketEventJob } from './publisher';
 import { describeIssues } from '../../domain/validation';
 
 export interface BookWorkerResult {
@@ -24,7 +26,8 @@ export interface BookWorkerResult {
   points: number;
 }
 
-type BatchEnvelope = z.infer<typeof marketEventBatchEnvelopeSchema>;
+/** A batch as the worker takes it: packed (what publishers send), or its events as objects, each still unchecked. */
+type BatchEnvelope = z.infer<typeof marketEventBatchEnvelopeSchema> | PackedMarketEventBatch;
 
 /** At most this much of a refused event's raw payload goes into a log line. */
 const RAW_LOG_LIMIT = 500;
@@ -41,7 +44,8 @@ export interface BatchApplyResult {
 /**
  * Applies one partition's batches to the books so that no batch can be half-applied: every event is
  * checked on its own (a bad one is refused and marks only its market stale, the rest of the batch
- * applies), each market remembers the last (batch, event) it took from the stream, so a batch
+ * applies; a packed batch that cannot be unpacked throws `MalformedPackedBatch` before anything is
+ * touched), each market remembers the last (batch, event) it took from the stream, so a batch
  * delivered again skips what was applied, and a batch number that jumps past the last one applied
  * marks the books the stream fed stale until a snapshot re-bases them.
  */
@@ -53,22 +57,23 @@ export class BatchApplier {
   /** `checkpoint`: the last batch of the stream known applied (persisted), -1 when none. */
   apply(batch: BatchEnvelope, receivedAtMs: number, checkpoint = -1): BatchApplyResult {
     const stream = `${batch.source}:${batch.partition}`;
+    // Every event checked (and a packed batch unpacked) before any book is touched.
+    const checked = 'packed' in batch ? unpackEvents(batch.packed, batch.count) : batch.events.map(wireEventToUnits);
     const staleAfterGap = this.markGap(stream, batch.batchSeq, Math.max(checkpoint, this.lastBatch.get(stream) ?? -1));
     const units: UnitEvent[] = [];
     const invalid: BatchApplyResult['invalid'] = [];
-    for (let index = 0; index < batch.events.length; index++) {
-      const raw = batch.events[index];
-      const parsed = marketEventSchema.safeParse(raw);
-      const converted = parsed.success ? tryToUnits(parsed.data) : { ok: false as const, error: describeIssues(parsed.error.issues, 3) };
-      if (converted.ok) {
-        units.push(converted.value);
+    for (let index = 0; index < checked.length; index++) {
+      const event = checked[index]!;
+      if (!(event instanceof RefusedWireEvent)) {
+        units.push(event);
         continue;
       }
-      invalid.push({ index, raw: rawText(raw), error: converted.error });
+      const { raw, error } = event;
+      invalid.push({ index, raw: rawText(raw), error });
       // The market's book missed an update it cannot apply: it waits for a snapshot. A bad trade
       // print leaves the book as it was.
       const { m, t, ts } = (typeof raw === 'object' && raw !== null ? raw : {}) as { m?: unknown; t?: unknown; ts?: unknown };
-      if (isMarketId(m) && t !== 'trade') units.push({ t: 'stale', m, ts: Number.isSafeInteger(ts) && (ts as number) >= 0 ? (ts as number) : 0, reason: `refused event: ${converted.error}`.slice(0, 500) });
+      if (isMarketId(m) && t !== 'trade') units.push({ t: 'stale', m, ts: Number.isSafeInteger(ts) && (ts as number) >= 0 ? (ts as number) : 0, reason: `refused event: ${error}`.slice(0, 500) });
     }
     const outcome = this.store.applyAll(units, receivedAtMs, { stream, batchSeq: batch.batchSeq });
     for (const market of staleAfterGap) if (!outcome.tops.has(market)) outcome.tops.set(market, this.store.state(market).book.top());
@@ -137,15 +142,16 @@ export const topOfBookKey = (prefix: string, market: string) => `${prefix}:md:to
  * skipped. A failure to persist is retried in place, not by BullMQ, so a later batch can never
  * overtake an earlier one.
  */
-export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<MarketEventBatch, BookWorkerResult>; closing: AbortController } {
+export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<MarketEventJob, BookWorkerResult>; closing: AbortController } {
   const log = opts.log ?? (() => {});
   const applied = new Map<string, { batchSeq: number; points: { market: string; point: PricePoint }[]; tops: Map<string, TopOfBook> }>();
   const applier = new BatchApplier(opts.store);
   const closing = new AbortController();
   const retry = opts.persistRetry ?? { initialMs: 100, maxMs: 5000 };
 
-  const processor = async (job: Job<MarketEventBatch, BookWorkerResult>): Promise<BookWorkerResult> => {
-    const parsed = marketEventBatchEnvelopeSchema.safeParse(job.data);
+  const processor = async (job: Job<MarketEventJob, BookWorkerResult>): Promise<BookWorkerResult> => {
+    // The envelope is checked once per batch; the events one by one as they are unpacked (apply).
+    const parsed = isPackedBatch(job.data) ? packedMarketEventBatchSchema.safeParse(job.data) : marketEventBatchEnvelopeSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed market-event batch ${job.id}: ${describeIssues(parsed.error.issues, 5)}`);
     const batch = parsed.data;
     const key = `${batch.source}:${batch.partition}`;
@@ -160,7 +166,13 @@ export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<Mark
     let staleAfterGap = 0;
     let count = 0;
     if (!state || state.batchSeq < batch.batchSeq) {
-      const result = applier.apply(batch, Date.now(), checkpoint);
+      let result: BatchApplyResult;
+      try {
+        result = applier.apply(batch, Date.now(), checkpoint);
+      } catch (err) {
+        if (err instanceof MalformedPackedBatch) throw new UnrecoverableError(`malformed market-event batch ${job.id}: ${err.message}`);
+        throw err;
+      }
       const { outcome } = result;
       opts.onApplied?.(result.units, { source: batch.source, partition: batch.partition, batchSeq: batch.batchSeq });
       refused = outcome.refused.length;
@@ -196,7 +208,7 @@ export function createBookWorker(opts: BookWorkerOptions): { worker: Worker<Mark
     return { skipped: false, applied: count, refused, invalid, staleAfterGap, points: state.points.length };
   };
 
-  const worker = new Worker<MarketEventBatch, BookWorkerResult>(partitionQueueName(opts.queueBase, opts.partition), processor, {
+  const worker = new Worker<MarketEventJob, BookWorkerResult>(partitionQueueName(opts.queueBase, opts.partition), processor, {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: 1,

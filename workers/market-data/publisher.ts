@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { PACKED_FORMAT, packEvents, type PackedMarketEventBatch } from '../../domain/market-data/batch-codec';
 import type { MarketEvent, MarketEventBatch } from '../../domain/market-data/events';
 import { checkpointKey } from './book-worker';
 import { partitionOf, partitionQueueName } from './partitions';
@@ -42,10 +43,14 @@ export interface PublisherStats {
   lastError: string | undefined;
 }
 
+/** What a market-data partition queue carries: packed batches (what publishers send) or, still accepted, batches of event objects. */
+export type MarketEventJob = PackedMarketEventBatch | MarketEventBatch;
+
 /**
  * Turns a stream of market events into BullMQ jobs: one job per batch per partition (never one job
- * per tick). Job ids are `source/partition/batchSeq`, so re-publishing the same stream enqueues
- * nothing twice.
+ * per tick), its events packed into one string when the batch is cut (batch-codec.ts), so a batch
+ * costs BullMQ one short JSON text. Job ids are `source/partition/batchSeq`, so re-publishing the same
+ * stream enqueues nothing twice.
  *
  * Redis outages lose nothing: batches are added one partition at a time, in order, each retried
  * until Redis takes it; a batch stays in memory until its partition checkpoint shows it applied,
@@ -53,14 +58,17 @@ export interface PublisherStats {
  * may have come back empty). What is held is bounded (`maxPendingEvents`): past it `publish` waits.
  */
 export class MarketDataPublisher {
-  readonly queues: Queue<MarketEventBatch>[];
+  readonly queues: Queue<MarketEventJob>[];
+  /** Per partition, the batch being filled. */
   private readonly buffers: MarketEvent[][];
+  /** Partition of each market seen (the hash is per market, not per event). */
+  private partitionOfMarket = new Map<string, number>();
   private readonly nextSeq: number[];
   private readonly timers: (NodeJS.Timeout | undefined)[];
   /** Per partition, the adds in batch order (one at a time, so a retry never lets a later batch overtake). */
   private readonly chains: Promise<void>[];
   /** Per partition, batches added but not yet applied, oldest first. */
-  private readonly unapplied: MarketEventBatch[][];
+  private readonly unapplied: PackedMarketEventBatch[][];
   /** Per partition: the connection dropped since the last add, so unapplied batches go again first. */
   private readonly republishFirst: boolean[];
   /** Fail-fast connection of this publisher: a command either runs now or is refused, never queued. */
@@ -89,7 +97,7 @@ export class MarketDataPublisher {
       this.connectionLost.resolve();
       this.connectionLost = deferred();
     });
-    this.queues = Array.from({ length: opts.partitions }, (_, p) => new Queue<MarketEventBatch>(partitionQueueName(opts.queueBase, p), { connection: this.connection, prefix: opts.prefix }));
+    this.queues = Array.from({ length: opts.partitions }, (_, p) => new Queue<MarketEventJob>(partitionQueueName(opts.queueBase, p), { connection: this.connection, prefix: opts.prefix }));
     // Connection errors surface as failed adds, which are retried and logged (addInOrder).
     for (const queue of this.queues) queue.on('error', () => {});
     this.buffers = Array.from({ length: opts.partitions }, () => []);
@@ -107,7 +115,7 @@ export class MarketDataPublisher {
 
   async publish(event: MarketEvent): Promise<void> {
     while (this.stats.pendingEvents >= this.maxPending) await this.waitForRoom();
-    const p = partitionOf(event.m, this.opts.partitions);
+    const p = this.partition(event.m);
     const buffer = this.buffers[p]!;
     buffer.push(event);
     this.stats.pendingEvents++;
@@ -119,20 +127,33 @@ export class MarketDataPublisher {
     } else this.timers[p] ??= setTimeout(() => void this.flushPartition(p), this.opts.maxDelayMs);
   }
 
+  private partition(market: string): number {
+    let p = this.partitionOfMarket.get(market);
+    if (p === undefined) {
+      p = partitionOf(market, this.opts.partitions);
+      // Bounded: a feed that names ever new markets re-hashes instead of growing this without end.
+      if (this.partitionOfMarket.size >= 100_000) this.partitionOfMarket = new Map();
+      this.partitionOfMarket.set(market, p);
+    }
+    return p;
+  }
+
   /** Cuts the partition's buffer into a batch and resolves once that batch is in Redis. */
   private flushPartition(p: number): Promise<void> {
     clearTimeout(this.timers[p]);
     this.timers[p] = undefined;
     const events = this.buffers[p]!;
-    if (events.length === 0) return this.chains[p]!;
+    const count = events.length;
+    if (count === 0) return this.chains[p]!;
     this.buffers[p] = [];
-    const batch: MarketEventBatch = { source: this.opts.source, partition: p, batchSeq: this.nextSeq[p]!++, events };
-    this.waitingToBeAdded += events.length;
-    this.chains[p] = this.chains[p]!.then(() => this.addInOrder(batch)).finally(() => (this.waitingToBeAdded -= events.length));
+    // Packed in one go, so the text is built and flattened while its pieces are young (cheap to collect).
+    const batch: PackedMarketEventBatch = { source: this.opts.source, partition: p, batchSeq: this.nextSeq[p]!++, format: PACKED_FORMAT, count, packed: packEvents(events) };
+    this.waitingToBeAdded += count;
+    this.chains[p] = this.chains[p]!.then(() => this.addInOrder(batch)).finally(() => (this.waitingToBeAdded -= count));
     return this.chains[p]!;
   }
 
-  private async addInOrder(batch: MarketEventBatch): Promise<void> {
+  private async addInOrder(batch: PackedMarketEventBatch): Promise<void> {
     const p = batch.partition;
     for (let attempt = 0; ; attempt++) {
       let republishing = false;
@@ -160,15 +181,15 @@ export class MarketDataPublisher {
     }
     this.stats.lastError = undefined;
     this.unapplied[p]!.push(batch);
-    this.published.events += batch.events.length;
+    this.published.events += batch.count;
     this.published.batches++;
   }
 
-  private jobId(batch: MarketEventBatch): string {
+  private jobId(batch: PackedMarketEventBatch): string {
     return `${batch.source}/${batch.partition}/${batch.batchSeq}`.replace(/[^A-Za-z0-9_./-]/g, '_');
   }
 
-  private async add(batch: MarketEventBatch): Promise<void> {
+  private async add(batch: PackedMarketEventBatch): Promise<void> {
     await this.queues[batch.partition]!.add('market-events', batch, {
       jobId: this.jobId(batch),
       attempts: this.opts.attempts,
@@ -189,7 +210,7 @@ export class MarketDataPublisher {
         const applied = Number(ckpts[i] ?? -1);
         const batches = this.unapplied[p]!;
         let n = 0;
-        while (n < batches.length && batches[n]!.batchSeq <= applied) this.stats.pendingEvents -= batches[n++]!.events.length;
+        while (n < batches.length && batches[n]!.batchSeq <= applied) this.stats.pendingEvents -= batches[n++]!.count;
         batches.splice(0, n);
       });
     } catch {

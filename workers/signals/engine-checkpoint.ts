@@ -93,21 +93,21 @@ export class CheckpointedSignalEngine {
   async restore(queue: Queue<SignalTickBatch, unknown>): Promise<RestoreReport> {
     const fresh = (outcome: 'fresh' | 'discarded', why?: string): RestoreReport => ({ outcome, why, epoch: this.epochId, replayed: 0, missing: 0 });
     if (this.opts.everyMs <= 0) return fresh('fresh', 'checkpoints are off (signals.checkpointMs = 0)');
-    const text = await this.opts.redis.get(this.opts.key);
-    if (text === null) return fresh('fresh', 'no checkpoint yet');
+    const bytes = await this.opts.redis.getBuffer(this.opts.key);
+    if (bytes === null) return fresh('fresh', 'no checkpoint yet');
     const discard = async (why: string) => {
       // Kept for a look, never silently dropped; the engine starts empty.
-      await this.opts.redis.set(`${this.opts.key}:discarded:${this.now()}`, text, 'EX', 7 * 24 * 3600);
+      await this.opts.redis.set(`${this.opts.key}:discarded:${this.now()}`, bytes, 'EX', 7 * 24 * 3600);
       await this.opts.redis.del(this.opts.key);
       return fresh('discarded', why);
     };
     let checkpoint: Checkpoint;
     try {
-      const parsed = checkpointSchema.safeParse(decodeCheckpoint(text));
+      const parsed = checkpointSchema.safeParse(decodeCheckpoint(bytes));
       if (!parsed.success) return await discard(`malformed checkpoint: ${describeIssues(parsed.error.issues, 3)}`);
       checkpoint = parsed.data;
     } catch (err) {
-      return discard(`checkpoint is not JSON: ${(err as Error).message}`);
+      return discard(`checkpoint cannot be decoded: ${(err as Error).message}`);
     }
     if (checkpoint.detection !== this.opts.detection) return discard('the detection settings changed since the checkpoint');
     try {
