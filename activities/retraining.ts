@@ -33,10 +33,14 @@ export interface RetrainingRunRecord {
 
 export function createRetrainingActivities(deps: { db: Database }) {
   return {
-    /** Fits weights on the training window's resolved outcomes and scores them there and on the test window. */
-    async fitSignalWeights(input: { trainFromMs: number; testFromMs: number; testToMs: number; horizonMs: number; priorCount: number }): Promise<WeightsFit> {
-      const train = await outcomeRows(deps.db, { fromMs: input.trainFromMs, toMs: input.testFromMs });
-      const test = await outcomeRows(deps.db, { fromMs: input.testFromMs, toMs: input.testToMs });
+    /**
+     * Fits weights on the training window's resolved outcomes and scores them there and on the test
+     * window. Windows select signals by their fired (exchange) time; `knownByMs` (a run as of a time
+     * on recorded data) also drops outcomes due after it, which only data past it could have resolved.
+     */
+    async fitSignalWeights(input: { trainFromMs: number; testFromMs: number; testToMs: number; horizonMs: number; priorCount: number; knownByMs?: number }): Promise<WeightsFit> {
+      const train = await outcomeRows(deps.db, { fromMs: input.trainFromMs, toMs: input.testFromMs, knownByMs: input.knownByMs });
+      const test = await outcomeRows(deps.db, { fromMs: input.testFromMs, toMs: input.testToMs, knownByMs: input.knownByMs });
       const weights = deriveWeights(performanceMatrix(train), input.horizonMs, input.priorCount);
       const count = (rows: typeof train) => rows.filter((r) => r.horizonMs === input.horizonMs).length;
       return { weights, inSample: scoreWeights(weights, train, input.horizonMs).score, outOfSample: scoreWeights(weights, test, input.horizonMs).score, trainOutcomes: count(train), testOutcomes: count(test) };

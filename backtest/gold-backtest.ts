@@ -37,13 +37,15 @@ export async function runBacktest(opts: { config: BacktestConfig; capital: Dec; 
   const result = await bt.run(opts.events, (n) => opts.onProgress?.(n, opts.events.length));
   opts.onProgress?.(opts.events.length, opts.events.length);
   const trades = tradesOf(result, kalshiCategory);
+  // Every position's fees, traded out or not; a group's row counts its own trades' fees.
   const fees = result.positions.reduce((n, p) => n.plus(p.fees), new Dec(0));
+  const span = result.startMs !== undefined && result.endMs !== undefined ? { startMs: result.startMs, endMs: result.endMs } : undefined;
   return {
     result,
     trades,
-    metrics: performance(trades, opts.capital, fees),
-    bySignalType: performanceBy(trades, (t) => t.signalType, opts.capital),
-    byCategory: performanceBy(trades, (t) => t.category, opts.capital),
+    metrics: performance(trades, opts.capital, fees, span),
+    bySignalType: performanceBy(trades, (t) => t.signalType, opts.capital, span),
+    byCategory: performanceBy(trades, (t) => t.category, opts.capital, span),
     monteCarlo: monteCarlo(trades, opts.capital, opts.monteCarloRuns ?? 1000, seededRandom(42)),
     elapsedMs: performance_now() - started,
   };

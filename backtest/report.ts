@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { equityCurve, type PerformanceMetrics } from '../domain/backtest/metrics';
+import { DAYS_PER_YEAR, equityCurve, type PerformanceMetrics } from '../domain/backtest/metrics';
 import type { Dec } from '../domain/decimal';
 import type { BacktestSummary } from './gold-backtest';
 
@@ -38,7 +38,7 @@ const num = (x: number | null, d = 3) => (x === null ? '-' : x.toFixed(d));
 const hold = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(0)} s`);
 
 function metricsRow(name: string, m: PerformanceMetrics): string {
-  return `| ${name} | ${m.trades} | ${pct(m.winRate)} | ${m.totalPnl} | ${num(m.sharpe)} | ${num(m.sortino)} | ${num(m.calmar)} | ${m.maxDrawdown} | ${hold(m.averageHoldMs)} |`;
+  return `| ${name} | ${m.trades} | ${pct(m.winRate)} | ${m.totalPnl} | ${m.fees} | ${num(m.sharpePerTrade)} | ${num(m.sortinoPerTrade)} | ${num(m.sharpeAnnualised)} | ${num(m.sortinoAnnualised)} | ${num(m.calmarAnnualised)} | ${m.maxDrawdown} | ${pct(m.maxDrawdownFromPeak)} | ${hold(m.averageHoldMs)} |`;
 }
 
 /** Writes report.md, equity.svg and drawdown.svg into `dir`; returns their paths. */
@@ -50,13 +50,15 @@ export function writeBacktestReport(dir: string, summary: BacktestSummary, ctx: 
   writeFileSync(equity, lineChartSvg('Cumulative P&L ($, after fees)', curve.map((c) => ({ x: c.atMs, y: c.equity.minus(ctx.capital).toNumber() })), { color: '#1f77b4' }));
   writeFileSync(drawdown, lineChartSvg('Drawdown from peak ($)', curve.map((c) => ({ x: c.atMs, y: -c.drawdown.toNumber() })), { color: '#d62728', fill: true }));
   const m = summary.metrics;
-  const header = '| | trades | win rate | P&L $ | Sharpe/trade | Sortino/trade | Calmar | max DD $ | avg hold |\n|---|---|---|---|---|---|---|---|---|';
+  const header = '| | trades | win rate | P&L $ | fees $ | Sharpe/trade | Sortino/trade | Sharpe | Sortino | Calmar | max DD $ | max DD from peak | avg hold |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = [
     `# ${ctx.title}`,
     '',
-    `${ctx.markets.length} recorded markets, ${summary.result.events.toLocaleString('en-US')} book events, simulated in ${(summary.elapsedMs / 1000).toFixed(1)} s. Strategy \`${summary.result.strategy.positions[0]?.positionId.split('/')[1] ?? '-'}\`; fees ${m.fees} (Kalshi formula, per fill); capital ${ctx.capital.toFixed(2)}.`,
+    `${ctx.markets.length} recorded markets, ${summary.result.events.toLocaleString('en-US')} book events, simulated in ${(summary.elapsedMs / 1000).toFixed(1)} s. Strategy \`${summary.result.strategy.positions[0]?.positionId.split('/')[1] ?? '-'}\`; fees ${m.fees} (Kalshi trade fee and balance rounding, per fill); capital ${ctx.capital.toFixed(2)}.`,
     '',
     '## Results',
+    '',
+    `Sharpe, Sortino and Calmar are annualised from ${m.dailyReturns.length} daily equity return${m.dailyReturns.length === 1 ? '' : 's'} (UTC calendar days, ${DAYS_PER_YEAR} a year: prediction markets trade every day); Calmar is the annual return (${pct(m.annualReturn)}) over the max drawdown from peak. The per-trade ratios use each trade's P&L over its cost, without a period.`,
     '',
     header,
     metricsRow('all', m),

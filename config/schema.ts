@@ -80,6 +80,8 @@ export const configSchema = z.object({
     .object({
       kalshiTakerRate: nonNegativeDecimal('fees.kalshiTakerRate').prefault('0.07'),
       kalshiMakerRate: nonNegativeDecimal('fees.kalshiMakerRate').prefault('0.0175'),
+      /** Kalshi direct members' balances settle to $0.0001, everyone else's to $0.01: the fee's rounding part (domain/fees.ts). */
+      kalshiDirectMember: z.boolean().prefault(true),
     })
     .prefault({}),
   marketData: z

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { and, desc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import { Dec } from '../domain/decimal';
 import { ONE_DOLLAR, PRICE_SCALE } from '../domain/fixed-point';
 import { performanceMatrix, signalOutcome, type OutcomeRow, type PerformanceCell } from '../domain/signals/performance';
 import type { DetectedSignal } from '../domain/signals/types';
 import type { Database } from './client';
+import { closeTimeMs } from './market-data-repo';
 import { inTransaction } from './transactions';
 import { signalConfigs, signalOutcomes, signals, strategyRuns } from './schema';
 import type { SettlementSource } from '../domain/ports';
@@ -67,11 +68,18 @@ interface DueRow extends Record<string, unknown> {
   mid_at_fire: string;
   mid_then: string | null;
   latest: Date | null;
+  /** `close_time` of the market's current snapshot (exchange time), if it has one. */
+  close_time: string | null;
 }
 
 /**
- * Resolves pending outcomes whose due time the market data has passed: the YES mid at or before
- * the due time (from price history); a market that settled before then resolves to its result.
+ * Resolves pending outcomes on the market's clock, never with information from after their due time:
+ * - by price once the market's data has passed the due time (price history at or after it): the YES
+ *   mid at or before the due time;
+ * - by settlement only if the market closed (its snapshot's `close_time`, exchange time) at or before
+ *   the due time and has a result: what it was worth at the due time.
+ * Anything else stays pending, so a replay whose metadata is already final (result known from the
+ * start) scores a +10 min outcome from the replayed prices, not from the final result.
  * Stateless and idempotent, so a crash or a restart loses nothing.
  */
 export async function resolveDueOutcomes(db: Database, settlements: SettlementSource, limit = 5000): Promise<{ resolved: number; pending: number }> {
@@ -84,7 +92,9 @@ export async function resolveDueOutcomes(db: Database, settlements: SettlementSo
       limit ${limit}
     )
     select d.*, p.mid as mid_then,
-      (select max(ts) from price_history h where h.market_ticker = d.market_ticker) as latest
+      (select max(ts) from price_history h where h.market_ticker = d.market_ticker) as latest,
+      (select ms.attributes->>'close_time' from market_snapshots ms
+        where ms.market_ticker = d.market_ticker and ms.row_current_ind order by ms.effective_ts desc limit 1) as close_time
     from due d left join lateral (
       select case when yes_bid is not null and yes_ask is not null then (yes_bid + yes_ask) / 2 else last_price end as mid
       from price_history ph where ph.market_ticker = d.market_ticker and ph.ts <= d.due_at
@@ -95,12 +105,13 @@ export async function resolveDueOutcomes(db: Database, settlements: SettlementSo
   for (const row of due) {
     const dueMs = new Date(row.due_at).getTime();
     const latestMs = row.latest ? new Date(row.latest).getTime() : -Infinity;
+    const closeMs = closeTimeMs({ close_time: row.close_time });
     let priceAfter: number | undefined;
     let by: 'price' | 'settlement' | undefined;
     if (latestMs >= dueMs && row.mid_then !== null) {
       priceAfter = dollarsToUnits(row.mid_then);
       by = 'price';
-    } else {
+    } else if (closeMs !== undefined && closeMs <= dueMs) {
       if (!results.has(row.market_ticker)) results.set(row.market_ticker, await settlements.result(row.market_ticker));
       const result = results.get(row.market_ticker);
       if (result) {
@@ -119,18 +130,35 @@ export async function resolveDueOutcomes(db: Database, settlements: SettlementSo
   return { resolved, pending: due.length - resolved };
 }
 
-/** Resolved outcomes (optionally only signals fired in [fromMs, toMs)) as rows for the performance matrix. */
-export async function outcomeRows(db: Database, range: { fromMs?: number; toMs?: number } = {}): Promise<OutcomeRow[]> {
+export interface OutcomeRange {
+  /** Signals fired (exchange time) at or after this. */
+  fromMs?: number;
+  /** Signals fired (exchange time) before this. */
+  toMs?: number;
+  /**
+   * Only outcomes due at or before this (exchange time): what was known then. Recorded data can
+   * hold outcomes resolved from data past it (a replay that went on); live, whatever is resolved is
+   * already known.
+   */
+  knownByMs?: number;
+}
+
+/** Resolved outcomes (optionally only of signals fired in [fromMs, toMs), due by knownByMs) as rows for the performance matrix. */
+export async function outcomeRows(db: Database, range: OutcomeRange = {}): Promise<OutcomeRow[]> {
   const rows = await db
     .select({ type: signals.type, category: signals.category, firedAt: signals.firedAt, horizonMs: signalOutcomes.horizonMs, move: signalOutcomes.move, correct: signalOutcomes.correct })
     .from(signalOutcomes)
     .innerJoin(signals, eq(signals.id, signalOutcomes.signalId))
-    .where(and(isNotNull(signalOutcomes.resolvedAt), range.fromMs !== undefined ? gte(signals.firedAt, new Date(range.fromMs)) : undefined, range.toMs !== undefined ? lt(signals.firedAt, new Date(range.toMs)) : undefined));
+    .where(and(isNotNull(signalOutcomes.resolvedAt), range.fromMs !== undefined ? gte(signals.firedAt, new Date(range.fromMs)) : undefined, range.toMs !== undefined ? lt(signals.firedAt, new Date(range.toMs)) : undefined, range.knownByMs !== undefined ? lte(signalOutcomes.dueAt, new Date(range.knownByMs)) : undefined));
   return rows.map((r) => ({ type: r.type, category: r.category, firedAtMs: r.firedAt.getTime(), horizonMs: r.horizonMs, move: dollarsToUnits(r.move ?? '0'), correct: r.correct }));
 }
 
-export async function loadPerformanceMatrix(db: Database): Promise<PerformanceCell[]> {
-  return performanceMatrix(await outcomeRows(db));
+/**
+ * The performance matrix of all resolved outcomes, or as of an exchange time (recorded data): only
+ * signals fired before it, and only outcomes due by then.
+ */
+export async function loadPerformanceMatrix(db: Database, opts: { asOfMs?: number } = {}): Promise<PerformanceCell[]> {
+  return performanceMatrix(await outcomeRows(db, opts.asOfMs === undefined ? {} : { toMs: opts.asOfMs, knownByMs: opts.asOfMs }));
 }
 
 export async function recentSignals(db: Database, opts: { limit: number; market?: string; type?: string }) {

@@ -2,9 +2,14 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temp
 import type { KestrelConfig } from '../config/schema';
 import type { RetrainInput } from '../workflows/retraining';
 
-export function retrainInput(config: KestrelConfig, priorCount = config.signals.weightPriorCount): RetrainInput {
+/**
+ * The retraining input from config. `asOfMs` (an exchange time) retrains on recorded data as it stood
+ * then; without it (the schedule) the windows end at workflow time now.
+ */
+export function retrainInput(config: KestrelConfig, opts: { priorCount?: number; asOfMs?: number } = {}): RetrainInput {
   const r = config.retraining;
-  return { modelName: r.modelName, trainWindowMs: r.trainWindowMs, testWindowMs: r.testWindowMs, horizonMs: r.horizonMs, priorCount, maxShortfall: r.maxShortfall, minOutcomes: r.minOutcomes };
+  const input: RetrainInput = { modelName: r.modelName, trainWindowMs: r.trainWindowMs, testWindowMs: r.testWindowMs, horizonMs: r.horizonMs, priorCount: opts.priorCount ?? config.signals.weightPriorCount, maxShortfall: r.maxShortfall, minOutcomes: r.minOutcomes };
+  return opts.asOfMs === undefined ? input : { ...input, asOfMs: opts.asOfMs };
 }
 
 /**

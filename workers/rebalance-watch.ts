@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import { heldPositions, recordRiskEvent } from '../db/risk-repo';
 import type { Clock } from '../domain/clock';
 import type { Dec } from '../domain/decimal';
+import type { HeldPosition } from '../domain/risk/risk-manager';
 import { selectRebalanceExits, type RebalanceDecision } from '../domain/trading/rebalance';
 import { rebalanceSignal } from '../workflows/position';
 import { runEvery } from './periodic';
@@ -12,6 +13,8 @@ export interface RebalanceWatchDeps {
   temporal: Client;
   clock: Clock;
   limits: { capital: Dec; maxTotalExposureFraction: Dec };
+  /** The positions that form the portfolio (default: every open position in Postgres). */
+  held?: () => Promise<HeldPosition[]>;
   log: (line: string) => void;
 }
 
@@ -22,7 +25,7 @@ export interface RebalanceWatchDeps {
  * `rebalance`. A position is signalled once (`requested` remembers it for the next passes).
  */
 export async function rebalanceOnce(deps: RebalanceWatchDeps, requested: Set<string> = new Set()): Promise<RebalanceDecision> {
-  const held = await heldPositions(deps.db);
+  const held = await (deps.held ? deps.held() : heldPositions(deps.db));
   const stillHeld = new Set(held.map((p) => p.positionId));
   for (const id of requested) if (!stillHeld.has(id)) requested.delete(id);
   const decision = selectRebalanceExits(held, deps.limits, requested);

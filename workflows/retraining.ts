@@ -7,7 +7,7 @@ const db = wf.proxyActivities<Activities>(ACTIVITY_PRESETS.boundedJob);
 
 export interface RetrainInput {
   modelName: string;
-  /** Training window, then the test window that ends now (workflow time). */
+  /** Training window, then the test window that ends at `asOfMs`. */
   trainWindowMs: number;
   testWindowMs: number;
   horizonMs: number;
@@ -16,6 +16,11 @@ export interface RetrainInput {
   maxShortfall: number;
   /** Fewer resolved outcomes than this in either window: no model is made. */
   minOutcomes: number;
+  /**
+   * End of the test window in the data's time: an exchange time to retrain on recorded data as it
+   * stood then (only outcomes due by then count). Absent (the schedule, live): workflow time now.
+   */
+  asOfMs?: number;
 }
 
 export interface RetrainResult {
@@ -32,12 +37,14 @@ export interface RetrainResult {
  * and beats the active version. Every run is recorded, whatever it decided.
  */
 export async function retrainSignalWeightsWorkflow(input: RetrainInput): Promise<RetrainResult> {
-  const now = Date.now(); // workflow time
-  const testFromMs = now - input.testWindowMs;
+  if (input.asOfMs !== undefined && !Number.isFinite(input.asOfMs)) throw wf.ApplicationFailure.nonRetryable(`asOfMs must be a time in ms, got ${String(input.asOfMs)}`, 'InvalidRetrainInput');
+  const asOf = input.asOfMs ?? Date.now(); // recorded data: the exchange time given; live: workflow time
+  const testFromMs = asOf - input.testWindowMs;
   const trainFromMs = testFromMs - input.trainWindowMs;
-  const window = { trainFromMs, testFromMs, testToMs: now };
+  const window = { trainFromMs, testFromMs, testToMs: asOf };
   const base = { workflowId: wf.workflowInfo().workflowId, modelName: input.modelName, ...window };
-  const fit = await db.fitSignalWeights({ ...window, horizonMs: input.horizonMs, priorCount: input.priorCount });
+  // Same activities in the same order whether or not asOfMs is given: no patch needed for running histories.
+  const fit = await db.fitSignalWeights({ ...window, horizonMs: input.horizonMs, priorCount: input.priorCount, ...(input.asOfMs !== undefined ? { knownByMs: input.asOfMs } : {}) });
   const counts = { trainOutcomes: fit.trainOutcomes, testOutcomes: fit.testOutcomes };
   if (fit.trainOutcomes < input.minOutcomes || fit.testOutcomes < input.minOutcomes) {
     const reason = `${fit.trainOutcomes} training and ${fit.testOutcomes} test outcomes (need ${input.minOutcomes} each)`;
@@ -48,7 +55,7 @@ export async function retrainSignalWeightsWorkflow(input: RetrainInput): Promise
   const candidate = await db.createModelCandidate({
     modelName: input.modelName,
     parameters: { weights: fit.weights, horizonMs: input.horizonMs, priorCount: input.priorCount },
-    metrics: { inSample: fit.inSample, outOfSample: fit.outOfSample, ...counts, trainFromMs, testFromMs, testToMs: now },
+    metrics: { inSample: fit.inSample, outOfSample: fit.outOfSample, ...counts, ...window },
   });
   if (!candidate) {
     const reason = 'the refit weights equal the latest version';

@@ -43,7 +43,8 @@ export const backtestCommand: CliCommand = {
     if (values.json) json({ metrics: m, bySignalType: summary.bySignalType, byCategory: summary.byCategory, monteCarlo: summary.monteCarlo, events: summary.result.events, elapsedMs: summary.elapsedMs, files });
     else {
       out(`${window.markets.length} markets, ${summary.result.events.toLocaleString('en-US')} events in ${(summary.elapsedMs / 1000).toFixed(1)} s`);
-      out(`trades ${m.trades}  win rate ${m.winRate === null ? '-' : (100 * m.winRate).toFixed(1) + '%'}  P&L ${m.totalPnl} (fees ${m.fees})  Sharpe/trade ${m.sharpe?.toFixed(3) ?? '-'}  Sortino ${m.sortino?.toFixed(3) ?? '-'}  Calmar ${m.calmar?.toFixed(3) ?? '-'}  max DD ${m.maxDrawdown}`);
+      out(`trades ${m.trades}  win rate ${m.winRate === null ? '-' : (100 * m.winRate).toFixed(1) + '%'}  P&L ${m.totalPnl} (fees ${m.fees})  Sharpe/trade ${m.sharpePerTrade?.toFixed(3) ?? '-'}  Sortino/trade ${m.sortinoPerTrade?.toFixed(3) ?? '-'}`);
+      out(`over ${m.dailyReturns.length} days, annualised: Sharpe ${m.sharpeAnnualised?.toFixed(3) ?? '-'}  Sortino ${m.sortinoAnnualised?.toFixed(3) ?? '-'}  Calmar ${m.calmarAnnualised?.toFixed(3) ?? '-'}  max DD ${m.maxDrawdown} (${(100 * m.maxDrawdownFromPeak).toFixed(2)}% from peak)`);
       out(`report ${files.report}  plots ${files.equity}, ${files.drawdown}`);
     }
     return EXIT.ok;

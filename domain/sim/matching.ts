@@ -1,16 +1,18 @@
 import { Dec } from '../decimal';
-import { kalshiFee } from '../fees';
+import { kalshiFee, kalshiFeeRate, KalshiOrderFeeAccumulator } from '../fees';
 import { ONE_DOLLAR, priceDecimal, priceText, sizeDecimal, sizeText } from '../fixed-point';
 import type { OrderStateWire } from '../trading/wire';
 import type { UnitEvent } from '../market-data/events';
 import type { TimeInForce } from '../ports';
 import type { BinaryOrderBook, BookSide } from '../market-data/order-book';
+import type { MarketFees } from '../trading/taker-fee';
 
 /**
  * The paper exchange's matching engine, over real recorded books (pure, integer units):
  * IOC / FOK / GTC limit orders on either outcome, partial fills, liquidity our own fills consumed,
  * queue position for resting orders (they join the back of their level; volume traded at that
- * level must clear what was ahead first), and the Kalshi fee per fill (taker or maker).
+ * level must clear what was ahead first), and the Kalshi fee per fill (taker or maker, with the
+ * balance rounding and the order's rebate accumulator).
  */
 export type Outcome = 'yes' | 'no';
 export type Action = 'buy' | 'sell';
@@ -55,6 +57,8 @@ export interface FeeSchedule {
   takerRate: Dec;
   makerRate: Dec;
   seriesMultiplier?: Dec;
+  /** The account's balance precision (`kalshiBalancePrecision`); default $0.0001, a direct member. */
+  balancePrecision?: Dec;
 }
 
 /** Which bid ladder an order trades against / rests on, and at what ladder price. */
@@ -78,8 +82,14 @@ export class SimMatchingEngine {
   readonly orders = new Map<string, SimOrderState>();
   /** Our own fills consume recorded liquidity until the venue changes that level. */
   private readonly consumed = new Map<string, { consumed: number; recordedSize: number }>();
+  /** Kalshi's fee accumulator of each order that has filled (rounding fees carry over between its fills). */
+  private readonly feeAccumulators = new Map<string, KalshiOrderFeeAccumulator>();
 
-  constructor(private readonly fees: FeeSchedule) {}
+  /** `marketFees`: a market's own fee terms (fee type, multiplier) when known; else the configured schedule applies. */
+  constructor(
+    private readonly fees: FeeSchedule,
+    private readonly marketFees?: (market: string) => MarketFees | undefined,
+  ) {}
 
   private available(market: string, side: BookSide, price: number, recorded: number): number {
     const c = this.consumed.get(`${market}|${side}|${price}`);
@@ -93,12 +103,17 @@ export class SimMatchingEngine {
     this.consumed.set(key, { consumed: prior + size, recordedSize: recorded });
   }
 
-  private fee(price: number, size: number, liquidity: 'taker' | 'maker'): Dec {
-    return kalshiFee({ contracts: sizeDecimal(size), price: priceDecimal(price), rate: liquidity === 'taker' ? this.fees.takerRate : this.fees.makerRate, seriesMultiplier: this.fees.seriesMultiplier });
+  private fee(request: SimOrderRequest, price: number, size: number, liquidity: 'taker' | 'maker'): Dec {
+    const contracts = sizeDecimal(size);
+    const fillPrice = priceDecimal(price);
+    const tradeFee = kalshiFee({ contracts, price: fillPrice, rate: kalshiFeeRate(liquidity, this.fees, this.marketFees?.(request.market)) });
+    let accumulator = this.feeAccumulators.get(request.clientOrderId);
+    if (!accumulator) this.feeAccumulators.set(request.clientOrderId, (accumulator = new KalshiOrderFeeAccumulator(this.fees.balancePrecision)));
+    return accumulator.charge({ action: request.action, contracts, price: fillPrice, tradeFee }).fee;
   }
 
   private addFill(state: SimOrderState, price: number, size: number, liquidity: 'taker' | 'maker', tsMs: number): SimFill {
-    const fill: SimFill = { clientOrderId: state.request.clientOrderId, price, size, liquidity, fee: this.fee(price, size, liquidity), tsMs };
+    const fill: SimFill = { clientOrderId: state.request.clientOrderId, price, size, liquidity, fee: this.fee(state.request, price, size, liquidity), tsMs };
     state.fills.push(fill);
     state.filled += size;
     if (state.filled >= state.request.size) state.status = 'filled';

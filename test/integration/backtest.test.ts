@@ -39,13 +39,26 @@ describe('backtester on the recorded gold feed', function () {
     assert.ok(summary.monteCarlo.totals.p5 <= summary.monteCarlo.totals.p50 && summary.monteCarlo.totals.p50 <= summary.monteCarlo.totals.p95);
     assert.deepEqual(Object.keys(summary.bySignalType), ['momentum']);
     assert.deepEqual(Object.keys(summary.byCategory), ['kxgold15m']);
+    // Each group row carries its own trades' fees (they were "0.0000" before).
+    const tradeFees = summary.trades.reduce((n, t) => n.plus(t.fees!), new Dec(0)).toFixed(4);
+    assert.ok(new Dec(tradeFees).gt(0));
+    assert.equal(summary.bySignalType.momentum!.fees, tradeFees);
+    assert.equal(summary.byCategory.kxgold15m!.fees, tradeFees);
+    // Peak-relative drawdown and daily returns over the run's calendar days.
+    assert.ok(m.maxDrawdownFromPeak > 0 && m.maxDrawdownFromPeak <= 1);
+    const days = Math.floor(summary.result.endMs! / 86_400_000) - Math.floor(summary.result.startMs! / 86_400_000) + 1;
+    assert.equal(m.dailyReturns.length, days);
+    const compounded = m.dailyReturns.reduce((g, r) => g * (1 + r), 1);
+    assert.ok(Math.abs(compounded - (1 + Number(m.totalPnl) / config.risk.capital.toNumber())) < 1e-12, 'the daily returns compound to the total return');
 
     const dir = mkdtempSync(path.join(tmpdir(), 'kestrel-report-'));
     const files = writeBacktestReport(dir, summary, { title: 'test', capital: config.risk.capital, markets: two.markets, parameters: { rule: 'momentum' } });
     assert.match(readFileSync(files.equity, 'utf8'), /<polyline[^>]+points="[\d., ]+"/);
     assert.match(readFileSync(files.drawdown, 'utf8'), /<polygon/);
     const md = readFileSync(files.report, 'utf8');
-    assert.match(md, /\| all \| \d+ \| [\d.]+% \| -?\d+\.\d{4} \|/);
+    assert.match(md, /\| all \| \d+ \| [\d.]+% \| -?\d+\.\d{4} \| \d+\.\d{4} \|/);
+    assert.match(md, /\| signal: momentum \| \d+ \| [\d.]+% \| -?\d+\.\d{4} \| [1-9]\d*\.\d{4} \|/, 'a group row shows its fees');
+    assert.match(md, /annualised from \d+ daily equity returns?/);
     assert.match(md, /Monte Carlo \(500 resamples/);
   });
 

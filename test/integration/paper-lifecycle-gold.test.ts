@@ -3,7 +3,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { fills, orders } from '../../db/schema';
 import { Dec } from '../../domain/decimal';
-import { kalshiFee } from '../../domain/fees';
+import { kalshiFee, KalshiOrderFeeAccumulator } from '../../domain/fees';
 import { ONE_DOLLAR, priceText, sizeText } from '../../domain/fixed-point';
 import { toUnits, type MarketEvent } from '../../domain/market-data/events';
 import type { Level } from '../../domain/market-data/order-book';
@@ -35,16 +35,17 @@ async function referenceLevels(untilMs: number): Promise<{ yes: Level[]; no: Lev
   return { yes: book.levels('yes'), no: book.levels('no') };
 }
 
-/** Hand computation: take `size` contracts from `levels` (best first), price each level via `price`, fee per fill. */
-function sweep(levels: Level[], size: Dec, price: (l: Level) => number, limitOk: (p: number) => boolean) {
+/** Hand computation: take `size` contracts from `levels` (best first), price each level via `price`, fee per fill (one order: one fee accumulator). */
+function sweep(action: 'buy' | 'sell', levels: Level[], size: Dec, price: (l: Level) => number, limitOk: (p: number) => boolean) {
   const out: { price: Dec; size: Dec; fee: Dec }[] = [];
+  const fees = new KalshiOrderFeeAccumulator();
   let left = size;
   for (const l of levels) {
     const p = price(l);
     if (left.lte(0) || !limitOk(p)) break;
     const take = Dec.min(left, new Dec(sizeText(l.size)));
     const px = new Dec(priceText(p));
-    out.push({ price: px, size: take, fee: kalshiFee({ contracts: take, price: px, rate: TAKER }) });
+    out.push({ price: px, size: take, fee: fees.charge({ action, contracts: take, price: px, tradeFee: kalshiFee({ contracts: take, price: px, rate: TAKER }) }).fee });
     left = left.minus(take);
   }
   return out;
@@ -81,7 +82,7 @@ describe('paper position over a replayed gold window, checked by hand against th
     const bestAsk = ONE_DOLLAR - refEntry.no[0]!.price;
     // Limit two ticks through the ask so the entry sweeps more than one level.
     const limit = bestAsk + 200;
-    const expectedEntry = sweep(refEntry.no, size, (l) => ONE_DOLLAR - l.price, (p) => p <= limit);
+    const expectedEntry = sweep('buy', refEntry.no, size, (l) => ONE_DOLLAR - l.price, (p) => p <= limit);
 
     const workflowId = `position/gold-check/${MARKET}`;
     const handle = await stack.temporal.workflow.start(positionWorkflow, {
@@ -98,7 +99,7 @@ describe('paper position over a replayed gold window, checked by hand against th
     const refExit = await referenceLevels(exitAt);
     const exitFloor = refExit.yes[0]!.price - 500; // CRITICAL: bid minus 5 ticks
     const filledEntry = expectedEntry.reduce((n, f) => n.plus(f.size), new Dec(0));
-    const expectedExit = sweep(refExit.yes, filledEntry, (l) => l.price, (p) => p >= exitFloor);
+    const expectedExit = sweep('sell', refExit.yes, filledEntry, (l) => l.price, (p) => p >= exitFloor);
     await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'CRITICAL', reason: 'hand check' }] });
     const result = (await handle.result()) as PositionSnapshot;
 

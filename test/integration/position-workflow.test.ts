@@ -184,12 +184,14 @@ describe('position workflow on the paper exchange (real Temporal)', function () 
     const smallHandle = await start(small);
     await until(() => query(bigHandle), (s) => s.status === 'open', 'big entry');
     await until(() => query(smallHandle), (s) => s.status === 'open', 'small entry');
-    // A limit just under what is held now (whatever other tests left open): only the largest must go.
-    const held = await heldPositions(stack().database.db);
-    const exposure = held.reduce((n, p) => n.plus(p.entryPrice ? p.remaining.times(p.entryPrice) : 0), new Dec(0));
-    const limits = { capital: exposure, maxTotalExposureFraction: exposure.minus(1).div(exposure) };
+    // The portfolio is these two (other tests' positions share the database and may close meanwhile):
+    // 52 + 5.2 held, a limit of 20 leaves room for the small one only.
+    const mine = async () => (await heldPositions(stack().database.db)).filter((p) => p.market === big || p.market === small);
+    // The rows record the fills a moment after the workflows report them.
+    await until(mine, (held) => held.length === 2 && held.every((p) => p.entryPrice !== undefined), 'both entries recorded');
+    const limits = { capital: new Dec(100), maxTotalExposureFraction: new Dec('0.2') };
     const logs: string[] = [];
-    const deps = { db: stack().database.db, temporal: stack().temporal, clock: { nowMs: () => Date.now() }, limits, log: (l: string) => logs.push(l) };
+    const deps = { db: stack().database.db, temporal: stack().temporal, clock: { nowMs: () => Date.now() }, limits, held: mine, log: (l: string) => logs.push(l) };
     const requested = new Set<string>();
     const decision = await rebalanceOnce(deps, requested);
     assert.deepEqual(decision.exits.map((e) => [e.positionId, e.exposure.toString()]), [[bigHandle.workflowId, '52']]);

@@ -28,12 +28,14 @@ describe('fees', () => {
   });
   it('Kalshi: a venue fee more than $0.0001 from our formula is a difference; rounding is not', () => {
     const rates = { takerRate: new Dec('0.07'), makerRate: new Dec('0.0175') };
-    const fill = (fee: string, liquidity: 'maker' | 'taker' = 'taker') => ({ fillId: 'f1', liquidity, contracts: new Dec(100), price: new Dec('0.50'), fee: new Dec(fee) });
+    const fill = (fee: string, liquidity: 'maker' | 'taker' = 'taker') => ({ fillId: 'f1', liquidity, action: 'buy' as const, contracts: new Dec(100), price: new Dec('0.50'), fee: new Dec(fee) });
     assert.equal(kalshiFeeDifference(fill('1.7500'), rates), undefined);
     assert.equal(kalshiFeeDifference(fill('1.7501'), rates), undefined, 'one step of the $0.0001 grid is rounding');
     assert.deepEqual(kalshiFeeDifference(fill('1.7600'), rates), { fillId: 'f1', liquidity: 'taker', contracts: '100', price: '0.5000', venueFee: '1.7600', expectedFee: '1.7500' });
     assert.equal(kalshiFeeDifference(fill('0.4375', 'maker'), rates), undefined, 'maker rate');
     assert.equal(kalshiFeeDifference(fill('1.7500', 'maker'), rates)?.expectedFee, '0.4375');
+    // The maker trade fee is $0.4375; an account held through an intermediary moves in whole cents, so the fill costs $0.44.
+    assert.equal(kalshiFeeDifference(fill('0.4400', 'maker'), { ...rates, balancePrecision: new Dec('0.01') }), undefined, 'balance rounded to the cent');
   });
   it('Polymarket: C × rate × (p(1 − p))^e, floored to 5 decimals', () => {
     assert.equal(polymarketTakerFee({ contracts: new Dec(100), price: new Dec('0.5'), rate: new Dec('0.02'), exponent: 2 }).toString(), '0.125');

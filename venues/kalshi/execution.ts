@@ -1,6 +1,6 @@
 import { Dec } from '../../domain/decimal';
 import { DuplicateOrder, InvalidOrder, NetworkError, OrderNotFound } from '../../domain/errors';
-import { kalshiFeeDifference, type FeeDifference } from '../../domain/fees';
+import { kalshiOrderFeeDifferences, type FeeDifference, type KalshiFeeTerms } from '../../domain/fees';
 import { CENT_GRID, snapToPriceGrid, type PriceRange } from '../../domain/trading/price-grid';
 import type { ExecutionClient, OrderAmendment, VenueCapabilities } from '../../domain/ports';
 import type { OrderRequestWire, OrderStateWire } from '../../domain/trading/wire';
@@ -254,8 +254,8 @@ export class KalshiExecutionClient implements ExecutionClient {
       /** The safety-net poll while the feed is up (default 5 × pollMs). */
       feedPollMs?: number;
       log?: (line: string) => void;
-      /** Our fee schedule: each fill's venue fee is checked against it once, and a difference above $0.0001 reported. */
-      fees?: { takerRate: Dec; makerRate: Dec; seriesMultiplier?: Dec };
+      /** Our fee schedule: each fill's venue fee is checked against it once (balance rounding and the order's rebates included), and a difference above $0.0001 reported. */
+      fees?: KalshiFeeTerms;
       onFeeDifference?: (difference: FeeDifference & { clientOrderId: string }) => void;
     },
   ) {}
@@ -311,7 +311,7 @@ export class KalshiExecutionClient implements ExecutionClient {
     this.learnVenueId(order.order_id, clientOrderId);
     const fills: KalshiFill[] = [];
     if (new Dec(order.fill_count_fp).gt(0)) for await (const f of this.rest.fills({ order_id: order.order_id })) fills.push(f);
-    this.auditFees(clientOrderId, fills);
+    this.auditFees(clientOrderId, ref, fills);
     return fromKalshiOrder(clientOrderId, ref.outcome, order, fills);
   }
 
@@ -448,15 +448,22 @@ export class KalshiExecutionClient implements ExecutionClient {
   }
 
   /** The venue's fees are what we book; our formula is the check on them (a schedule change, a series multiplier we lack). */
-  private auditFees(clientOrderId: string, fills: readonly KalshiFill[]): void {
-    const rates = this.deps.fees;
-    if (!rates) return;
-    for (const f of fills) {
+  private auditFees(clientOrderId: string, ref: KalshiOrderRef, fills: readonly KalshiFill[]): void {
+    const terms = this.deps.fees;
+    if (!terms || fills.every((f) => this.feeChecked.has(f.fill_id))) return;
+    // An order's fills share its fee accumulator: the expected fee of a fill depends on the fills before it.
+    const inOrder = [...fills].sort((a, b) => fillTimeMs(a) - fillTimeMs(b) || a.fill_id.localeCompare(b.fill_id));
+    const price = (f: KalshiFill) => new Dec(ref.outcome === 'yes' ? f.yes_price_dollars : f.no_price_dollars);
+    const differences = kalshiOrderFeeDifferences(
+      inOrder.map((f) => ({ fillId: f.fill_id, liquidity: f.is_taker ? 'taker' : 'maker', action: ref.action, contracts: new Dec(f.count_fp), price: price(f), fee: new Dec(f.fee_cost) })),
+      terms,
+    );
+    for (const f of inOrder) {
       if (this.feeChecked.has(f.fill_id)) continue;
       // Fill ids are unique; the set only has to outlive the polls of one order.
       if (this.feeChecked.size >= 100_000) this.feeChecked.clear();
       this.feeChecked.add(f.fill_id);
-      const difference = kalshiFeeDifference({ fillId: f.fill_id, liquidity: f.is_taker ? 'taker' : 'maker', contracts: new Dec(f.count_fp), price: new Dec(f.yes_price_dollars), fee: new Dec(f.fee_cost) }, rates);
+      const difference = differences.find((d) => d.fillId === f.fill_id);
       if (!difference) continue;
       this.feeDifferences++;
       this.deps.log?.(`order ${clientOrderId}: Kalshi charged ${difference.venueFee} on fill ${f.fill_id} (${difference.contracts} @ ${difference.price}, ${difference.liquidity}); our formula says ${difference.expectedFee}`);
