@@ -83,11 +83,29 @@ interface DueRow extends Record<string, unknown> {
  * Stateless and idempotent, so a crash or a restart loses nothing.
  */
 export async function resolveDueOutcomes(db: Database, settlements: SettlementSource, limit = 5000): Promise<{ resolved: number; pending: number }> {
+  // Close times are parsed here (closeTimeMs), not in SQL, where one malformed value would fail every run.
+  const pendingMarkets = (await db.execute(sql`
+    select distinct s.market_ticker,
+      (select ms.attributes->>'close_time' from market_snapshots ms
+        where ms.market_ticker = s.market_ticker and ms.row_current_ind order by ms.effective_ts desc limit 1) as close_time
+    from signal_outcomes o join signals s on s.id = o.signal_id
+    where o.resolved_at is null`)) as unknown as { market_ticker: string; close_time: string | null }[];
+  const closes = pendingMarkets.flatMap((m) => {
+    const c = closeTimeMs({ close_time: m.close_time });
+    return c === undefined ? [] : [{ m: m.market_ticker, c }];
+  });
+  // Only outcomes that can be resolved now are taken (data at or after the due time, or a close at or
+  // before it): the ones that cannot yet (or ever) be scored honestly never hold the oldest places.
   const due = (await db.execute(sql`
-    with due as (
+    with closes as (
+      select x.m, timestamptz 'epoch' + x.c * interval '1 millisecond' as close_at
+      from json_to_recordset(${JSON.stringify(closes)}::json) as x(m text, c bigint)
+    ), due as (
       select o.signal_id, o.horizon_ms, o.due_at, s.market_ticker, s.direction, s.mid_at_fire
       from signal_outcomes o join signals s on s.id = o.signal_id
+      left join closes c on c.m = s.market_ticker
       where o.resolved_at is null
+        and (c.close_at <= o.due_at or exists (select 1 from price_history h where h.market_ticker = s.market_ticker and h.ts >= o.due_at))
       order by o.due_at
       limit ${limit}
     )
@@ -127,7 +145,8 @@ export async function resolveDueOutcomes(db: Database, settlements: SettlementSo
       .where(and(eq(signalOutcomes.signalId, Number(row.signal_id)), eq(signalOutcomes.horizonMs, row.horizon_ms)));
     resolved++;
   }
-  return { resolved, pending: due.length - resolved };
+  const [{ n }] = (await db.execute(sql`select count(*)::int as n from signal_outcomes where resolved_at is null`)) as unknown as [{ n: number }];
+  return { resolved, pending: n };
 }
 
 export interface OutcomeRange {

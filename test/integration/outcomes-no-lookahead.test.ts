@@ -211,4 +211,29 @@ describe('outcomes, weights and retraining on the market clock: no look-ahead', 
     assert.equal(elsewhere.code, EXIT.usage);
     assert.match(elsewhere.stderr, /--as-of applies to `kestrel retrain now` only/);
   });
+
+  it('outcomes that cannot be scored yet never hold the oldest places: a newer resolvable one still resolves', async () => {
+    const db = stack().database.db;
+    const t0 = Date.UTC(2012, 5, 4, 9) + Math.floor(Math.random() * 1000) * 86_400_000;
+    const [quiet, busy] = ['Q', 'B'].map((k) => uniqueName(`STALL${k}`).replace(/[^A-Za-z0-9]/g, '').toUpperCase());
+    const configHash = await registerSignalConfig(db, { fixture: 'outcomes-starvation' });
+    // `quiet` goes silent before its outcomes fall due and closes long after them (and one market has no close at all):
+    // none of its outcomes can be scored honestly yet. `busy` has data past its later outcome's due time.
+    await upsertMarketSnapshot(db, { venue: 'kalshi', marketTicker: quiet!, status: 'open', attributes: { close_time: new Date(t0 + 600 * MIN).toISOString() } }, t0);
+    await insertPricePoints(db, 'starvation', [
+      { market: quiet!, point: { ts: t0, bid: 4900, ask: 5100, last: 5000, volume: 0 } },
+      ...[0, 20, 40].map((m) => ({ market: busy!, point: { ts: t0 + m * MIN, bid: 5900 + m, ask: 6100 + m, last: 6000 + m, volume: m } })),
+    ]);
+    const fire = (market: string, atMs: number): DetectedSignal & { actionable: boolean } => ({ key: `volume_spike:${market}:${atMs}`, type: 'volume_spike', market, markets: [market], category: 'stall', direction: 'yes', strength: 3, confidence: 0.8, priority: 'HIGH', firedAtMs: atMs, midAtFire: 5000, inputs: { fixture: true }, actionable: false });
+    await insertSignals(db, [fire(quiet!, t0 + MIN), fire(quiet!, t0 + 2 * MIN), fire(busy!, t0 + 5 * MIN)], { configHash, source: 'starvation', horizonsMs: [10 * MIN] });
+    // With room for one outcome per run, the quiet market's older outcomes must not take it.
+    await resolveDueOutcomes(db, new RecordedSettlements(db), 1);
+    const rows = await db
+      .select({ market: signals.marketTicker, resolvedBy: signalOutcomes.resolvedBy })
+      .from(signalOutcomes)
+      .innerJoin(signals, eq(signals.id, signalOutcomes.signalId))
+      .where(inArray(signals.marketTicker, [quiet!, busy!]));
+    assert.deepEqual(rows.filter((r) => r.market === busy).map((r) => r.resolvedBy), ['price']);
+    assert.deepEqual(rows.filter((r) => r.market === quiet).map((r) => r.resolvedBy), [null, null]);
+  });
 });
