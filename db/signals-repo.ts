@@ -68,8 +68,6 @@ interface DueRow extends Record<string, unknown> {
   mid_at_fire: string;
   mid_then: string | null;
   latest: Date | null;
-  /** `close_time` of the market's current snapshot (exchange time), if it has one. */
-  close_time: string | null;
 }
 
 /**
@@ -90,10 +88,12 @@ export async function resolveDueOutcomes(db: Database, settlements: SettlementSo
         where ms.market_ticker = s.market_ticker and ms.row_current_ind order by ms.effective_ts desc limit 1) as close_time
     from signal_outcomes o join signals s on s.id = o.signal_id
     where o.resolved_at is null`)) as unknown as { market_ticker: string; close_time: string | null }[];
-  const closes = pendingMarkets.flatMap((m) => {
+  const closeOf = new Map<string, number>();
+  for (const m of pendingMarkets) {
     const c = closeTimeMs({ close_time: m.close_time });
-    return c === undefined ? [] : [{ m: m.market_ticker, c }];
-  });
+    if (c !== undefined) closeOf.set(m.market_ticker, c);
+  }
+  const closes = [...closeOf].map(([m, c]) => ({ m, c }));
   // Only outcomes that can be resolved now are taken (data at or after the due time, or a close at or
   // before it): the ones that cannot yet (or ever) be scored honestly never hold the oldest places.
   const due = (await db.execute(sql`
@@ -110,9 +110,7 @@ export async function resolveDueOutcomes(db: Database, settlements: SettlementSo
       limit ${limit}
     )
     select d.*, p.mid as mid_then,
-      (select max(ts) from price_history h where h.market_ticker = d.market_ticker) as latest,
-      (select ms.attributes->>'close_time' from market_snapshots ms
-        where ms.market_ticker = d.market_ticker and ms.row_current_ind order by ms.effective_ts desc limit 1) as close_time
+      (select max(ts) from price_history h where h.market_ticker = d.market_ticker) as latest
     from due d left join lateral (
       select case when yes_bid is not null and yes_ask is not null then (yes_bid + yes_ask) / 2 else last_price end as mid
       from price_history ph where ph.market_ticker = d.market_ticker and ph.ts <= d.due_at
@@ -123,7 +121,7 @@ export async function resolveDueOutcomes(db: Database, settlements: SettlementSo
   for (const row of due) {
     const dueMs = new Date(row.due_at).getTime();
     const latestMs = row.latest ? new Date(row.latest).getTime() : -Infinity;
-    const closeMs = closeTimeMs({ close_time: row.close_time });
+    const closeMs = closeOf.get(row.market_ticker);
     let priceAfter: number | undefined;
     let by: 'price' | 'settlement' | undefined;
     if (latestMs >= dueMs && row.mid_then !== null) {

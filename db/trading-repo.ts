@@ -100,6 +100,12 @@ export class TradingRepository {
     };
   }
 
+  /** What a venue adapter needs to find one of Kestrel's orders there (its market, side, and the venue's id once known). */
+  async orderRef(clientOrderId: string): Promise<{ market: string; outcome: 'yes' | 'no'; action: 'buy' | 'sell'; venueOrderId?: string } | undefined> {
+    const stored = await this.loadOrder(clientOrderId);
+    return stored && { market: stored.market, outcome: stored.outcome, action: stored.action, venueOrderId: stored.state.venueOrderId };
+  }
+
   async recordPosition(p: PositionRecord, venue: TradingVenue, nowMs: number): Promise<void> {
     const values = {
       strategyId: p.strategyId,

@@ -150,10 +150,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
         const stored = await tradingRepo.loadOrder(id);
         return stored && stored.status !== OUTCOME_UNKNOWN ? stored.state : undefined;
       },
-      ref: async (id) => {
-        const stored = await tradingRepo.loadOrder(id);
-        return stored && { market: stored.market, outcome: stored.outcome, action: stored.action, venueOrderId: stored.state.venueOrderId };
-      },
+      ref: (id) => tradingRepo.orderRef(id),
     },
     orderLatency: opts.orderLatency,
     log,
@@ -207,6 +204,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
 
   const partitionQueues = Array.from({ length: md.partitions }, (_, p) => new Queue(partitionQueueName(md.queueBase, p), { connection: producerRedis, prefix: config.redis.keyPrefix }));
   const closeTimeOf = opts.closeTimeOf ?? closeTimeFromSnapshots(database.db);
+  const fees = configuredFees(config);
   const sports = config.sports;
   const signals = await startSignalPipeline({
     config,
@@ -217,7 +215,10 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     workerConnection: workerRedis,
     closeTimeOf,
     // On Kalshi, entries are priced with each market's own fee terms (series / event metadata).
-    takerFeeRate: kalshi ? async (market) => { const terms = await kalshi.instruments.marketFees(market); return terms && takerFeeRate(configuredFees(config), terms).toString(); } : undefined,
+    takerFeeRate: kalshi && (async (market) => {
+      const terms = await kalshi.instruments.marketFees(market);
+      return terms && takerFeeRate(fees, terms).toString();
+    }),
     // Game markets are also priced by the active sports model (strategies subscribe to `model_edge`).
     tickConsumers: (router) => {
       const modelEdge = new ModelEdgeSignalSource({ db: database.db, modelName: sports.model, rule: { minEdge: sports.minEdge, minConfidence: sports.minConfidence }, offer: (signal) => router.offer(signal), closeTimeOf, refreshMs: sports.modelRefreshMs, clock: { nowMs: () => Date.now() }, log });

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ValidationError } from '../../domain/errors';
 import { loadBootstrapConfig, loadConfigWithOverrides, type LoadedConfig } from '../../config/load';
 import type { KestrelConfig } from '../../config/schema';
-import { openDatabase } from '../../db/client';
+import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { readConfigOverrides } from '../../db/config-overrides';
 import { TradingRepository } from '../../db/trading-repo';
 import { createKalshiVenue, type KalshiVenue } from '../../venues/kalshi/factory';
@@ -97,7 +97,7 @@ export function readTextFile(file: string, what: string): string {
 }
 
 /** A short-lived database handle for one command. */
-export async function withDatabase<T>(url: string, fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(url: string, fn: (db: DatabaseHandle) => Promise<T>): Promise<T> {
   const handle = openDatabase(url, { max: 2, applicationName: 'kestrel-cli' });
   try {
     return await fn(handle);
@@ -127,7 +127,7 @@ export async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promi
  * The configured real venue with credentials from the environment, and Kestrel's order records to
  * find its orders by. Paper orders live in the worker process's exchange: nothing to reach from here.
  */
-export async function withVenue<T>(command: string, fn: (venue: KalshiVenue, repo: TradingRepository, config: KestrelConfig, db: Parameters<Parameters<typeof withDatabase>[1]>[0]) => Promise<T>): Promise<T> {
+export async function withVenue<T>(command: string, fn: (venue: KalshiVenue, repo: TradingRepository, config: KestrelConfig, db: DatabaseHandle) => Promise<T>): Promise<T> {
   const { config } = await loadFullConfig();
   if (config.venues.execution !== 'kalshi') throw new CommandInputError(`${command} talks to a real venue, but venues.execution is ${config.venues.execution} (paper orders live in the worker process: use flatten-all there)`);
   const credentials = kalshiCredentialsFromEnv(process.env, (p) => readFileSync(p, 'utf8'));
@@ -137,10 +137,7 @@ export async function withVenue<T>(command: string, fn: (venue: KalshiVenue, rep
     const venue = createKalshiVenue(config, {
       clock: { nowMs: () => Date.now() },
       credentials,
-      orderRef: async (id) => {
-        const stored = await repo.loadOrder(id);
-        return stored && { market: stored.market, outcome: stored.outcome, action: stored.action, venueOrderId: stored.state.venueOrderId };
-      },
+      orderRef: (id) => repo.orderRef(id),
       log: (line) => err(line),
     });
     try {

@@ -10,7 +10,7 @@ export const migrateCommand: CliCommand = {
   async run({ values }) {
     const { config } = loadBootstrapConfig();
     const created = !values['no-create'] && (await ensureDatabase(config.database.url));
-    if (created && !values.json) out(`created database ${new URL(config.database.url).pathname.slice(1)}`);
+    if (created && !values.json) out(`created database ${databaseName(config.database.url)}`);
     await runMigrations(config.database.url);
     if (values.json) json({ database: databaseName(config.database.url), created, migrated: true });
     else out('migrations applied');

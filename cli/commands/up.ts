@@ -72,7 +72,7 @@ export const upCommand: CliCommand = {
     let stopAfterFatal: () => Promise<void> = async () => {};
     installProcessGuard({ logger, shutdown: () => stopAfterFatal() });
     const databaseCreated = await ensureDatabase(boot.config.database.url);
-    if (databaseCreated) say(`created database ${new URL(boot.config.database.url).pathname.slice(1)}`);
+    if (databaseCreated) say(`created database ${databaseName(boot.config.database.url)}`);
     await runMigrations(boot.config.database.url);
     const { config } = await loadFullConfig();
     // Workers that route orders to Kalshi without a key would fail every order: refuse to start them.
@@ -139,7 +139,7 @@ export const upCommand: CliCommand = {
       });
     } else {
       out('');
-      out(`Temporal UI:   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+      out(`Temporal UI:   ${temporalUi}/workflows`);
       out(`Temporal gRPC: ${server.address}   task queue: ${config.temporal.taskQueue}`);
       out(`Dashboard:     ${metricsServer.url}/`);
       out(`Retraining:    Temporal Schedule ${retraining.scheduleId} (every ${config.retraining.everyMs / 3_600_000} h, overlap SKIP)`);
@@ -148,7 +148,7 @@ export const upCommand: CliCommand = {
       out(`Redis queues:  ${redisQueues.join(', ')}`);
       out('');
     }
-    const strategyUrl = (s: PaperSessionSummary) => `${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(s.strategyWorkflowId)}`;
+    const strategyUrl = (s: PaperSessionSummary) => `${temporalUi}/workflows/${encodeURIComponent(s.strategyWorkflowId)}`;
     const printSession = (session: PaperSessionSummary) => {
       say('');
       say(`Positions (${session.positions.length}) from ${session.signals} signals over ${session.events} events:`);

@@ -56,27 +56,14 @@ const packableTs = (ts: unknown): ts is number => Number.isSafeInteger(ts) && (t
 const sideCode = (side: unknown): string | undefined => (side === 'yes' ? 'y' : side === 'no' ? 'n' : undefined);
 
 /** Builds one batch's packed text, event by event. */
-export class PackedEventWriter {
-  private text = '';
-  private markets = new Map<string, number>();
+class PackedEventWriter {
+  text = '';
+  private readonly markets = new Map<string, number>();
   /** Timestamp of the previous record: records carry the difference (small numbers, cheap to write). */
   private ts = 0;
-  /** Events written since the last `take`. */
-  count = 0;
 
   push(e: MarketEvent): void {
     this.text += this.record(e) ?? `j${str(jsonText(e))}`;
-    this.count++;
-  }
-
-  /** The packed text of the events written so far; the writer starts a new batch. */
-  take(): string {
-    const text = this.text;
-    this.text = '';
-    this.markets = new Map();
-    this.ts = 0;
-    this.count = 0;
-    return text;
   }
 
   private record(e: MarketEvent): string | undefined {
@@ -147,7 +134,7 @@ function jsonText(e: unknown): string {
 export function packEvents(events: readonly MarketEvent[]): string {
   const writer = new PackedEventWriter();
   for (const e of events) writer.push(e);
-  const text = writer.take();
+  const text = writer.text;
   // A search flattens the rope of records now, while its pieces are young.
   text.indexOf('\u0000');
   return text;

@@ -173,23 +173,16 @@ export class BookStore {
       s.cumulativeVolume += e.count;
       sample = true;
     }
-    if (outcome === undefined) return this.takePoint(s, e.ts, sample);
+    const taken = this.takePoint(s, e.ts, sample);
+    if (outcome === undefined) return;
     outcome.applied++;
     const top = s.book.top();
     outcome.tops.set(e.m, top);
+    if (taken === NO_POINT) return;
     const point: PricePoint = { ts: e.ts, bid: top.yesBid?.price ?? NO_PRICE, ask: top.yesAsk?.price ?? NO_PRICE, last: s.lastTradePrice, volume: s.cumulativeVolume };
-    const taken = this.pointTaken(s, e.ts, sample);
-    if (taken === POINT_REPLACED) {
-      // Same millisecond as the newest point: it becomes the state at the end of that millisecond.
-      s.history.replaceLatest(point);
-      if (s.pointIndex >= 0) outcome.points[s.pointIndex] = { market: e.m, point };
-      else {
-        s.pointIndex = outcome.points.length;
-        outcome.points.push({ market: e.m, point });
-      }
-    } else if (taken === POINT_ADDED) {
-      s.history.push(point);
-      s.lastPointTs = e.ts;
+    // Several events in one millisecond report one point: the state at the end of that millisecond.
+    if (taken === POINT_REPLACED && s.pointIndex >= 0) outcome.points[s.pointIndex] = { market: e.m, point };
+    else {
       s.pointIndex = outcome.points.length;
       outcome.points.push({ market: e.m, point });
     }
@@ -204,10 +197,10 @@ export class BookStore {
     return sample || ts - s.lastPointTs >= this.opts.sampleMs ? POINT_ADDED : NO_POINT;
   }
 
-  /** `applyEvent`'s history point, read from the book's best prices (no top-of-book object). */
-  private takePoint(s: MarketState, ts: number, sample: boolean): void {
+  /** An applied event's history point, read from the book's best prices (no top-of-book object); says what it did. */
+  private takePoint(s: MarketState, ts: number, sample: boolean): number {
     const taken = this.pointTaken(s, ts, sample);
-    if (taken === NO_POINT) return;
+    if (taken === NO_POINT) return taken;
     const bid = s.book.bestBid('yes') ?? NO_PRICE;
     const noBid = s.book.bestBid('no');
     const ask = noBid === undefined ? NO_PRICE : ONE_DOLLAR - noBid;
@@ -216,6 +209,7 @@ export class BookStore {
       s.history.pushValues(ts, bid, ask, s.lastTradePrice, s.cumulativeVolume);
       s.lastPointTs = ts;
     }
+    return taken;
   }
 
   private refuse(e: UnitEvent, reason: string, index: number, outcome: ApplyOutcome | undefined): void {

@@ -65,6 +65,11 @@ export interface HeldPosition {
   entryPrice?: Dec;
 }
 
+/** What a held position counts for against the exposure limits: its cost basis (nothing before its entry filled). */
+export function heldExposure(p: HeldPosition): Dec {
+  return p.entryPrice ? p.remaining.times(p.entryPrice) : new Dec(0);
+}
+
 /**
  * The pre-trade check of a new entry, for the trading activity (state in Postgres) and the
  * backtester (state in memory) alike: note the market's newest data time, value what is already
@@ -81,7 +86,7 @@ export function checkEntry(
   if (lastMarketDataMs !== undefined && Number.isFinite(lastMarketDataMs)) state.lastMarketDataMs[entry.market] = lastMarketDataMs;
   const exposures: OpenExposure[] = held
     .filter((p) => p.positionId !== entry.positionId)
-    .map((p) => ({ positionId: p.positionId, market: p.market, event: kalshiEvent(p.market), exposure: p.entryPrice ? p.remaining.times(p.entryPrice) : new Dec(0) }));
+    .map((p) => ({ positionId: p.positionId, market: p.market, event: kalshiEvent(p.market), exposure: heldExposure(p) }));
   return checkOrder({ market: entry.market, event: kalshiEvent(entry.market), cost: entry.cost, closeTimeMs: entry.closeTimeMs, reducesExposure: false }, exposures, state, limits, nowMs);
 }
 

@@ -1,5 +1,5 @@
 import { Dec } from '../decimal';
-import type { HeldPosition } from '../risk/risk-manager';
+import { heldExposure, type HeldPosition } from '../risk/risk-manager';
 
 /** What a rebalance pass decided: the positions to exit (LOW urgency, reason `rebalance`) and why. */
 export interface RebalanceDecision {
@@ -15,7 +15,7 @@ export interface RebalanceDecision {
  * fits. Positions already asked to rebalance count as gone, so a repeated pass adds nobody.
  */
 export function selectRebalanceExits(held: readonly HeldPosition[], limits: { capital: Dec; maxTotalExposureFraction: Dec }, alreadyRequested: ReadonlySet<string> = new Set()): RebalanceDecision {
-  const valued = held.map((p) => ({ positionId: p.positionId, exposure: p.entryPrice ? p.remaining.times(p.entryPrice) : new Dec(0) }));
+  const valued = held.map((p) => ({ positionId: p.positionId, exposure: heldExposure(p) }));
   const target = limits.capital.times(limits.maxTotalExposureFraction);
   const exposure = valued.reduce((n, p) => n.plus(p.exposure), new Dec(0));
   let remaining = valued.filter((p) => alreadyRequested.has(p.positionId)).reduce((n, p) => n.minus(p.exposure), exposure);

@@ -71,14 +71,17 @@ export class SignalRouter {
     const rateOf = this.opts.takerFeeRate;
     if (!rateOf) return batch;
     const markets = [...new Set(batch.filter((s) => s.takerFeeRate === undefined).map((s) => s.market))];
-    const rates = new Map<string, string | undefined>();
+    const rates = new Map<string, string>();
     await Promise.all(
       markets.map(async (m) => {
         const rate = await rateOf(m).catch((err: Error) => void this.opts.log?.(`signal router: fee terms of ${m} unavailable, the configured rate applies: ${err.message}`));
-        rates.set(m, rate ?? undefined);
+        if (rate !== undefined) rates.set(m, rate);
       }),
     );
-    return batch.map((s) => (s.takerFeeRate === undefined && rates.get(s.market) !== undefined ? { ...s, takerFeeRate: rates.get(s.market) } : s));
+    return batch.map((s) => {
+      const rate = s.takerFeeRate === undefined ? rates.get(s.market) : undefined;
+      return rate === undefined ? s : { ...s, takerFeeRate: rate };
+    });
   }
 
   async close(): Promise<void> {
