@@ -3,6 +3,7 @@ import { describeIssues } from '../validation';
 import { PRICE_DECIMALS, SIZE_DECIMALS } from '../fixed-point';
 import { marketEventSchema, tryToUnits, type MarketEvent, type UnitEvent } from './events';
 import { MAX_MARKET_ID_LENGTH } from './validation';
+import { EVENT_KIND, EventColumnsBuilder, fitsColumns, fitsPriceColumn, type EventColumns } from './event-columns';
 
 /**
  * The compact form a batch of market events crosses Redis in: one string instead of an array of
@@ -224,16 +225,113 @@ const [D, L, T, M, SNAPSHOT, S, J, Y, N] = [...'dltMSsjyn'].map((c) => c.charCod
  * not well-formed records, or holds other than `expectedCount` events; nothing is returned then.
  */
 export function unpackEvents(packed: string, expectedCount: number): (UnitEvent | RefusedWireEvent)[] {
-  const reader = new PackedReader(packed);
-  const out: (UnitEvent | RefusedWireEvent)[] = [];
-  while (!reader.done()) {
-    const event = reader.next();
-    if (event !== undefined) out.push(event);
-    if (out.length > expectedCount) break;
-  }
-  if (out.length !== expectedCount) throw new MalformedPackedBatch(`packed batch holds ${out.length > expectedCount ? 'more than' : ''} ${out.length} events, its envelope says ${expectedCount}`);
-  return out;
+  const sink = new ObjectSink();
+  readAll(packed, expectedCount, sink);
+  return sink.events;
 }
+
+/**
+ * The events of a packed batch as columns, without an object per event (what the book worker
+ * applies): the same events `unpackEvents` returns, except that each refused one is replaced by
+ * what `onRefused` returns for it (nothing, or e.g. a stale mark for its market). Throws
+ * `MalformedPackedBatch` like `unpackEvents`, before anything is returned.
+ */
+export function unpackColumns(packed: string, expectedCount: number, onRefused: (refused: RefusedWireEvent, index: number) => UnitEvent | undefined): EventColumns {
+  const sink = new ColumnSink(expectedCount, onRefused);
+  readAll(packed, expectedCount, sink);
+  return sink.builder.build();
+}
+
+function readAll(packed: string, expectedCount: number, sink: EventSink): void {
+  const reader = new PackedReader(packed, sink);
+  while (!reader.done() && sink.count <= expectedCount) reader.next();
+  if (sink.count !== expectedCount) throw new MalformedPackedBatch(`packed batch holds ${sink.count > expectedCount ? 'more than' : ''} ${sink.count} events, its envelope says ${expectedCount}`);
+}
+
+/**
+ * Where the reader puts each event: plain ones (read on the fast path, already checked) field by
+ * field, anything else (slow path) as an object or a refusal. `mi` is the market's number in the batch.
+ */
+interface EventSink {
+  /** Events taken so far, refused ones included. */
+  count: number;
+  market(m: string): void;
+  change(delta: boolean, mi: number, ts: number, side: number, price: number, size: number): void;
+  trade(mi: number, ts: number, side: number, price: number, count: number, id: string): void;
+  event(e: UnitEvent | RefusedWireEvent): void;
+}
+
+const SIDE_NAMES = ['yes', 'no'] as const;
+
+class ObjectSink implements EventSink {
+  readonly events: (UnitEvent | RefusedWireEvent)[] = [];
+  private readonly markets: string[] = [];
+  count = 0;
+
+  market(m: string): void {
+    this.markets.push(m);
+  }
+
+  change(delta: boolean, mi: number, ts: number, side: number, price: number, size: number): void {
+    const m = this.markets[mi]!;
+    const s = SIDE_NAMES[side]!;
+    this.event(delta ? { t: 'delta', m, ts, side: s, price, delta: size } : { t: 'level', m, ts, side: s, price, size });
+  }
+
+  trade(mi: number, ts: number, side: number, price: number, count: number, id: string): void {
+    this.event({ t: 'trade', m: this.markets[mi]!, ts, id, price, count, takerSide: SIDE_NAMES[side]! });
+  }
+
+  event(e: UnitEvent | RefusedWireEvent): void {
+    this.events.push(e);
+    this.count++;
+  }
+}
+
+class ColumnSink implements EventSink {
+  readonly builder: EventColumnsBuilder;
+  /** The batch's markets, and the builder's number of each. */
+  private readonly names: string[] = [];
+  private readonly markets: number[] = [];
+  count = 0;
+
+  constructor(
+    expectedCount: number,
+    private readonly onRefused: (refused: RefusedWireEvent, index: number) => UnitEvent | undefined,
+  ) {
+    this.builder = new EventColumnsBuilder([], Math.min(expectedCount, 65_536));
+  }
+
+  market(m: string): void {
+    this.names.push(m);
+    // An id that is not a market's never reaches the builder: its events all take the slow path and are refused.
+    this.markets.push(m.length >= 1 && m.length <= MAX_MARKET ? this.builder.marketOf(m) : -1);
+  }
+
+  change(delta: boolean, mi: number, ts: number, side: number, price: number, size: number): void {
+    if (!fitsPriceColumn(price)) return this.event(delta ? { t: 'delta', m: this.names[mi]!, ts, side: SIDE_NAMES[side]!, price, delta: size } : { t: 'level', m: this.names[mi]!, ts, side: SIDE_NAMES[side]!, price, size });
+    this.builder.pushRow(delta ? DELTA_KIND : LEVEL_KIND, this.markets[mi]!, ts, side, price, size);
+    this.count++;
+  }
+
+  trade(mi: number, ts: number, side: number, price: number, count: number, id: string): void {
+    if (!fitsPriceColumn(price)) return this.event({ t: 'trade', m: this.names[mi]!, ts, id, price, count, takerSide: SIDE_NAMES[side]! });
+    this.builder.pushRow(TRADE_KIND, this.markets[mi]!, ts, side, price, count, id);
+    this.count++;
+  }
+
+  event(e: UnitEvent | RefusedWireEvent): void {
+    const index = this.count++;
+    // A price beyond the columns is far outside any book: refused here, as the book would refuse it.
+    const checked = e instanceof RefusedWireEvent || fitsColumns(e) ? e : new RefusedWireEvent(e, 'a price is outside the range of book prices');
+    const kept = checked instanceof RefusedWireEvent ? this.onRefused(checked, index) : checked;
+    if (kept !== undefined) this.builder.push(kept);
+  }
+}
+
+const DELTA_KIND = EVENT_KIND.delta;
+const LEVEL_KIND = EVENT_KIND.level;
+const TRADE_KIND = EVENT_KIND.trade;
 
 class PackedReader {
   private pos = 0;
@@ -243,7 +341,10 @@ class PackedReader {
   /** Per market: whether it is a valid market id (else its events take the slow path, which refuses them). */
   private readonly marketOk: boolean[] = [];
 
-  constructor(private readonly s: string) {}
+  constructor(
+    private readonly s: string,
+    private readonly sink: EventSink,
+  ) {}
 
   done(): boolean {
     return this.pos >= this.s.length;
@@ -303,15 +404,16 @@ class PackedReader {
     return ts;
   }
 
-  private side(): 'yes' | 'no' {
+  /** 0 for yes, 1 for no. */
+  private side(): number {
     const c = this.s.charCodeAt(this.pos++);
-    if (c === Y) return 'yes';
-    if (c === N) return 'no';
+    if (c === Y) return 0;
+    if (c === N) return 1;
     return this.malformed('expected y or n');
   }
 
-  /** The next event, or undefined after a market definition. */
-  next(): UnitEvent | RefusedWireEvent | undefined {
+  /** Reads the next record into the sink (a market definition included). */
+  next(): void {
     switch (this.s.charCodeAt(this.pos++)) {
       case D:
         return this.change(true);
@@ -323,14 +425,15 @@ class PackedReader {
         const m = this.string();
         this.marketOk.push(m.length >= 1 && m.length <= MAX_MARKET);
         this.markets.push(m);
-        return undefined;
+        this.sink.market(m);
+        return;
       }
       case SNAPSHOT:
-        return this.snapshot();
+        return this.sink.event(this.snapshot());
       case S:
-        return this.stale();
+        return this.sink.event(this.stale());
       case J:
-        return this.json();
+        return this.sink.event(this.json());
       default:
         this.pos--;
         return this.malformed(`unknown record ${JSON.stringify(this.s[this.pos])}`);
@@ -344,7 +447,7 @@ class PackedReader {
   private bEnd = 0;
 
   /** Reads `<market>,<ts>,<side><decimal>,<decimal>,` (deltas, levels, trades); the decimals' bounds go to aAt..bEnd. */
-  private sided(): { mi: number; ts: number; side: 'yes' | 'no' } {
+  private sided(): { mi: number; ts: number; side: number } {
     const mi = this.market();
     const ts = this.timestamp();
     const side = this.side();
@@ -355,27 +458,27 @@ class PackedReader {
     return { mi, ts, side };
   }
 
-  private change(delta: boolean): UnitEvent | RefusedWireEvent {
+  private change(delta: boolean): void {
     const s = this.s;
     const { mi, ts, side } = this.sided();
-    const m = this.markets[mi]!;
     const price = fastDecimalUnits(s, this.aAt, this.aEnd, PRICE);
     const size = fastDecimalUnits(s, this.bAt, this.bEnd, SIZE);
-    if (this.marketOk[mi] && price === price && size === size) return delta ? { t: 'delta', m, ts, side, price, delta: size } : { t: 'level', m, ts, side, price, size };
+    if (this.marketOk[mi] && price === price && size === size) return this.sink.change(delta, mi, ts, side, price, size);
+    const m = this.markets[mi]!;
     const priceText = s.slice(this.aAt, this.aEnd);
     const sizeText = s.slice(this.bAt, this.bEnd);
-    return wireEventToUnits(delta ? { t: 'delta', m, ts, side, price: priceText, delta: sizeText } : { t: 'level', m, ts, side, price: priceText, size: sizeText });
+    const sideName = SIDE_NAMES[side]!;
+    this.sink.event(wireEventToUnits(delta ? { t: 'delta', m, ts, side: sideName, price: priceText, delta: sizeText } : { t: 'level', m, ts, side: sideName, price: priceText, size: sizeText }));
   }
 
-  private trade(): UnitEvent | RefusedWireEvent {
+  private trade(): void {
     const s = this.s;
-    const { mi, ts, side: takerSide } = this.sided();
+    const { mi, ts, side } = this.sided();
     const id = this.string();
-    const m = this.markets[mi]!;
     const price = fastDecimalUnits(s, this.aAt, this.aEnd, PRICE);
     const count = fastDecimalUnits(s, this.bAt, this.bEnd, SIZE);
-    if (this.marketOk[mi] && id.length >= 1 && price === price && count === count) return { t: 'trade', m, ts, id, price, count, takerSide };
-    return wireEventToUnits({ t: 'trade', m, ts, id, yesPrice: s.slice(this.aAt, this.aEnd), count: s.slice(this.bAt, this.bEnd), takerSide });
+    if (this.marketOk[mi] && id.length >= 1 && price === price && count === count) return this.sink.trade(mi, ts, side, price, count, id);
+    this.sink.event(wireEventToUnits({ t: 'trade', m: this.markets[mi]!, ts, id, yesPrice: s.slice(this.aAt, this.aEnd), count: s.slice(this.bAt, this.bEnd), takerSide: SIDE_NAMES[side]! }));
   }
 
   private stale(): UnitEvent | RefusedWireEvent {

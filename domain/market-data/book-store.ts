@@ -36,6 +36,8 @@ export interface MarketState {
   appliedStream: string | undefined;
   appliedBatch: number;
   appliedIndex: number;
+  /** The `applyAll` call that last touched this market (its top is reported once, at the end). */
+  touchedIn: number;
 }
 
 /** Where a batch sits in its stream (e.g. `source:partition` and the batch number). */
@@ -64,13 +66,16 @@ export class BookStore {
   readonly markets = new Map<string, MarketState>();
   /** The states of the last event columns applied, by market index. */
   private columnStates: { events: EventColumns; states: (MarketState | undefined)[] } | undefined;
+  /** Numbers `applyAll` calls; with `touched`, the markets of the current one, each once. */
+  private applyGeneration = 0;
+  private readonly touched: MarketState[] = [];
 
   constructor(private readonly opts: { historyCapacity: number; sampleMs: number }) {}
 
   state(market: string): MarketState {
     let s = this.markets.get(market);
     if (!s) {
-      s = { book: new BinaryOrderBook(market), history: new PriceRing(this.opts.historyCapacity), lastTradePrice: NO_PRICE, cumulativeVolume: 0, lastPointTs: -Infinity, pointIndex: -1, receivedAtMs: -Infinity, appliedStream: undefined, appliedBatch: -1, appliedIndex: -1 };
+      s = { book: new BinaryOrderBook(market), history: new PriceRing(this.opts.historyCapacity), lastTradePrice: NO_PRICE, cumulativeVolume: 0, lastPointTs: -Infinity, pointIndex: -1, receivedAtMs: -Infinity, appliedStream: undefined, appliedBatch: -1, appliedIndex: -1, touchedIn: 0 };
       this.markets.set(market, s);
     }
     return s;
@@ -83,9 +88,32 @@ export class BookStore {
    */
   applyAll(events: readonly UnitEvent[], receivedAtMs = -Infinity, position?: StreamPosition): ApplyOutcome {
     const outcome: ApplyOutcome = { applied: 0, refused: [], alreadyApplied: 0, points: [], tops: new Map() };
-    for (const s of this.markets.values()) s.pointIndex = -1;
+    this.beginApply();
     for (let index = 0; index < events.length; index++) this.applyEvent(events[index]!, index, receivedAtMs, position, outcome);
+    return this.endApply(outcome);
+  }
+
+  private beginApply(): void {
+    this.applyGeneration++;
+    this.touched.length = 0;
+  }
+
+  /** A touched market's top is its book's top after the whole batch: built once per market, not per event. */
+  private endApply(outcome: ApplyOutcome): ApplyOutcome {
+    for (const s of this.touched) {
+      s.pointIndex = -1;
+      outcome.tops.set(s.book.marketTicker, s.book.top());
+    }
+    this.touched.length = 0;
     return outcome;
+  }
+
+  /** Notes that the current `applyAll` changed (or refused an event of) this market. */
+  private touch(s: MarketState): void {
+    if (s.touchedIn === this.applyGeneration) return;
+    s.touchedIn = this.applyGeneration;
+    s.pointIndex = -1;
+    this.touched.push(s);
   }
 
   /**
@@ -96,6 +124,21 @@ export class BookStore {
    * refuse) takes the object path.
    */
   applyColumns(events: EventColumns, from: number, to: number, receivedAtMs = -Infinity): void {
+    this.applyColumnRange(events, from, to, receivedAtMs, undefined, undefined);
+  }
+
+  /**
+   * `applyAll` of a whole batch held as columns (what the book worker applies): the same outcome,
+   * without an event object per delta, level or trade.
+   */
+  applyAllColumns(events: EventColumns, receivedAtMs = -Infinity, position?: StreamPosition): ApplyOutcome {
+    const outcome: ApplyOutcome = { applied: 0, refused: [], alreadyApplied: 0, points: [], tops: new Map() };
+    this.beginApply();
+    this.applyColumnRange(events, 0, events.length, receivedAtMs, position, outcome);
+    return this.endApply(outcome);
+  }
+
+  private applyColumnRange(events: EventColumns, from: number, to: number, receivedAtMs: number, position: StreamPosition | undefined, outcome: ApplyOutcome | undefined): void {
     const c = events.columns;
     const states = this.columnStatesOf(events);
     for (let i = from; i < to; i++) {
@@ -112,15 +155,26 @@ export class BookStore {
       // A market's id is checked once, when its state is first looked up for these columns.
       const s = plain ? (states[c.market[i]!] ?? this.stateOfColumn(events, c.market[i]!)) : undefined;
       if (s === undefined) {
-        this.applyEvent(events.at(i), i - from, receivedAtMs, undefined, undefined);
+        this.applyEvent(events.at(i), i - from, receivedAtMs, position, outcome);
         continue;
       }
+      if (position !== undefined && !this.takesFrom(s, position, i - from, outcome)) continue;
       s.receivedAtMs = receivedAtMs;
       if (kind === TRADE) {
         s.lastTradePrice = price;
         s.cumulativeVolume += size;
-      } else if (!(kind === DELTA ? s.book.applyDelta(SIDES[side]!, price, size, ts) : s.book.setLevel(SIDES[side]!, price, size, ts)).ok) continue;
-      this.takePoint(s, ts, kind === TRADE);
+      } else {
+        const result = kind === DELTA ? s.book.applyDelta(SIDES[side]!, price, size, ts) : s.book.setLevel(SIDES[side]!, price, size, ts);
+        if (!result.ok) {
+          if (outcome) {
+            outcome.refused.push({ market: s.book.marketTicker, reason: result.reason, index: i - from });
+            this.touch(s);
+          }
+          continue;
+        }
+      }
+      const taken = this.takePoint(s, ts, kind === TRADE);
+      if (outcome) this.report(s, ts, taken, outcome);
     }
   }
 
@@ -142,19 +196,11 @@ export class BookStore {
     const problem = unitEventProblem(e);
     if (problem !== undefined) return this.refuse(e, problem, index, outcome);
     const s = this.state(e.m);
-    if (position !== undefined) {
-      if (s.appliedStream === position.stream && (position.batchSeq < s.appliedBatch || (position.batchSeq === s.appliedBatch && index <= s.appliedIndex))) {
-        if (outcome) outcome.alreadyApplied++;
-        return;
-      }
-      s.appliedStream = position.stream;
-      s.appliedBatch = position.batchSeq;
-      s.appliedIndex = index;
-    }
+    if (position !== undefined && !this.takesFrom(s, position, index, outcome)) return;
     if (e.t === 'stale') {
       // Not data: the book stops being trusted until its next snapshot, and its age keeps growing.
       s.book.markStale(e.reason);
-      outcome?.tops.set(e.m, s.book.top());
+      if (outcome) this.touch(s);
       return;
     }
     s.receivedAtMs = receivedAtMs;
@@ -164,8 +210,10 @@ export class BookStore {
       const result =
         e.t === 'snapshot' ? s.book.applySnapshot(e.yes, e.no, e.ts) : e.t === 'delta' ? s.book.applyDelta(e.side, e.price, e.delta, e.ts) : s.book.setLevel(e.side, e.price, e.size, e.ts);
       if (!result.ok) {
-        outcome?.refused.push({ market: e.m, reason: result.reason, index });
-        outcome?.tops.set(e.m, s.book.top());
+        if (outcome) {
+          outcome.refused.push({ market: e.m, reason: result.reason, index });
+          this.touch(s);
+        }
         return;
       }
     } else {
@@ -174,17 +222,37 @@ export class BookStore {
       sample = true;
     }
     const taken = this.takePoint(s, e.ts, sample);
-    if (outcome === undefined) return;
+    if (outcome) this.report(s, e.ts, taken, outcome);
+  }
+
+  /**
+   * Whether event `index` of the batch at `position` is new to this market (it then becomes the
+   * market's newest); a batch delivered again skips what the market took from it already.
+   */
+  private takesFrom(s: MarketState, position: StreamPosition, index: number, outcome: ApplyOutcome | undefined): boolean {
+    if (s.appliedStream === position.stream && (position.batchSeq < s.appliedBatch || (position.batchSeq === s.appliedBatch && index <= s.appliedIndex))) {
+      if (outcome) outcome.alreadyApplied++;
+      return false;
+    }
+    s.appliedStream = position.stream;
+    s.appliedBatch = position.batchSeq;
+    s.appliedIndex = index;
+    return true;
+  }
+
+  /** Reports an applied event: its market's top (at the end), and the history point it took, if any. */
+  private report(s: MarketState, ts: number, taken: number, outcome: ApplyOutcome): void {
     outcome.applied++;
-    const top = s.book.top();
-    outcome.tops.set(e.m, top);
+    this.touch(s);
     if (taken === NO_POINT) return;
-    const point: PricePoint = { ts: e.ts, bid: top.yesBid?.price ?? NO_PRICE, ask: top.yesAsk?.price ?? NO_PRICE, last: s.lastTradePrice, volume: s.cumulativeVolume };
+    const noBid = s.book.bestBid('no');
+    const point: PricePoint = { ts, bid: s.book.bestBid('yes') ?? NO_PRICE, ask: noBid === undefined ? NO_PRICE : ONE_DOLLAR - noBid, last: s.lastTradePrice, volume: s.cumulativeVolume };
+    const market = s.book.marketTicker;
     // Several events in one millisecond report one point: the state at the end of that millisecond.
-    if (taken === POINT_REPLACED && s.pointIndex >= 0) outcome.points[s.pointIndex] = { market: e.m, point };
+    if (taken === POINT_REPLACED && s.pointIndex >= 0) outcome.points[s.pointIndex] = { market, point };
     else {
       s.pointIndex = outcome.points.length;
-      outcome.points.push({ market: e.m, point });
+      outcome.points.push({ market, point });
     }
   }
 
@@ -222,7 +290,7 @@ export class BookStore {
       // The book missed an update it cannot make sense of: it waits for a snapshot.
       const s = this.state(m);
       s.book.markStale(`refused ${String(e.t)}: ${reason}`);
-      outcome?.tops.set(m, s.book.top());
+      if (outcome) this.touch(s);
     }
     outcome?.refused.push({ market: m, reason, index });
   }

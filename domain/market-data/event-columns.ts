@@ -193,68 +193,93 @@ class Growable<T extends GrowableArray> {
 export class EventColumnsBuilder {
   private readonly marketIndex = new Map<string, number>();
   private readonly marketNames: string[] = [];
-  private readonly ts = new Growable(new Float64Array(1024));
-  private readonly market = new Growable(new Uint16Array(1024));
-  private readonly kind = new Growable(new Uint8Array(1024));
-  private readonly side = new Growable(new Uint8Array(1024));
-  private readonly price = new Growable(new Int32Array(1024));
-  private readonly size = new Growable(new Float64Array(1024));
+  /** Events so far. The per-event columns are plain fields (one typed array type each, grown together), so every store is monomorphic. */
+  private n = 0;
+  private ts: Float64Array;
+  private market: Uint16Array;
+  private kind: Uint8Array;
+  private side: Uint8Array;
+  private price: Int32Array;
+  private size: Float64Array;
   private readonly snapshotStart = new Growable(new Uint32Array(64));
   private readonly snapshotYesCount = new Growable(new Uint32Array(64));
   private readonly levelPrice = new Growable(new Int32Array(1024));
   private readonly levelSize = new Growable(new Float64Array(1024));
   private readonly texts: string[] = [];
 
-  constructor(markets: readonly string[] = []) {
+  /** `capacity`: events expected (the columns grow past it as needed). */
+  constructor(markets: readonly string[] = [], capacity = 1024) {
+    const n = Math.max(16, capacity);
+    this.ts = new Float64Array(n);
+    this.market = new Uint16Array(n);
+    this.kind = new Uint8Array(n);
+    this.side = new Uint8Array(n);
+    this.price = new Int32Array(n);
+    this.size = new Float64Array(n);
     for (const m of markets) this.marketOf(m);
   }
 
   get length(): number {
-    return this.ts.length;
+    return this.n;
   }
 
   push(e: UnitEvent): void {
-    this.ts.push(e.ts);
-    this.market.push(this.marketOf(e.m));
-    this.kind.push(EVENT_KIND[e.t]);
     switch (e.t) {
       case 'snapshot':
-        this.row(0, 0, 0);
+        this.pushRow(EVENT_KIND.snapshot, this.marketOf(e.m), e.ts, 0, 0, 0);
         this.snapshotStart.push(this.levelPrice.length);
         this.snapshotYesCount.push(e.yes.length);
         for (const l of e.yes) this.level(l);
         for (const l of e.no) this.level(l);
         break;
       case 'delta':
-        this.row(sideIndex(e.side), e.price, e.delta);
+        this.pushRow(EVENT_KIND.delta, this.marketOf(e.m), e.ts, sideIndex(e.side), e.price, e.delta);
         break;
       case 'level':
-        this.row(sideIndex(e.side), e.price, e.size);
+        this.pushRow(EVENT_KIND.level, this.marketOf(e.m), e.ts, sideIndex(e.side), e.price, e.size);
         break;
       case 'trade':
-        this.row(sideIndex(e.takerSide), e.price, e.count);
-        this.texts.push(e.id);
+        this.pushRow(EVENT_KIND.trade, this.marketOf(e.m), e.ts, sideIndex(e.takerSide), e.price, e.count, e.id);
         break;
       case 'stale':
-        this.row(0, 0, 0);
-        this.texts.push(e.reason);
+        this.pushRow(EVENT_KIND.stale, this.marketOf(e.m), e.ts, 0, 0, 0, e.reason);
         break;
     }
+  }
+
+  /**
+   * One event by its fields (no event object): `market` from `marketOf`, `side` 0 = yes (a trade's
+   * taker side), `text` a trade's id or a stale event's reason. The price must fit the column.
+   */
+  pushRow(kind: number, market: number, ts: number, side: number, price: number, size: number, text?: string): void {
+    if (!fitsPriceColumn(price)) throw new Error(`price units ${price} do not fit the event columns`);
+    if (this.n === this.ts.length) this.grow();
+    const i = this.n++;
+    this.ts[i] = ts;
+    this.market[i] = market;
+    this.kind[i] = kind;
+    this.side[i] = side;
+    this.price[i] = price;
+    this.size[i] = size;
+    if (text !== undefined) this.texts.push(text);
   }
 
   build(): EventColumns {
     const snapshotStart = new Uint32Array(this.snapshotStart.length + 1);
     snapshotStart.set(this.snapshotStart.done());
     snapshotStart[this.snapshotStart.length] = this.levelPrice.length;
+    const n = this.n;
+    // Exactly-sized columns; a builder filled to its capacity hands its own over.
+    const exact = <T extends GrowableArray>(a: T): T => (a.length === n ? a : (a.slice(0, n) as T));
     return new EventColumns(
       [...this.marketNames],
       {
-        ts: this.ts.done(),
-        market: this.market.done(),
-        kind: this.kind.done(),
-        side: this.side.done(),
-        price: this.price.done(),
-        size: this.size.done(),
+        ts: exact(this.ts),
+        market: exact(this.market),
+        kind: exact(this.kind),
+        side: exact(this.side),
+        price: exact(this.price),
+        size: exact(this.size),
         snapshotStart,
         snapshotYesCount: this.snapshotYesCount.done(),
         levelPrice: this.levelPrice.done(),
@@ -264,19 +289,29 @@ export class EventColumnsBuilder {
     );
   }
 
-  private row(side: number, price: number, size: number): void {
-    if (!Number.isInteger(price) || price < -(2 ** 31) || price >= 2 ** 31) throw new Error(`price units ${price} do not fit the event columns`);
-    this.side.push(side);
-    this.price.push(price);
-    this.size.push(size);
+  private grow(): void {
+    const n = this.ts.length * 2;
+    const bigger = <T extends GrowableArray>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.ts = bigger(this.ts);
+    this.market = bigger(this.market);
+    this.kind = bigger(this.kind);
+    this.side = bigger(this.side);
+    this.price = bigger(this.price);
+    this.size = bigger(this.size);
   }
 
   private level(l: Level): void {
+    if (!fitsPriceColumn(l.price)) throw new Error(`price units ${l.price} do not fit the event columns`);
     this.levelPrice.push(l.price);
     this.levelSize.push(l.size);
   }
 
-  private marketOf(m: string): number {
+  /** The number of market `m` in these columns (given on its first use). */
+  marketOf(m: string): number {
     let i = this.marketIndex.get(m);
     if (i === undefined) {
       if (this.marketNames.length > 0xffff) throw new Error('more than 65536 markets in one set of event columns');
@@ -289,6 +324,18 @@ export class EventColumnsBuilder {
 }
 
 const sideIndex = (s: BookSide) => (s === 'yes' ? 0 : 1);
+
+/** Whether a price in units fits the price columns (32-bit integers; far beyond any book's prices). */
+export const fitsPriceColumn = (price: number): boolean => Number.isInteger(price) && price >= -(2 ** 31) && price < 2 ** 31;
+
+/** Whether every price of a unit event fits the columns, so `EventColumnsBuilder.push` can take it. */
+export function fitsColumns(e: UnitEvent): boolean {
+  if (e.t === 'stale') return true;
+  if (e.t !== 'snapshot') return fitsPriceColumn(e.price);
+  for (const l of e.yes) if (!fitsPriceColumn(l.price)) return false;
+  for (const l of e.no) if (!fitsPriceColumn(l.price)) return false;
+  return true;
+}
 
 /**
  * k-way merge by exchange time; ties keep the order of the inputs (all of the first list's events

@@ -26,7 +26,8 @@ export async function replayKalshiRecording(opts: {
   dataDir: string;
   markets: string[];
   pace: ReplayPace;
-  emit: (event: MarketEvent) => Promise<void>;
+  /** May return a promise to apply back-pressure (it is awaited before the next event). */
+  emit: (event: MarketEvent) => void | Promise<void>;
   onMalformed?: (bad: MalformedLine) => void;
   signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
@@ -56,7 +57,7 @@ export async function replayKalshiRecording(opts: {
     for (const file of recordedFiles(opts.dataDir, market)) {
       for await (const rec of readRecording(file, malformed)) {
         if (opts.signal?.aborted) return stats;
-        await emitStale();
+        if (refusedBook.length > 0) await emitStale();
         stats.messages++;
         const { sid, seq } = rec.event;
         const bookMarket = bookMarketOf(rec.event);
@@ -92,7 +93,8 @@ export async function replayKalshiRecording(opts: {
           const wait = due - Date.now();
           if (wait > 5) await sleep(wait);
         }
-        await opts.emit(parsed.value);
+        const backPressure = opts.emit(parsed.value);
+        if (backPressure) await backPressure;
         stats.events++;
       }
       await emitStale();

@@ -113,8 +113,13 @@ export class MarketDataPublisher {
     this.ackTimer.unref();
   }
 
-  async publish(event: MarketEvent): Promise<void> {
-    while (this.stats.pendingEvents >= this.maxPending) await this.waitForRoom();
+  /**
+   * Takes one event. Returns a promise only when the caller must wait before the next (a batch is
+   * being added, or the backlog is full); `undefined` when the event was simply buffered, so a
+   * feed's hot loop pays no promise per event (`await` on either works).
+   */
+  publish(event: MarketEvent): Promise<void> | undefined {
+    if (this.stats.pendingEvents >= this.maxPending) return this.publishWhenRoom(event);
     const p = this.partition(event.m);
     const buffer = this.buffers[p]!;
     buffer.push(event);
@@ -123,8 +128,14 @@ export class MarketDataPublisher {
       const added = this.flushPartition(p);
       // Flow control is the add itself while Redis is up; during an outage the feed keeps going
       // into memory until maxPendingEvents (above).
-      if (this.connection.status === 'ready') await Promise.race([added, this.connectionLost.promise]);
+      if (this.connection.status === 'ready') return Promise.race([added, this.connectionLost.promise]);
     } else this.timers[p] ??= setTimeout(() => void this.flushPartition(p), this.opts.maxDelayMs);
+    return undefined;
+  }
+
+  private async publishWhenRoom(event: MarketEvent): Promise<void> {
+    while (this.stats.pendingEvents >= this.maxPending) await this.waitForRoom();
+    await this.publish(event);
   }
 
   private partition(market: string): number {
