@@ -100,8 +100,10 @@ describe('PolymarketBookSync', () => {
     sync.handle({ event_type: 'price_change', price_changes: [{ asset_id: asset, price: '0.41', side: 'BUY', size: '3', best_bid: '0.41', best_ask: '0.45' }], timestamp: '1001' });
     assert.equal(resyncs.length, 0);
     assert.equal(sync.store.state(asset).book.top().yesBid!.price, 4100);
-    // The venue says the best ask is 0.44, but no message told us: we missed one. Resync.
+    // The venue says the best ask is 0.44, but no message told us: we missed one. Resync, once the batch closes.
     sync.handle({ event_type: 'price_change', price_changes: [{ asset_id: asset, price: '0.41', side: 'BUY', size: '0', best_bid: '0.40', best_ask: '0.44' }], timestamp: '1002' });
+    assert.equal(resyncs.length, 0);
+    sync.flush();
     assert.equal(resyncs.length, 1);
     assert.ok(sync.store.state(asset).book.stale);
     sync.handle({ event_type: 'book', asset_id: asset, bids: [{ price: '0.40', size: '10' }], asks: [{ price: '0.44', size: '2' }], timestamp: '1003' });

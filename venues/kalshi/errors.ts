@@ -12,8 +12,7 @@ import {
   RateLimitExceeded,
   VenueError,
 } from '../../domain/errors';
-
-type VenueErrorClass = new (message: string) => VenueError;
+import { errorFromTable, type VenueErrorClass } from '../error-table';
 
 /**
  * Kalshi's errors as a table (ccxt's `exceptions: { exact, broad }`): `exact` is keyed by the error
@@ -77,26 +76,13 @@ export type KalshiErrorCode = keyof typeof KALSHI_ERRORS.exact;
 const errorFields = z.object({ code: z.string().optional(), message: z.string().optional(), details: z.string().optional() }).passthrough();
 const errorBodySchema = z.union([z.object({ error: errorFields }).passthrough().transform((b) => b.error), errorFields]);
 
-const own = <T extends object>(table: T, key: PropertyKey): T[keyof T] | undefined => (Object.prototype.hasOwnProperty.call(table, key) ? table[key as keyof T] : undefined);
-
 /** Maps a Kalshi HTTP failure to the typed error hierarchy: exact code, then message phrase, then status. */
 export function kalshiErrorFor(status: number, body: unknown, context: string, retryAfterMs?: number): VenueError {
   const parsed = errorBodySchema.safeParse(body);
   const fields = parsed.success ? parsed.data : {};
-  const code = fields.code ?? '';
   const detail = parsed.success ? [fields.code, fields.message, fields.details].filter(Boolean).join(': ') : typeof body === 'string' ? body.slice(0, 300) : '';
   const message = `${context}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
-  let cls: VenueErrorClass | undefined = own(KALSHI_ERRORS.exact, code);
-  if (!cls) {
-    const text = `${fields.message ?? ''} ${fields.details ?? ''}`.toLowerCase();
-    const phrase = Object.keys(KALSHI_ERRORS.broad).find((p) => text.includes(p));
-    cls = phrase === undefined ? undefined : own(KALSHI_ERRORS.broad, phrase);
-  }
-  // A 404 on a market-data path is a bad request (unknown ticker), not a missing order.
-  if (!cls && status === 404 && !/order/i.test(context)) cls = BadRequest;
-  cls ??= own(KALSHI_ERRORS.status, status) ?? (status >= 500 ? ExchangeNotAvailable : VenueError);
-  if (cls === RateLimitExceeded) return new RateLimitExceeded(message, retryAfterMs);
-  return new cls(message);
+  return errorFromTable(KALSHI_ERRORS, { status, code: fields.code ?? '', text: `${fields.message ?? ''} ${fields.details ?? ''}`, context, message, retryAfterMs, otherClientError: VenueError });
 }
 
 /** Kalshi's error body for a code, as the spec's ErrorResponse (the emulator answers with it). */

@@ -40,16 +40,32 @@ export const polymarketBookSchema = z.object({
   hash: z.string().optional(),
 });
 
+/** A best bid/ask the venue attaches to a change: "" (or absent) when it reports none. */
+const reportedTop = z.preprocess((v) => (v === '' ? undefined : v), reportedPrice.optional());
+
 const priceChange = z.object({
   asset_id: assetId,
   price: bookPrice,
   side: z.enum(['BUY', 'SELL']),
+  /** The level's new total size (0 removes it). */
   size: levelSize,
-  // The venue sends "" when a side is empty.
-  best_bid: z.preprocess((v) => (v === '' ? undefined : v), reportedPrice.optional()),
-  best_ask: z.preprocess((v) => (v === '' ? undefined : v), reportedPrice.optional()),
+  /** The hash of the asset's book at the end of the change's timestamp batch. */
+  hash: z.string().max(100).optional(),
+  best_bid: reportedTop,
+  best_ask: reportedTop,
 });
+/** The current format (from September 2025): one message, changes of one or more assets of a market. */
 export const polymarketPriceChangeSchema = z.object({ event_type: z.literal('price_change'), market: z.string().optional(), price_changes: z.array(priceChange).max(MAX_SNAPSHOT_LEVELS), timestamp: msTimestamp });
+
+/** The 2024–25 format: one asset per message, its changes without best bid/ask, the book's hash at the top. */
+export const polymarketLegacyPriceChangeSchema = z.object({
+  event_type: z.literal('price_change'),
+  asset_id: assetId,
+  market: z.string().optional(),
+  changes: z.array(z.object({ price: bookPrice, side: z.enum(['BUY', 'SELL']), size: levelSize })).max(MAX_SNAPSHOT_LEVELS),
+  hash: z.string().max(100).optional(),
+  timestamp: msTimestamp,
+});
 
 export const polymarketLastTradeSchema = z.object({
   event_type: z.literal('last_trade_price'),
@@ -68,12 +84,19 @@ export const polymarketTickSizeSchema = z.object({ event_type: z.literal('tick_s
 /** Whether a price (units) sits on a tick (units). */
 export const onTick = (price: number, tick: number) => price % tick === 0;
 
+/** The best bid/ask the venue reports for an asset: that of the book at the end of the message's timestamp batch. */
+export interface ReportedTop {
+  assetId: string;
+  bestBid?: string;
+  bestAsk?: string;
+}
+
 export type PolymarketParsed =
   | {
       kind: 'events';
       events: MarketEvent[];
-      /** best bid/ask the venue says should result, per asset */
-      expectedTops: { assetId: string; bestBid?: string; bestAsk?: string }[];
+      /** Per asset, the venue's best bid/ask once every change stamped with this timestamp is in (price changes only). */
+      expectedTops: ReportedTop[];
       /** The tick a `book` message names for its asset (its levels were checked on it). */
       tick?: { assetId: string; tickSize: string };
     }
@@ -83,6 +106,18 @@ export type PolymarketParsed =
 /** The NO bid an ask at `price` is (1 − price), exactly: the price was checked on the grid and inside (0, 1). */
 const complement = (price: string) => priceText(ONE_DOLLAR - priceUnits(price));
 const issues = (e: z.ZodError) => describeIssues(e.issues);
+
+/** A BUY change is a YES bid level; a SELL change at a is a NO bid level at 1 − a. */
+function levelEvent(assetId: string, ts: number, change: { price: string; side: 'BUY' | 'SELL'; size: string }): MarketEvent {
+  return change.side === 'BUY' ? { t: 'level', m: assetId, ts, side: 'yes', price: change.price, size: change.size } : { t: 'level', m: assetId, ts, side: 'no', price: complement(change.price), size: change.size };
+}
+
+/** The last reported top per asset (a message may carry several changes of one asset: the venue repeats the batch's final top on each). */
+function lastTopPerAsset(changes: readonly { asset_id: string; best_bid?: string; best_ask?: string }[]): ReportedTop[] {
+  const byAsset = new Map<string, ReportedTop>();
+  for (const c of changes) if (c.best_bid !== undefined || c.best_ask !== undefined) byAsset.set(c.asset_id, { assetId: c.asset_id, bestBid: c.best_bid, bestAsk: c.best_ask });
+  return [...byAsset.values()];
+}
 
 export function parsePolymarketMessage(msg: unknown): { ok: true; value: PolymarketParsed } | { ok: false; error: string } {
   const type = (msg as { event_type?: unknown } | null)?.event_type;
@@ -102,12 +137,17 @@ export function parsePolymarketMessage(msg: unknown): { ok: true; value: Polymar
       return { ok: true, value: { kind: 'events', events: [event], expectedTops: [], tick } };
     }
     case 'price_change': {
+      // The 2024–25 recordings name one asset at the top and list its `changes`.
+      if (typeof msg === 'object' && msg !== null && 'changes' in msg && !('price_changes' in msg)) {
+        const p = polymarketLegacyPriceChangeSchema.safeParse(msg);
+        if (!p.success) return { ok: false, error: issues(p.error) };
+        const events = p.data.changes.map((c) => levelEvent(p.data.asset_id, p.data.timestamp, c));
+        return { ok: true, value: { kind: 'events', events, expectedTops: [] } };
+      }
       const p = polymarketPriceChangeSchema.safeParse(msg);
       if (!p.success) return { ok: false, error: issues(p.error) };
-      const events: MarketEvent[] = p.data.price_changes.map((c) =>
-        c.side === 'BUY' ? { t: 'level', m: c.asset_id, ts: p.data.timestamp, side: 'yes', price: c.price, size: c.size } : { t: 'level', m: c.asset_id, ts: p.data.timestamp, side: 'no', price: complement(c.price), size: c.size },
-      );
-      return { ok: true, value: { kind: 'events', events, expectedTops: p.data.price_changes.map((c) => ({ assetId: c.asset_id, bestBid: c.best_bid, bestAsk: c.best_ask })) } };
+      const events = p.data.price_changes.map((c) => levelEvent(c.asset_id, p.data.timestamp, c));
+      return { ok: true, value: { kind: 'events', events, expectedTops: lastTopPerAsset(p.data.price_changes) } };
     }
     case 'last_trade_price': {
       const p = polymarketLastTradeSchema.safeParse(msg);

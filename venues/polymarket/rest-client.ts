@@ -1,18 +1,9 @@
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock';
 import { decimalString } from '../../domain/decimal';
-import { BadRequest, ExchangeNotAvailable, RateLimitExceeded, VenueError } from '../../domain/errors';
 import { defaultSleep, requestJson, withQuery, type HttpDeps, type Query } from '../http';
+import { polymarketErrorFor } from './errors';
 import { polymarketBookSchema } from './messages';
-
-export function polymarketErrorFor(status: number, body: unknown, context: string, retryAfterMs?: number): VenueError {
-  const detail = typeof body === 'object' && body !== null && 'error' in body ? String((body as { error: unknown }).error) : typeof body === 'string' ? body.slice(0, 300) : '';
-  const message = `${context}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
-  if (status === 429) return new RateLimitExceeded(message, retryAfterMs);
-  if (status >= 500) return new ExchangeNotAvailable(message);
-  if (status >= 400) return new BadRequest(message);
-  return new VenueError(message);
-}
 
 const restBookSchema = polymarketBookSchema.omit({ event_type: true }).extend({ event_type: z.literal('book').optional() });
 const marketsPageSchema = z.object({ data: z.array(z.object({ condition_id: z.string() }).passthrough()), next_cursor: z.string().nullish() });

@@ -1,8 +1,9 @@
-import WebSocket from 'ws';
-import { closeSocket } from '../ws';
+import { BookStore } from '../../domain/market-data/book-store';
 import type { MarketEvent } from '../../domain/market-data/events';
 import type { MarketDataClient, VenueCapabilities } from '../../domain/ports';
+import { PolymarketBookSync, type ResyncBackoff } from './book-sync';
 import { parsePolymarketMessage } from './messages';
+import { PolymarketSocket } from './socket';
 
 export const POLYMARKET_CAPABILITIES: VenueCapabilities = {
   venue: 'polymarket',
@@ -16,21 +17,30 @@ export const POLYMARKET_CAPABILITIES: VenueCapabilities = {
   trading: false,
 };
 
+/** How long the channel must be quiet before the open timestamp batches are checked (a burst arrives within milliseconds). */
+const QUIET_MS = 50;
+
 /**
  * Polymarket market channel: subscribes asset ids, keeps the connection alive with text PINGs,
  * reconnects with backoff and re-subscribes. Every (re)subscription starts with `book` snapshots,
  * which is Polymarket's only resync (there are no sequence numbers); `resync(asset)` forces one by
  * re-subscribing that asset.
+ *
+ * The messages also run through a PolymarketBookSync of the client's own (a mirror of the books):
+ * when it finds a followed asset's book inconsistent with what the venue reports, the client emits
+ * a `stale` event for it (downstream books stop trusting it) and re-subscribes it, once per asset
+ * with the sync's backoff. Batches are checked when the asset's next timestamp arrives or when the
+ * channel has been quiet for QUIET_MS.
  */
 export class PolymarketMarketDataClient implements MarketDataClient {
   readonly capabilities = POLYMARKET_CAPABILITIES;
-  private ws: WebSocket | undefined;
+  private readonly socket: PolymarketSocket;
   private readonly assets = new Set<string>();
   private onEvent: (event: MarketEvent) => void = () => {};
-  private ping: NodeJS.Timeout | undefined;
-  private closed = false;
-  private attempt = 0;
-  readonly counters = { connects: 0, messages: 0, malformed: 0, tickSizeChanges: 0 };
+  private quiet: NodeJS.Timeout | undefined;
+  private lastTs = 0;
+  private readonly mirror: PolymarketBookSync;
+  readonly counters = { connects: 0, messages: 0, malformed: 0, tickSizeChanges: 0, resyncs: 0 };
 
   constructor(
     private readonly opts: {
@@ -41,69 +51,60 @@ export class PolymarketMarketDataClient implements MarketDataClient {
       reconnect?: { initialMs: number; maxMs: number };
       onMalformed?: (raw: string, error: string) => void;
       log?: (line: string) => void;
+      resyncBackoff?: ResyncBackoff;
     },
   ) {
     for (const id of opts.assets ?? []) this.assets.add(id);
+    this.socket = new PolymarketSocket({
+      url: opts.url,
+      channel: 'market',
+      hello: () => ({ assets_ids: [...this.assets], type: 'market' }),
+      onOpen: () => this.counters.connects++,
+      onFrame: (raw) => this.handle(raw),
+      onFrameFailed: (raw, error) => {
+        this.counters.malformed++;
+        this.opts.onMalformed?.(raw, error);
+      },
+      pingIntervalMs: opts.pingIntervalMs,
+      reconnect: opts.reconnect,
+      log: opts.log,
+    });
+    this.mirror = new PolymarketBookSync(new BookStore({ historyCapacity: 1, sampleMs: Number.MAX_SAFE_INTEGER }), {
+      requestResync: (assetId, reason) => this.staleAndResync(assetId, reason),
+      clock: { nowMs: () => Date.now() },
+      backoff: opts.resyncBackoff,
+    });
+  }
+
+  /** A followed asset's book went wrong: downstream stops trusting it, and the venue is asked for a fresh `book`. */
+  private staleAndResync(assetId: string, reason: string): void {
+    if (!this.assets.has(assetId)) return;
+    this.counters.resyncs++;
+    this.opts.log?.(`polymarket ${assetId}: ${reason}; resubscribing`);
+    this.onEvent({ t: 'stale', m: assetId, ts: this.lastTs, reason: reason.slice(0, 500) });
+    this.resync(assetId);
   }
 
   /** Connects and delivers the configured assets' events until closed. */
   async start(onEvent: (event: MarketEvent) => void): Promise<void> {
     this.onEvent = onEvent;
-    if (!this.ws) await this.open();
+    await this.socket.start();
   }
 
   /** Follows more assets (sent on the open connection, and on every reconnect). */
   subscribe(instrumentIds: string[]): void {
     const fresh = instrumentIds.filter((id) => !this.assets.has(id));
     for (const id of instrumentIds) this.assets.add(id);
-    if (fresh.length) this.send({ assets_ids: fresh, operation: 'subscribe' });
+    if (fresh.length) this.socket.send({ assets_ids: fresh, operation: 'subscribe' });
   }
 
   /** Re-subscribing an asset makes the venue send a fresh `book`. */
   resync(assetId: string): void {
-    this.send({ assets_ids: [assetId], operation: 'unsubscribe' });
-    this.send({ assets_ids: [assetId], operation: 'subscribe' });
-  }
-
-  private send(payload: unknown): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(payload));
-  }
-
-  private open(): Promise<void> {
-    const ws = new WebSocket(this.opts.url);
-    this.ws = ws;
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => {
-        this.counters.connects++;
-        this.attempt = 0;
-        ws.send(JSON.stringify({ assets_ids: [...this.assets], type: 'market' }));
-        this.ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('PING'), this.opts.pingIntervalMs ?? 10_000);
-        resolve();
-      });
-      ws.once('error', (err) => ws.readyState !== WebSocket.OPEN && reject(err));
-      ws.on('message', (data) => {
-        const raw = data.toString();
-        try {
-          this.handle(raw);
-        } catch (err) {
-          // A bug triggered by one frame (here or in the event callback) must not take the process down.
-          this.counters.malformed++;
-          this.opts.onMalformed?.(raw.slice(0, 2000), `handling the frame failed: ${(err as Error).message}`);
-        }
-      });
-      ws.on('close', () => {
-        clearInterval(this.ping);
-        if (this.closed) return;
-        const { initialMs, maxMs } = this.opts.reconnect ?? { initialMs: 500, maxMs: 30_000 };
-        const wait = Math.min(maxMs, initialMs * 2 ** this.attempt++);
-        this.opts.log?.(`polymarket market channel closed; reconnecting in ${wait} ms`);
-        setTimeout(() => void this.open().catch((e: Error) => this.opts.log?.(`reconnect failed: ${e.message}`)), wait);
-      });
-    });
+    this.socket.send({ assets_ids: [assetId], operation: 'unsubscribe' });
+    this.socket.send({ assets_ids: [assetId], operation: 'subscribe' });
   }
 
   private handle(raw: string): void {
-    if (raw === 'PONG') return;
     this.counters.messages++;
     let payload: unknown;
     try {
@@ -114,21 +115,27 @@ export class PolymarketMarketDataClient implements MarketDataClient {
       return;
     }
     // The channel sends single objects or arrays of them.
-    for (const msg of Array.isArray(payload) ? payload : [payload]) {
+    for (const msg of Array.isArray(payload) ? (payload as unknown[]) : [payload]) {
+      this.mirror.handle(msg);
       const parsed = parsePolymarketMessage(msg);
       if (!parsed.ok) {
         this.counters.malformed++;
         this.opts.onMalformed?.(raw, parsed.error);
         continue;
       }
-      if (parsed.value.kind === 'events') for (const e of parsed.value.events) this.onEvent(e);
-      else if (parsed.value.kind === 'tick_size') this.counters.tickSizeChanges++;
+      if (parsed.value.kind === 'events') {
+        for (const e of parsed.value.events) {
+          this.lastTs = Math.max(this.lastTs, e.ts);
+          this.onEvent(e);
+        }
+      } else if (parsed.value.kind === 'tick_size') this.counters.tickSizeChanges++;
     }
+    clearTimeout(this.quiet);
+    this.quiet = setTimeout(() => this.mirror.flush(), QUIET_MS);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    clearInterval(this.ping);
-    await closeSocket(this.ws);
+    clearTimeout(this.quiet);
+    await this.socket.close();
   }
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { startKalshiEmulator } from './server';
 import type { FaultPlan } from './faults';
+import { untilStopSignal } from '../../until-stopped';
 
 /** A bad command line (the CLI exits 2 with the message). */
 export class EmulatorUsageError extends Error {}
@@ -125,15 +126,7 @@ export async function runVenueCommand(positionals: string[], values: Values, io:
     log: (line) => io.err(`[kalshi-emulator] ${line}`),
   });
   io.out(`kalshi emulator listening on http://${settings.host}:${emulator.port}`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopSignal();
   await emulator.close();
   io.err('[kalshi-emulator] stopped cleanly');
   return 0;
