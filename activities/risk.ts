@@ -9,8 +9,8 @@ export interface RiskDeps {
   db: Database;
   limits: RiskLimits;
   clock: Clock;
-  /** When market data for a market last arrived (local clock), for the staleness rule. */
-  lastMarketDataMs: (market: string) => number | undefined;
+  /** When market data for a market last arrived (local clock), for the staleness rule: this process's books, or the owner's published top when another process holds them. */
+  lastMarketDataMs: (market: string) => number | undefined | Promise<number | undefined>;
   alert?: AlertSink;
   /** A closed position losing at least this much raises an alert. */
   largeLossDollars?: Dec;
@@ -41,7 +41,8 @@ export function createRiskActivities(deps: RiskDeps) {
     async checkEntryRisk(input: { positionId: string; market: string; cost: string; closeTimeMs: number }): Promise<RiskDecision> {
       const now = deps.clock.nowMs();
       const held = await heldPositions(deps.db, input.positionId);
-      const decision = await withRiskState(deps.db, now, (state) => checkEntry(state, deps.limits, now, { ...input, cost: new Dec(input.cost) }, held, deps.lastMarketDataMs(input.market)));
+      const lastDataMs = await deps.lastMarketDataMs(input.market);
+      const decision = await withRiskState(deps.db, now, (state) => checkEntry(state, deps.limits, now, { ...input, cost: new Dec(input.cost) }, held, lastDataMs));
       if (!decision.allowed) await record('denial', decision.rule, decision.reason, { positionId: input.positionId, market: input.market, details: { cost: input.cost } });
       return decision;
     },

@@ -18,6 +18,8 @@ export interface TradingDeps {
   /** Where orders go: the paper exchange or a venue's execution client (venues/<venue>/factory.ts). */
   execution: ExecutionClient;
   books: BookSource;
+  /** The quote of a market whose book another process holds (its owner's published top); undefined: read `books`. */
+  quote?: (market: string, outcome: 'yes' | 'no') => Promise<QuoteWire | undefined>;
   settlements: SettlementSource;
   clock: Clock;
   alert?: AlertSink;
@@ -41,7 +43,7 @@ export function createTradingActivities(deps: TradingDeps) {
      * position's read also (re)registers its exit watch, so a book update can wake it before its next poll.
      */
     async getQuote(input: { market: string; outcome: 'yes' | 'no'; watch?: ExitWatchWire }): Promise<QuoteWire> {
-      const quote = quoteFromBook(deps.books.book(input.market), input.market, input.outcome);
+      const quote = (await deps.quote?.(input.market, input.outcome)) ?? quoteFromBook(deps.books.book(input.market), input.market, input.outcome);
       if (input.watch && deps.exitWatch) {
         // The watch only speeds exits up: a registration it refuses leaves the position on its polls, never without a quote.
         try {

@@ -15,13 +15,14 @@ import { BookStore } from '../domain/market-data/book-store';
 import { toUnits, type UnitEvent } from '../domain/market-data/events';
 import type { Level } from '../domain/market-data/order-book';
 import { judge, WALK_BOOK } from '../test/support/crash-harness';
+import { openWalkingPosition } from '../test/support/scale-out';
 import { freePort, startPrivateRedis } from '../test/support/redis-server';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { replayKalshiRecording } from '../venues/replay/replay-source';
 import { createLogger, installTemporalLogging } from '../observability/logger';
 import { startStack, type Stack } from '../runtime/stack';
 import { startDevServer, type DevServerHandle } from '../runtime/temporal-dev-server';
-import { positionQuery, positionWorkflow, requestExitUpdate, type PositionInput, type PositionSnapshot } from '../workflows/position';
+import type { PositionSnapshot, positionWorkflow } from '../workflows/position';
 
 const REPO = path.resolve(__dirname, '..');
 /** Positions open when each fault starts. */
@@ -85,7 +86,7 @@ export async function benchChaos(opts: { dataDir: string; markets?: number; log:
     log(`worker ready; replaying ${replayMarkets.join(', ')} at ${REPLAY_SPEED}× while the faults run`);
 
     const phase = async (name: string, markets: string[], fault: () => Promise<void>) => {
-      const handles = await Promise.all(markets.map((m) => openWalkingPosition(client, taskQueue, m)));
+      const handles = await Promise.all(markets.map((m) => openWalkingPosition(client, taskQueue, m, 'chaos-bench')));
       log(`${name}: ${handles.length} positions open and walking their exits`);
       await fault();
       for (const handle of handles) {
@@ -173,26 +174,6 @@ function spawnChaosWorker(env: Record<string, string>, log: (line: string) => vo
   });
   const failed = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`chaos worker exited (${code}) before it finished`))));
   return { child, ready: Promise.race([ready, failed]), replayed: Promise.race([replayed, failed]) };
-}
-
-/** A position on a fixed book, opened, then asked for a LOW exit: a walk of several seconds. */
-async function openWalkingPosition(client: Client, taskQueue: string, market: string): Promise<WorkflowHandle<typeof positionWorkflow>> {
-  const input: PositionInput = {
-    strategyId: 'chaos-bench',
-    market,
-    outcome: 'yes',
-    closeTimeMs: Date.now() + 3_600_000,
-    entry: { limitPrice: '0.56', size: '10', timeoutMs: 2000 },
-    cadence: { normalMs: 100, urgentMs: 100, pollMs: 25, settleTimeoutMs: 1000 },
-    planConfig: { timeoutsMs: { CRITICAL: 300, HIGH: 300, MEDIUM: 300, LOW: 300 } },
-  };
-  const handle = await client.workflow.start(positionWorkflow, { args: [input], taskQueue, workflowId: `position/chaos/${market}` });
-  for (let i = 0; (await handle.query(positionQuery)).status !== 'open'; i++) {
-    if (i > 800) throw new Error(`position on ${market} never opened`);
-    await sleep(25);
-  }
-  await handle.executeUpdate(requestExitUpdate, { args: [{ urgency: 'LOW', reason: 'chaos bench' }] });
-  return handle;
 }
 
 /** How the position ended, from its workflow result and its rows (as the crash test reads them). */

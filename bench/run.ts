@@ -5,8 +5,10 @@ import { benchBacktest } from './backtest';
 import { benchFuzz } from './fuzz';
 import { benchChaos } from './chaos';
 import { benchIngest } from './ingest';
+import { benchLearningLoop } from './learning-loop';
 import { benchLiveKalshi } from './live-kalshi';
 import { benchReplay } from './replay';
+import { benchScaleOut } from './scale-out';
 import { benchSignals } from './signals';
 import { signalsRealData } from './signals-real-data';
 
@@ -21,6 +23,8 @@ const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<str
   'live-kalshi': ({ markets }) => benchLiveKalshi({ dataDir: GOLD, markets, log }),
   chaos: ({ markets }) => benchChaos({ dataDir: GOLD, markets, log }),
   fuzz: ({ markets }) => benchFuzz({ dataDir: GOLD, polymarketDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'polymarket-ws-samples'), markets, log }).then((f) => ({ ...f })),
+  'scale-out': ({ markets }) => benchScaleOut({ dataDir: GOLD, markets, log }),
+  'learning-loop': () => benchLearningLoop({ dataDir: GOLD, log }),
   'signals-real': async () => signalsRealData({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-2024-rest-snapshots'), log }),
 };
 
@@ -31,7 +35,9 @@ const HEADLINES: Record<string, readonly string[]> = {
   signals: ['fullRefreshMs', 'incrementalStepMs', 'maxDeviationFromTwoPass', 'checkpointWriteMs', 'checkpointReadMs', 'checkpointRestoredExactly'],
   backtest: ['eventsPerSecond', 'loadEventsPerSecond', 'endToEndEventsPerSecond', 'coldLoadMs', 'rssMb', 'trades', 'orders', 'totalPnl'],
   'signals-real': ['strongPairs'],
+  'learning-loop': ['outcomesResolved', 'outcomesResolvedWithFutureData', 'modelVersionsCreated', 'modelVersionsPromoted', 'inSampleEdge', 'outOfSampleEdge', 'signalStrategyTrades', 'positionsWithoutModelVersion'],
   chaos: ['redisOutages', 'postgresBursts', 'temporalRestarts', 'processExits', 'lostEvents', 'booksDiverged', 'lostPositions', 'duplicateOrders'],
+  'scale-out': ['eventsPerSecond1', 'eventsPerSecond2', 'eventsPerSecond3', 'failoverMs', 'lostEvents', 'duplicateEvents', 'booksDiverged', 'positionsFinished', 'duplicateOrders'],
   fuzz: ['messages', 'exceptions', 'acceptedInvalid', 'crossedBooks', 'halfAppliedBooks'],
   'live-kalshi': ['ordersSubmitted', 'duplicateOrders', 'lostPositions', 'venuePositionMismatches', 'tickToOrderP50Ms', 'tickToOrderP99Ms'],
 };

@@ -9,6 +9,7 @@ import { MODEL_EDGE_SIGNAL } from '../domain/sports/model-edge-signal';
 import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
 import { strategyConfigSchema, type StrategyConfig } from '../config/strategy';
 import { withConfiguredTakerFee } from '../config/fees';
+import { describeIssues } from '../domain/validation';
 import type { StrategyInput } from '../workflows/strategy';
 import { stopStrategyUpdate, strategyWorkflow } from '../workflows/strategy';
 
@@ -69,8 +70,11 @@ export async function versionToRun(db: Database, name: string, version?: string)
   if (!row) throw new Error(version ? `strategy ${name} has no version ${version}` : `no strategy named ${name} (create it with \`kestrel strategy create\`)`);
   const status = (await currentStatus(db, 'strategy', row.id)) ?? 'draft';
   if (status === 'deprecated') throw new Error(`strategy ${name} ${row.version} is deprecated`);
+  // Versions recorded by runs of their own (the momentum paper session's `momentum-gold`) are not startable configs.
+  const parsed = strategyConfigSchema.safeParse(row.config);
+  if (!parsed.success) throw new Error(`strategy ${name} ${row.version} cannot be started: ${describeIssues(parsed.error.issues)}`);
   if (status === 'draft') await transitionVersion(db, 'strategy', row.id, 'testing', 'started from the CLI');
-  return { id: row.id, version: row.version, status: status === 'draft' ? 'testing' : status, config: strategyConfigSchema.parse(row.config) };
+  return { id: row.id, version: row.version, status: status === 'draft' ? 'testing' : status, config: parsed.data };
 }
 
 /** Starts a strategy version on the live feed of the running workers: a strategy workflow subscribed to its signal types, trading on the workers' venue. */

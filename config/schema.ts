@@ -97,6 +97,11 @@ export const configSchema = z.object({
       historyRetentionDays: z.number().int().min(1).prefault(30),
       /** How often the daily roll-up and retention job runs. */
       maintenanceEveryMs: durationMs.prefault(3_600_000),
+      /**
+       * Each partition is owned by one live process through a Redis lease of this TTL, renewed every
+       * third of it: a dead owner's partitions are taken over within about this long.
+       */
+      leaseTtlMs: z.number().int().min(300, 'marketData.leaseTtlMs must be at least 300 ms (it is renewed every third of it)').max(600_000).prefault(5000),
       /** Live Kalshi feed (`--feed kalshi`): which markets to discover by REST and follow. */
       kalshi: z
         .object({
@@ -184,6 +189,11 @@ export const configSchema = z.object({
   signals: z
     .object({
       queueName: z.string().min(1).prefault('kestrel-signals'),
+      /**
+       * Signal engines, one queue and checkpoint each; a market goes to its event's shard (correlated
+       * markets share an engine). Changing it discards the checkpoints (markets move between shards).
+       */
+      shards: z.number().int().min(1, 'signals.shards must be at least 1').max(64, 'signals.shards must be at most 64').prefault(1),
       thresholds: signalThresholdsSchema.partial().prefault({}).transform((t) => ({ ...DEFAULT_THRESHOLDS, ...t })),
       categoryOverrides: categoryOverrides.prefault(''),
       correlation: z
@@ -207,6 +217,8 @@ export const configSchema = z.object({
       checkpointMs: z.number().int().min(0).prefault(5000),
       /** Pseudo-outcomes that pull thin cells' weights toward "no edge". */
       weightPriorCount: z.number().min(0).prefault(20),
+      /** A signal type × category with fewer acted-on outcomes than this gets no weight in a fitted model. */
+      weightMinCount: z.number().int().min(1).prefault(10),
     })
     .prefault({}),
   alerts: z
@@ -226,6 +238,15 @@ export const configSchema = z.object({
       largeLossDollars: nonNegativeDecimal('alerts.largeLossDollars').prefault('50'),
       /** How often open positions' markets are checked for stale data (0 = off); the limit is risk.staleDataMs. */
       staleWatchMs: z.number().int().min(0).prefault(5000),
+      /**
+       * A signal type whose win rate or P&L per trade over its last `signalDegradationRecentTrades` closed
+       * positions falls more than this many percent below the same over the `signalDegradationBaselineTrades`
+       * before them raises an alert (checked every `signalDegradationEveryMs`; 0 = off).
+       */
+      signalDegradationPct: z.number().gt(0, 'alerts.signalDegradationPct must be above 0').max(100).prefault(20),
+      signalDegradationRecentTrades: z.number().int().min(1).prefault(20),
+      signalDegradationBaselineTrades: z.number().int().min(1).prefault(100),
+      signalDegradationEveryMs: z.number().int().min(0).prefault(3_600_000),
     })
     .prefault({})
     .refine((a) => a.smtpHost === '' || a.to.length > 0, { message: 'alerts.to needs at least one address when alerts.smtpHost is set', path: ['to'] }),
@@ -239,8 +260,16 @@ export const configSchema = z.object({
       testWindowMs: durationMs.prefault(86_400_000),
       horizonMs: durationMs.prefault(600_000),
       /** Out-of-sample edge may be at most this fraction below in-sample for a promotion. */
-      maxShortfall: z.number().min(0).max(1).prefault(0.5),
+      maxShortfall: z.number().min(0).max(1).prefault(0.2),
       minOutcomes: z.number().int().min(1).prefault(30),
+    })
+    .prefault({}),
+  reports: z
+    .object({
+      /** The signal attribution report (Markdown file + alert channels) runs this often (0 = off); it covers the interval before it. */
+      signalReportEveryMs: z.number().int().min(0).prefault(7 * 86_400_000),
+      /** Where report files go; empty = the user's data directory ($XDG_DATA_HOME or ~/.local/share, then kestrel/reports). */
+      dir: z.string().prefault(''),
     })
     .prefault({}),
   logging: z

@@ -44,7 +44,8 @@ export async function insertSignals(db: Database, detected: readonly (DetectedSi
           priority: s.priority,
           firedAt: new Date(s.firedAtMs),
           midAtFire: s.midAtFire === undefined ? null : unitsToDollars(s.midAtFire),
-          inputs: s.inputs,
+          // The spread at fire is what acting on the signal would have cost (the signal model's fit reads it).
+          inputs: s.spreadAtFire === undefined ? s.inputs : { ...s.inputs, spreadAtFire: s.spreadAtFire },
           configHash: opts.configHash,
           actionable: s.actionable,
           source: opts.source,
@@ -57,6 +58,64 @@ export async function insertSignals(db: Database, detected: readonly (DetectedSi
     if (outcomes.length > 0) await tx.insert(signalOutcomes).values(outcomes).onConflictDoNothing();
   });
   return ids;
+}
+
+/** A signal that led (or may lead) to an entry outside the signal worker: a rule's own signal, or an engine signal detected in a replay. */
+export interface EntrySignalRow {
+  /** Idempotency key: type, market and exchange time (the engine's `DetectedSignal.key` for engine signals). */
+  key: string;
+  type: string;
+  market: string;
+  markets: readonly string[];
+  category: string;
+  direction?: 'yes' | 'no';
+  strength: number;
+  confidence: number;
+  priority: string;
+  firedAtMs: number;
+  /** YES mid in price units (may be half a unit). */
+  midAtFire?: number;
+  inputs: Record<string, unknown>;
+}
+
+/**
+ * Records one actionable signal and returns its id; a signal already recorded under its key (the
+ * signal worker saw the same one, or a replay ran before) keeps its row and id. Pending outcomes are
+ * added per horizon in `horizonsMs` (none for a signal whose outcomes must not feed the signal-weights model).
+ */
+export async function recordEntrySignal(db: Database, row: EntrySignalRow, opts: { configHash: string; source: string; horizonsMs: readonly number[] }): Promise<number> {
+  return inTransaction(db, async (tx) => {
+    const [inserted] = await tx
+      .insert(signals)
+      .values({
+        signalKey: row.key,
+        type: row.type,
+        marketTicker: row.market,
+        markets: [...row.markets],
+        category: row.category,
+        direction: row.direction ?? null,
+        strength: row.strength,
+        confidence: row.confidence,
+        priority: row.priority,
+        firedAt: new Date(row.firedAtMs),
+        midAtFire: row.midAtFire === undefined ? null : unitsToDollars(row.midAtFire),
+        inputs: row.inputs,
+        configHash: opts.configHash,
+        actionable: true,
+        source: opts.source,
+      })
+      .onConflictDoNothing({ target: signals.signalKey })
+      .returning({ id: signals.id });
+    if (!inserted) {
+      const [existing] = await tx.select({ id: signals.id }).from(signals).where(eq(signals.signalKey, row.key));
+      if (!existing) throw new Error(`signal ${row.key} neither inserted nor found`);
+      return existing.id;
+    }
+    if (row.midAtFire !== undefined && opts.horizonsMs.length > 0) {
+      await tx.insert(signalOutcomes).values(opts.horizonsMs.map((h) => ({ signalId: inserted.id, horizonMs: h, dueAt: new Date(row.firedAtMs + h) }))).onConflictDoNothing();
+    }
+    return inserted.id;
+  });
 }
 
 interface DueRow extends Record<string, unknown> {
@@ -163,11 +222,37 @@ export interface OutcomeRange {
 /** Resolved outcomes (optionally only of signals fired in [fromMs, toMs), due by knownByMs) as rows for the performance matrix. */
 export async function outcomeRows(db: Database, range: OutcomeRange = {}): Promise<OutcomeRow[]> {
   const rows = await db
-    .select({ type: signals.type, category: signals.category, firedAt: signals.firedAt, horizonMs: signalOutcomes.horizonMs, move: signalOutcomes.move, correct: signalOutcomes.correct })
+    .select({
+      type: signals.type,
+      category: signals.category,
+      firedAt: signals.firedAt,
+      horizonMs: signalOutcomes.horizonMs,
+      move: signalOutcomes.move,
+      correct: signalOutcomes.correct,
+      direction: signals.direction,
+      midAtFire: signals.midAtFire,
+      spreadAtFire: sql<number | null>`(${signals.inputs}->>'spreadAtFire')::float8`,
+      confidence: signals.confidence,
+      priority: signals.priority,
+      resolvedBy: signalOutcomes.resolvedBy,
+    })
     .from(signalOutcomes)
     .innerJoin(signals, eq(signals.id, signalOutcomes.signalId))
     .where(and(isNotNull(signalOutcomes.resolvedAt), range.fromMs !== undefined ? gte(signals.firedAt, new Date(range.fromMs)) : undefined, range.toMs !== undefined ? lt(signals.firedAt, new Date(range.toMs)) : undefined, range.knownByMs !== undefined ? lte(signalOutcomes.dueAt, new Date(range.knownByMs)) : undefined));
-  return rows.map((r) => ({ type: r.type, category: r.category, firedAtMs: r.firedAt.getTime(), horizonMs: r.horizonMs, move: dollarsToUnits(r.move ?? '0'), correct: r.correct }));
+  return rows.map((r) => ({
+    type: r.type,
+    category: r.category,
+    firedAtMs: r.firedAt.getTime(),
+    horizonMs: r.horizonMs,
+    move: dollarsToUnits(r.move ?? '0'),
+    correct: r.correct,
+    ...(r.direction === 'yes' || r.direction === 'no' ? { direction: r.direction } : {}),
+    ...(r.midAtFire !== null ? { midAtFire: dollarsToUnits(r.midAtFire) } : {}),
+    ...(r.spreadAtFire !== null && Number.isFinite(Number(r.spreadAtFire)) ? { spreadAtFire: Number(r.spreadAtFire) } : {}),
+    confidence: r.confidence,
+    priority: r.priority,
+    ...(r.resolvedBy === 'price' || r.resolvedBy === 'settlement' ? { resolvedBy: r.resolvedBy } : {}),
+  }));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { ValidationError } from '../domain/errors';
 import { checkTransition, MODEL_TRANSITIONS, nextVersion, STRATEGY_TRANSITIONS } from '../domain/versions';
 import type { Database } from './client';
@@ -47,6 +47,29 @@ export async function createVersion(db: Database, kind: VersionKind, name: strin
     await tx.insert(k.status).values({ [kind === 'strategy' ? 'strategyVersionId' : 'modelVersionId']: row!.id, status: 'draft', reason: 'created' } as never);
     return { id: row!.id, name, version, status: 'draft', content };
   });
+}
+
+/**
+ * The version of `name` with exactly this content, created (draft) if there is none: for runs that
+ * trade a configuration of their own (the paper session, replays) and must still name an immutable version.
+ */
+export async function ensureVersion(db: Database, kind: VersionKind, name: string, content: Record<string, unknown>): Promise<VersionRow> {
+  const k = KINDS[kind];
+  const hashCol = kind === 'strategy' ? strategyVersions.configHash : modelVersions.parametersHash;
+  const find = async () => {
+    const [row] = await db.select().from(k.versions).where(and(eq(k.nameCol, name), eq(hashCol, hashOf(content)))).orderBy(desc(k.versions.id)).limit(1);
+    return row && { id: row.id, name, version: row.version, status: (await currentStatus(db, kind, row.id)) ?? 'draft', content: 'config' in row ? row.config : row.parameters };
+  };
+  const found = await find();
+  if (found) return found;
+  try {
+    return await createVersion(db, kind, name, content);
+  } catch (err) {
+    // Another run created it meanwhile (identical to the latest).
+    const raced = err instanceof ValidationError ? await find() : undefined;
+    if (raced) return raced;
+    throw err;
+  }
 }
 
 /** Moves a version along its lifecycle; activating one deprecates the previously active version. */

@@ -1,9 +1,10 @@
 /** Operator alerts: what happened, how bad, and a key that groups repeats for rate limiting. */
-export type AlertKind = 'breaker' | 'stale_data' | 'large_loss' | 'exit_failed' | 'game_data' | 'reconciliation';
+export type AlertKind = 'breaker' | 'stale_data' | 'large_loss' | 'exit_failed' | 'game_data' | 'reconciliation' | 'signal_degradation' | 'signal_report';
 
 export interface Alert {
   kind: AlertKind;
-  severity: 'critical' | 'warning';
+  /** `info`: a scheduled report, nothing wrong. */
+  severity: 'critical' | 'warning' | 'info';
   title: string;
   detail: string;
   /** Repeats of the same key are rate-limited together (e.g. one breaker, one position). */

@@ -70,10 +70,16 @@ export interface KalshiFillCharge {
  * worked examples), so many small fills cost about what one equivalent fill would.
  */
 export class KalshiOrderFeeAccumulator {
-  private accumulated = new Dec(0);
+  private accumulated: Dec;
 
-  constructor(private readonly balancePrecision: Dec = DIRECT_MEMBER_BALANCE_PRECISION) {
+  /** `carried`: the balance an order's earlier fills left (an accumulator restored from storage). */
+  constructor(
+    private readonly balancePrecision: Dec = DIRECT_MEMBER_BALANCE_PRECISION,
+    carried: Dec = new Dec(0),
+  ) {
     if (!balancePrecision.gt(0)) throw new Error(`balance precision must be > 0, got ${balancePrecision.toString()}`);
+    if (carried.isNegative()) throw new Error(`a carried rounding balance cannot be negative, got ${carried.toString()}`);
+    this.accumulated = carried;
   }
 
   /** Rounding fees paid and not yet rebated. */

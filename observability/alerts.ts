@@ -64,7 +64,8 @@ export function createAlerter(opts: { channels: AlertChannel[]; limiter: AlertRa
   const inFlight = new Set<Promise<void>>();
   const sink = (input: Omit<Alert, 'atMs'>) => {
     const alert: Alert = { ...input, atMs: opts.clock.nowMs() };
-    opts.logger.warn({ alert: { kind: alert.kind, key: alert.key, severity: alert.severity } }, `ALERT ${alert.title}: ${alert.detail}`);
+    // A scheduled report is news, not a problem: logged at info.
+    opts.logger[alert.severity === 'info' ? 'info' : 'warn']({ alert: { kind: alert.kind, key: alert.key, severity: alert.severity } }, `ALERT ${alert.title}: ${alert.detail}`);
     const admitted = opts.limiter.admit(`${alert.kind}:${alert.key}`, alert.atMs);
     if (!admitted.send) return;
     for (const channel of opts.channels) {

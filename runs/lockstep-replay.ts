@@ -7,7 +7,7 @@ import type { RecordedWindow } from '../backtest/recorded-data';
 import type { MarketInfo } from '../domain/backtest/backtester';
 import type { UnitEvent } from '../domain/market-data/events';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
-import type { StrategyInput } from '../workflows/strategy';
+import type { EntrySignal, StrategyInput } from '../workflows/strategy';
 import type { Stack } from '../runtime/stack';
 import { signalsSignal, stopStrategyUpdate, strategyQuery, strategyWorkflow } from '../workflows/strategy';
 import { clockSignal, positionQuery } from '../workflows/position';
@@ -109,6 +109,10 @@ export async function runLockstepPaper(
     dataDir?: string;
     strategy: Pick<BacktestConfig, 'strategyId' | 'rules' | 'position'>;
     rule: SignalRule;
+    /** The immutable strategy and model versions the run's positions record. */
+    provenance?: { strategyVersionId?: number; modelVersionId?: number };
+    /** Stores a proposed entry's signal as a `signals` row and returns the id positions refer to it by (`signal:<id>`). */
+    recordSignal?: (signal: EntrySignal) => Promise<string>;
     log?: (line: string) => void;
   },
 ): Promise<{ strategyWorkflowId: string; strategy: StrategySnapshot; positions: PositionSnapshot[] }> {
@@ -119,7 +123,7 @@ export async function runLockstepPaper(
     const meta = readGoldMarketMetadata(opts.dataDir!, market);
     if (meta) await upsertMarketSnapshot(stack.database.db, meta.meta, meta.observedAtMs);
   }
-  const input: StrategyInput = { strategyId: opts.strategy.strategyId, version: 'lockstep', rules: opts.strategy.rules, position: { ...opts.strategy.position, clock: 'stepped' } };
+  const input: StrategyInput = { strategyId: opts.strategy.strategyId, version: 'lockstep', strategyVersionId: opts.provenance?.strategyVersionId, modelVersionId: opts.provenance?.modelVersionId, rules: opts.strategy.rules, position: { ...opts.strategy.position, clock: 'stepped' } };
   const strategyWorkflowId = `strategy/${opts.strategy.strategyId}`;
   const strategy = await stack.temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: stack.config.temporal.taskQueue, workflowId: strategyWorkflowId });
   const positions = new Map<string, { handle: WorkflowHandle; snapshot?: PositionSnapshot; done: boolean }>();
@@ -179,14 +183,15 @@ export async function runLockstepPaper(
       while (i < events.length && events[i]!.ts === eventAt) group.push(events[i++]!);
       stack.books.applyAll(group, replay.nowMs);
       // On paper the exchange matches resting orders here; a venue (the emulator) matched them as its clock moved.
-      stack.paper?.onMarketEvents(group);
-      const proposals = [];
+      await stack.paper?.onMarketEvents(group);
+      const proposals: EntrySignal[] = [];
       for (const market of new Set(group.map((e) => e.m))) {
         const info = window.info.get(market);
         const proposal = info && opts.rule({ market, nowMs: replay.nowMs, store: stack.books, info: { closeTimeMs: info.closeTimeMs, event: info.event }, events: group });
         if (proposal && info) proposals.push({ ...proposal, closeTimeMs: info.closeTimeMs, firedAtMs: replay.nowMs });
       }
       if (proposals.length === 0) continue;
+      if (opts.recordSignal) for (const p of proposals) p.signalId = await opts.recordSignal(p);
       await waitIdle();
       await strategy.signal(signalsSignal, proposals);
       // Wait until the strategy has decided on every signal sent (a decision is recorded after its child started).

@@ -3,7 +3,7 @@ import { closeTimeMs, upsertMarketSnapshot } from '../db/market-data-repo';
 import { positionExits, positions, signals as signalsTable } from '../db/schema';
 import { Dec } from '../domain/decimal';
 import { sizeDecimal } from '../domain/fixed-point';
-import { momentumSignal } from '../domain/strategies/momentum';
+import { detectMomentum } from '../domain/strategies/momentum';
 import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
@@ -19,7 +19,8 @@ import { withConfiguredTakerFee } from '../config/fees';
 import type { KestrelConfig } from '../config/schema';
 import type { Database } from '../db/client';
 import { loadRecordedWindow } from '../backtest/recorded-data';
-import { momentumRule, momentumStrategy } from '../domain/strategies/momentum';
+import { momentumStrategy } from '../domain/strategies/momentum';
+import { momentumProvenance, recordedMomentumRule } from './momentum-provenance';
 import type { MarketInfo } from '../domain/backtest/backtester';
 import { resetRiskState } from '../db/risk-repo';
 import { startKalshiEmulator } from '../venues/kalshi/emulator/server';
@@ -93,7 +94,8 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   const strategyId = `momentum-gold-${runId}`;
   const scale = (marketMs: number) => Math.max(50, Math.round(marketMs / opts.speed));
   const momentum = momentumStrategy(config, { scale, cadence: { normalMs: 250, urgentMs: 100, pollMs: 50, settleTimeoutMs: 15_000 } });
-  const input: StrategyInput = { strategyId, version: 'v1.0', rules: withConfiguredTakerFee(momentum.rules, config), position: momentum.position };
+  const provenance = await momentumProvenance(stack.database.db, momentum, { source: 'paper-session' });
+  const input: StrategyInput = { strategyId, version: provenance.strategyVersion, strategyVersionId: provenance.strategyVersionId, modelVersionId: provenance.modelVersionId, rules: withConfiguredTakerFee(momentum.rules, config), position: momentum.position };
   const strategyWorkflowId = `strategy/${strategyId}`;
   const strategy = await stack.temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId: strategyWorkflowId });
   opts.log(`strategy workflow ${strategyWorkflowId} started (momentum rule, ${opts.speed}× replay)`);
@@ -109,14 +111,18 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
     const watcher = setInterval(() => {
       const state = stack.books.markets.get(market);
       if (!state || !closeExchangeMs) return;
-      const found = momentumSignal(market, state.book, state.history, closeExchangeMs, lastSignalExchangeMs);
+      const found = detectMomentum(market, state.book, state.history, closeExchangeMs, lastSignalExchangeMs);
       if (!found) return;
-      const nowEx = found.firedAtMs;
+      const nowEx = found.signal.firedAtMs;
       // The replay runs `speed` times faster: the market's close in this process's clock.
-      const signal: EntrySignal = { ...found, closeTimeMs: Date.now() + (closeExchangeMs - nowEx) / opts.speed };
+      const closeTimeMs = Date.now() + (closeExchangeMs - nowEx) / opts.speed;
       lastSignalExchangeMs = nowEx;
       signals++;
-      void strategy.signal(signalsSignal, [signal]).catch((err: Error) => opts.log(`signal failed: ${err.message}`));
+      // The entry's signal is a `signals` row first; positions refer to it by its id.
+      void provenance
+        .recordSignal(found)
+        .then((signalId) => strategy.signal(signalsSignal, [{ ...found.signal, signalId, closeTimeMs } satisfies EntrySignal]))
+        .catch((err: Error) => opts.log(`signal failed: ${err.message}`));
     }, 100);
     try {
       const recording = new GoldReplayMarketData({ dataDir: config.replay.dataDir, markets: [market], pace: { kind: 'recorded', speed: opts.speed } });
@@ -142,8 +148,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   // The signal worker runs behind the books: let it finish this session's ticks before counting.
   const drainDeadline = Date.now() + 15_000;
   while (Date.now() < drainDeadline) {
-    const counts = await stack.signals.queue.getJobCounts('waiting', 'active', 'delayed');
-    if ((counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0) break;
+    if ((await stack.signals.pendingBatches()) === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   // Signals are idempotent per (type, market, time): a replay seen before finds its signals already recorded.
@@ -235,7 +240,16 @@ export async function runMarketClockPaperSession(opts: MarketClockSessionOptions
       return pulled;
     } };
     opts.log(`paper session on the market clock (${opts.feed}): ${session.feed.markets.length} market(s): ${session.feed.markets.join(', ')}`);
-    const result = await runLockstepPaper(session.stack, session.replay, { window: { ...session.feed, source: counted }, dataDir: opts.feed === 'replay' ? config.replay.dataDir : undefined, strategy, rule: momentumRule() });
+    const provenance = await momentumProvenance(session.stack.database.db, momentum, { source: `paper-session:${opts.feed}` });
+    const recorded = recordedMomentumRule(provenance);
+    const result = await runLockstepPaper(session.stack, session.replay, {
+      window: { ...session.feed, source: counted },
+      dataDir: opts.feed === 'replay' ? config.replay.dataDir : undefined,
+      strategy,
+      rule: recorded.rule,
+      provenance: { strategyVersionId: provenance.strategyVersionId, modelVersionId: provenance.modelVersionId },
+      recordSignal: recorded.recordSignal,
+    });
     return {
       feed: opts.feed,
       strategyWorkflowId: result.strategyWorkflowId,

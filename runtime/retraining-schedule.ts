@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { KestrelConfig } from '../config/schema';
+import { signalFitSettings } from '../config/signal-model';
 import type { RetrainInput } from '../workflows/retraining';
 
 /**
@@ -8,7 +9,8 @@ import type { RetrainInput } from '../workflows/retraining';
  */
 export function retrainInput(config: KestrelConfig, opts: { priorCount?: number; asOfMs?: number } = {}): RetrainInput {
   const r = config.retraining;
-  const input: RetrainInput = { modelName: r.modelName, trainWindowMs: r.trainWindowMs, testWindowMs: r.testWindowMs, horizonMs: r.horizonMs, priorCount: opts.priorCount ?? config.signals.weightPriorCount, maxShortfall: r.maxShortfall, minOutcomes: r.minOutcomes };
+  const priorCount = opts.priorCount ?? config.signals.weightPriorCount;
+  const input: RetrainInput = { modelName: r.modelName, trainWindowMs: r.trainWindowMs, testWindowMs: r.testWindowMs, horizonMs: r.horizonMs, priorCount, maxShortfall: r.maxShortfall, minOutcomes: r.minOutcomes, fit: { ...signalFitSettings(config), priorCount } };
   return opts.asOfMs === undefined ? input : { ...input, asOfMs: opts.asOfMs };
 }
 

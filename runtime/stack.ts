@@ -16,12 +16,18 @@ import { KalshiReconciler, type ReconciliationReport, type ReconciliationTrigger
 import { OUTCOME_UNKNOWN, TradingRepository } from '../db/trading-repo';
 import type { ExecutionClient } from '../domain/ports';
 import { RecordedSettlements } from '../db/settlements';
-import { createBookWorker, topOfBookFields, topOfBookKey } from '../workers/market-data/book-worker';
+import { bookSnapshotKey, topOfBookFields, topOfBookKey, type BookWorkerOptions } from '../workers/market-data/book-worker';
+import { decodeMarketSnapshot } from '../domain/market-data/book-snapshot';
+import { BinaryOrderBook } from '../domain/market-data/order-book';
 import { startHistoryMaintenance } from '../workers/market-data/maintenance';
+import { startSignalReports } from '../workers/signal-reports';
+import { startLeasedBookWorkers, type LeasedBookWorkers, type PartitionOwnership } from '../workers/market-data/partition-leases';
+import { readTopOfBook } from '../workers/market-data/top-of-book';
+import { quoteFromPublishedTop } from '../domain/trading/quote';
 import { flattenAll } from './flatten';
 import { ExitWatch } from '../workers/exit-watch';
 import { exitCheckSignal } from '../workflows/position';
-import { partitionQueueName } from '../workers/market-data/partitions';
+import { partitionOf, partitionQueueName } from '../workers/market-data/partitions';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { MarketDataPublisher } from '../workers/market-data/publisher';
 import { createTemporalWorker } from './temporal-worker';
@@ -50,6 +56,8 @@ export interface Stack {
   ingestWorker: BullWorker<IngestTradesJobData, IngestTradesJobResult>;
   /** Books and price histories of every market-data partition this process consumes. */
   books: BookStore;
+  /** Which market-data partitions this process owns (Redis leases; the others' books are read from Redis). */
+  marketData: LeasedBookWorkers;
   /** Publishes market events into the partition queues (source names one stream). */
   createPublisher(source: string, opts?: { live?: boolean }): MarketDataPublisher;
   /** Redis for plain commands (top of book, checkpoints). */
@@ -88,6 +96,8 @@ export interface StackHealth {
     /** Per market-data publisher: events held in memory and what the outages cost it. */
     publishers: { pendingEvents: number; addRetries: number; republishedBatches: number; backPressureWaits: number; lastError?: string }[];
   };
+  /** The market-data partitions this process owns, among how many live processes. */
+  marketData: PartitionOwnership;
 }
 
 /** How long shutdown waits for an unreachable Redis to take the publishers' last batches. */
@@ -107,6 +117,8 @@ export interface StackOptions {
   /** Market close in this process's clock (replays map exchange time onto it); default: the market snapshot's close_time. */
   closeTimeOf?: (market: string) => Promise<number | undefined>;
   log?: (line: string) => void;
+  /** Each market-data batch this process checkpoints (book-worker.ts `onCheckpointed`): the scale-out audit. */
+  onBatchCheckpointed?: BookWorkerOptions['onCheckpointed'];
 }
 
 export async function startStack(config: KestrelConfig, opts: StackOptions = {}): Promise<Stack> {
@@ -137,11 +149,20 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const books = new BookStore({ historyCapacity: md.historyCapacity, sampleMs: md.historySampleMs });
   const bookSource = { book: (market: string) => books.markets.get(market)?.book };
   // The queue gauges read the queues at scrape time, after they exist.
-  const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues, ...(signals ? [signals.queue] : [])] });
+  const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues, ...(signals ? signals.queues : [])] });
   const clock: Clock = opts.clock ?? { nowMs: () => Date.now() };
   const tradingRepo = new TradingRepository(database.db);
+  // Which market-data partitions this process owns (set once the leased book workers start below).
+  let marketData: LeasedBookWorkers | undefined;
+  const ownsMarket = (market: string) => marketData?.ownsMarket(market) ?? false;
   const { execution, kalshi } = createExecution(config, {
     books: bookSource,
+    // Paper orders on a market another process owns match against the book its owner last checkpointed to Redis.
+    sharedBook: async (market) => {
+      if (ownsMarket(market)) return undefined;
+      const text = await producerRedis.hget(bookSnapshotKey(config.redis.keyPrefix, md.queueBase, partitionOf(market, md.partitions)), market);
+      return text ? BinaryOrderBook.fromState(market, decodeMarketSnapshot(market, text).book) : undefined;
+    },
     clock,
     credentials: kalshiCredentials,
     orders: {
@@ -175,14 +196,23 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const exitWatch = config.venues.exitWatchMinIntervalMs > 0
     ? new ExitWatch({ book: (m) => books.markets.get(m)?.book, wake: (positionId, payload) => temporal.workflow.getHandle(positionId).signal(exitCheckSignal, payload), nowMs: () => Date.now(), minWakeIntervalMs: config.venues.exitWatchMinIntervalMs, log })
     : undefined;
-  const riskDeps: Omit<RiskDeps, 'db'> = { limits: config.risk, clock, lastMarketDataMs: (m) => books.markets.get(m)?.receivedAtMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) };
+  // A market another process owns is read from what its owner publishes to Redis (the same for every process);
+  // this process's own markets from its books, which that Redis copy is written from.
+  const publishedTop = async (market: string) => (await readTopOfBook(producerRedis, config.redis.keyPrefix, [market])).get(market);
+  const sharedQuote = async (market: string, outcome: 'yes' | 'no') => {
+    if (ownsMarket(market)) return undefined;
+    const top = await publishedTop(market);
+    return top && quoteFromPublishedTop(top, market, outcome);
+  };
+  const lastMarketDataMs = async (market: string) => (ownsMarket(market) ? books.markets.get(market)?.receivedAtMs : ((await publishedTop(market))?.receivedAtMs ?? books.markets.get(market)?.receivedAtMs));
+  const riskDeps: Omit<RiskDeps, 'db'> = { limits: config.risk, clock, lastMarketDataMs, alert: alerts, largeLossDollars: config.alerts.largeLossDollars, flatten: (reason) => flattenAll(temporal, reason) };
   const temporalWorker = await createTemporalWorker({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({
       db: database.db,
-      trading: { execution, books: bookSource, settlements: new RecordedSettlements(database.db), clock, alert: alerts, exitWatch, log },
+      trading: { execution, books: bookSource, quote: sharedQuote, settlements: new RecordedSettlements(database.db), clock, alert: alerts, exitWatch, log },
       logger: logger.child({ component: 'activities' }),
       risk: riskDeps,
     }),
@@ -253,28 +283,31 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
         tripBreaker: (markets) => createRiskActivities({ db: database.db, ...riskDeps }).recordStaleMarketData({ markets }),
       }) : undefined;
   const rebalanceWatch = config.venues.rebalanceEveryMs > 0 ? startRebalanceWatch({ db: database.db, temporal, clock, limits: config.risk, everyMs: config.venues.rebalanceEveryMs, log }) : undefined;
-  const bookWorkers = Array.from({ length: md.partitions }, (_, partition) =>
-    createBookWorker({
-      connection: workerRedis,
-      redis: producerRedis,
-      prefix: config.redis.keyPrefix,
-      queueBase: md.queueBase,
-      partition,
-      db: database.db,
-      store: books,
-      log,
-      onApplied: (events, batch) => {
-        paper?.onMarketEvents(events);
-        exitWatch?.onApplied(events);
-        signals.onApplied(events, batch);
-        metrics.ingestedEvents.inc({ partition: String(partition) }, events.length);
-      },
-    }),
-  );
-  for (const { worker } of bookWorkers) {
-    worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
-    worker.on('error', logUnlessRedisOutage('market-data worker'));
-  }
+  // One book worker per partition this process holds the lease of (its fair share among the live processes).
+  const bookWorkers = (marketData = await startLeasedBookWorkers({
+    connection: workerRedis,
+    redis: producerRedis,
+    prefix: config.redis.keyPrefix,
+    queueBase: md.queueBase,
+    partitions: md.partitions,
+    leaseTtlMs: md.leaseTtlMs,
+    queues: partitionQueues,
+    onCheckpointed: opts.onBatchCheckpointed,
+    db: database.db,
+    store: books,
+    log,
+    onApplied: (events, batch) => {
+      // Matching is serialised inside the paper exchange, which logs its own failures.
+      void paper?.onMarketEvents(events);
+      exitWatch?.onApplied(events);
+      signals.onApplied(events, batch);
+      metrics.ingestedEvents.inc({ partition: String(batch.partition) }, events.length);
+    },
+    onWorker: (worker) => {
+      worker.on('failed', (job, err) => log(`market-data job ${job?.id ?? '?'} failed: ${err.message}`));
+      worker.on('error', logUnlessRedisOutage('market-data worker'));
+    },
+  }));
   const maintenance = await startHistoryMaintenance({
     connection: producerRedis,
     workerConnection: workerRedis,
@@ -285,6 +318,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     retentionDays: md.historyRetentionDays,
     log,
   });
+  // The learning loop's periodic jobs: signal degradation alerts and the weekly signal report.
+  const signalReports = await startSignalReports({ connection: producerRedis, workerConnection: workerRedis, prefix: config.redis.keyPrefix, db: database.db, clock, alert: alerts, config, env, log });
   const publishers: MarketDataPublisher[] = [];
   /** `live`: a venue feed, batched for latency (marketData.liveMaxBatchDelayMs) rather than throughput. */
   const createPublisher = (source: string, opts: { live?: boolean } = {}) => {
@@ -301,14 +336,14 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     for (const [market, state] of books.markets) multi.hset(topOfBookKey(config.redis.keyPrefix, market), topOfBookFields(state.book));
     await multi.exec();
   };
-  for (const queue of [ingestQueue, maintenance.queue, signals.queue, ...partitionQueues]) queue.on('error', logUnlessRedisOutage(`queue ${queue.name}`));
+  for (const queue of [ingestQueue, maintenance.queue, ...signals.queues, ...partitionQueues]) queue.on('error', logUnlessRedisOutage(`queue ${queue.name}`));
   // Job schedulers are upserted after every reconnection (a no-op when they survived); queued
   // market-data batches are added again by their publishers.
   const redisAvailability = watchRedisAvailability(producerRedis, {
     markerKey: `${config.redis.keyPrefix}:alive`,
     log,
     onRecovered: async ({ empty }) => {
-      await Promise.all([maintenance.ensureScheduler(), signals.ensureSchedulers(), gamePoller?.ensureScheduler()]);
+      await Promise.all([maintenance.ensureScheduler(), signals.ensureSchedulers(), gamePoller?.ensureScheduler(), signalReports.ensureSchedulers()]);
       if (empty) await restoreTopOfBook();
     },
   });
@@ -318,9 +353,9 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     (stopping ??= (async () => {
       // 1. Stop taking jobs; in-flight jobs finish (they wait on their workflows).
       await Promise.all(publishers.map((p) => p.close({ timeoutMs: PUBLISHER_CLOSE_TIMEOUT_MS })));
-      for (const w of bookWorkers) w.closing.abort();
-      await Promise.all([ingestWorker.close(), maintenance.worker.close(), ...bookWorkers.map((w) => w.worker.close())]);
+      await Promise.all([ingestWorker.close(), maintenance.worker.close(), bookWorkers.close()]);
       await signals.close();
+      await signalReports.close();
       await gamePoller?.close();
       clearInterval(reconciling);
       await staleWatch?.stop();
@@ -373,10 +408,11 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
         postgresPoolRecycles: database.recycles,
         publishers: publishers.map((p) => ({ ...p.stats })),
       },
+      marketData: bookWorkers.leases.ownership(),
     };
   };
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, createPublisher, redis: producerRedis, execution, exitWatch, paper, reconcile, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, marketData: bookWorkers, createPublisher, redis: producerRedis, execution, exitWatch, paper, reconcile, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

@@ -69,7 +69,8 @@ export async function strategyWorkflow(input: StrategyInput): Promise<StrategySn
             closeTimeMs: signal.closeTimeMs,
             entry: { limitPrice: entry.limitPrice, size: entry.size, timeoutMs: input.rules.entryTimeoutMs },
             modelProbability: signal.modelProbability,
-            provenance: { strategyVersionId: input.strategyVersionId, modelVersionId: input.modelVersionId, signalId: signal.signalId },
+            // The model version that admitted this signal (the signal worker's active weights) wins over the run's.
+            provenance: { strategyVersionId: input.strategyVersionId, modelVersionId: signal.modelVersionId ?? input.modelVersionId, signalId: signal.signalId },
             ...input.position,
             // Lockstep replay: the position starts on the market clock of the signal that opened it.
             clock: input.position.clock && { mode: 'stepped' as const, startMs: signal.firedAtMs ?? 0 },

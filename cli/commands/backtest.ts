@@ -35,7 +35,7 @@ export const backtestCommand: CliCommand = {
           })
         : undefined;
     const summary = signalRun ?? (await runBacktest({ config: backtestConfig(config), capital: config.risk.capital, events: window.columns, info: window.info, rule: momentumRule(params), onProgress }));
-    if (signalRun && !values.json) out(`signal weights fitted on ${signalRun.trainDays.join(', ')} (${signalRun.trainSignals} signals), traded on ${signalRun.testDays.join(', ')}: ${signalRun.weights.map((w) => `${w.type} ${w.weight.toFixed(2)}`).join(', ') || 'none'}`);
+    if (signalRun && !values.json) out(`signal thresholds and weights fitted on ${signalRun.trainDays.join(', ')} (${signalRun.trainSignals} signals), traded on ${signalRun.testDays.join(', ')}: ${signalRun.weights.map((w) => `${w.type} ≥${(w.minConfidence ?? 0).toFixed(2)} weight ${w.weight.toFixed(2)} (n=${w.count})`).join(', ') || 'none'}${signalRun.weights.some((w) => w.weight > 0) ? '' : ' — no signal type showed an edge after fees with enough outcomes, so none is traded'}`);
     const outDir = typeof values.out === 'string' ? values.out : path.join('backtest-output', new Date().toISOString().replace(/[:.]/g, '-'));
     const parameters = signalRun ? { signals: config.signals, weights: signalRun.weights, trainDays: signalRun.trainDays, testDays: signalRun.testDays } : { momentum: params, strategy: backtestConfig(config).rules };
     const files = writeBacktestReport(outDir, summary, { title: `Backtest: ${strategyName} on ${window.markets.length} recorded gold markets`, capital: config.risk.capital, markets: window.markets, parameters });

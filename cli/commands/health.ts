@@ -1,5 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { loadBootstrapConfig } from '../../config/load';
+import { readPartitionOwners } from '../../workers/market-data/partition-leases';
 import { createRedis } from '../../workers/redis';
 import { EXIT, json, out, withDatabase, type CliCommand } from './cli-support';
 
@@ -9,11 +10,12 @@ export const healthCommand: CliCommand = {
   options: { json: { type: 'boolean' } },
   async run({ values }) {
     const { config } = loadBootstrapConfig();
-    const check = async (name: string, fn: () => Promise<void>) => {
+    // A check may add what it found (Redis: who owns which market-data partition).
+    const check = async (name: string, fn: () => Promise<void | Record<string, unknown>>): Promise<{ name: string; ok: boolean; ms: number; error?: string; [found: string]: unknown }> => {
       const started = Date.now();
       try {
-        await fn();
-        return { name, ok: true, ms: Date.now() - started };
+        const found = await fn();
+        return { name, ok: true, ms: Date.now() - started, ...found };
       } catch (e) {
         return { name, ok: false, ms: Date.now() - started, error: (e as Error).message };
       }
@@ -24,6 +26,9 @@ export const healthCommand: CliCommand = {
         const redis = createRedis(config.redis.url, 'producer');
         try {
           await redis.ping();
+          const md = config.marketData;
+          const owners = await readPartitionOwners(redis, config.redis.keyPrefix, md.queueBase, md.partitions);
+          return { marketDataPartitions: owners.partitions, marketDataProcesses: owners.members };
         } finally {
           redis.disconnect();
         }
@@ -38,7 +43,11 @@ export const healthCommand: CliCommand = {
       }),
     ]);
     if (values.json) json(results);
-    else for (const r of results) out(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(9)} ${r.ms}ms${r.error ? `  ${r.error}` : ''}`);
+    else {
+      for (const r of results) out(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name.padEnd(9)} ${r.ms}ms${r.error ? `  ${r.error}` : ''}`);
+      const partitions = results.find((r) => r.name === 'redis')?.marketDataPartitions as { partition: number; owner: string | null }[] | undefined;
+      for (const p of partitions ?? []) out(`     market-data partition ${p.partition}: ${p.owner ?? '(no owner)'}`);
+    }
     return results.every((r) => r.ok) ? EXIT.ok : EXIT.unavailable;
   },
 };

@@ -1,8 +1,9 @@
 import { desc } from 'drizzle-orm';
 import { loadBootstrapConfig } from '../../config/load';
 import { retrainingRuns } from '../../db/schema';
+import { activeVersion } from '../../db/versions-repo';
 import { ensureRetrainingSchedule, retrainInput } from '../../runtime/retraining-schedule';
-import { retrainSignalWeightsWorkflow } from '../../workflows/retraining';
+import { retrainSignalWeightsWorkflow, type RetrainResult } from '../../workflows/retraining';
 import { CommandInputError, EXIT, err, json, out, withDatabase, withTemporal, type CliCommand } from './cli-support';
 
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -26,6 +27,24 @@ export function parseAsOf(raw: unknown): number {
   const ms = Date.parse(m[4] === undefined ? `${text}T00:00:00Z` : text);
   if (!Number.isFinite(ms)) throw bad('not a time');
   return ms;
+}
+
+/**
+ * What a retraining run decided, in plain words: which version signal strategies trade under now
+ * (`activeNow`, read after the run), or why no version passed the gate.
+ */
+export function retrainReport(modelName: string, r: RetrainResult, activeNow: string | undefined): string {
+  const trading = activeNow ? `Signal strategies trade under ${modelName} ${activeNow}` : `There is no active ${modelName} version, so signal strategies will not enter`;
+  switch (r.status) {
+    case 'promoted':
+      return `promoted ${modelName} ${r.modelVersion}: it passed the gate with ${r.reason}. ${trading}.`;
+    case 'rejected':
+      return `no version passed the gate: ${modelName} ${r.modelVersion} was fitted and rejected because ${r.reason}. ${trading}.`;
+    case 'unchanged':
+      return `no new version: ${r.reason}. ${trading}.`;
+    case 'insufficient_data':
+      return `no version was made: ${r.reason}. ${trading}.`;
+  }
 }
 
 export const retrainCommand: CliCommand = {
@@ -55,7 +74,7 @@ export const retrainCommand: CliCommand = {
         return handle.result();
       });
       if (values.json) json(result);
-      else out(`${result.status}${result.modelVersion ? ` ${result.modelVersion}` : ''}: ${result.reason}`);
+      else out(retrainReport(config.retraining.modelName, result, (await withDatabase(config.database.url, (h) => activeVersion(h.db, 'model', config.retraining.modelName)))?.version));
       return EXIT.ok;
     }
     if (sub === 'runs') {

@@ -21,8 +21,9 @@ export const whyCommand: CliCommand = {
         out(`${why.clientOrderId}: ${why.purpose} ${why.action} ${why.outcome.toUpperCase()} ${why.size} ${why.market} @ ${why.limitPrice} → ${why.status}, filled ${why.filled} (${why.submittedAt})`);
         out(`  position  ${why.position.id} (${why.position.status}, entry ${why.position.entryPrice ?? '-'}, P&L ${why.position.realizedPnl})`);
         out(`  strategy  ${why.strategy ? `${why.strategy.name} ${why.strategy.version} ${JSON.stringify(why.strategy.config)}` : '(not recorded)'}`);
-        out(`  model     ${why.model ? `${why.model.name} ${why.model.version}` : '(not recorded)'}`);
-        out(`  signal    ${why.signalId ?? '(none)'}${why.signal ? ` (${why.signal.type} at ${why.signal.firedAt}${why.signal.reason ? `: ${why.signal.reason}` : ''})` : ''}`);
+        out(`  model     ${why.model ? `${why.model.name} ${why.model.version} (#${why.model.id})` : '(not recorded)'}`);
+        if (why.model && why.signal) out(`  weight    ${why.model.weight ? `${why.model.weight.weight} for ${why.model.weight.type}/${why.model.weight.category} ${JSON.stringify(why.model.weight)}` : `(the model has no weight for ${why.signal.type}/${why.signal.category})`}`);
+        out(`  signal    ${why.signalId ?? '(none)'}${why.signal ? ` (${why.signal.type}/${why.signal.category} at ${why.signal.firedAt}${why.signal.reason ? `: ${why.signal.reason}` : ''})` : ''}`);
         if (why.exitReason) out(`  exit      #${why.exitReason.exitNo} ${why.exitReason.reason} (${why.exitReason.urgency}); triggered ${JSON.stringify(why.exitReason.triggered)}`);
         out(`  market    ${why.marketSnapshot ? `snapshot #${why.marketSnapshot.id} (${why.marketSnapshot.status}, since ${why.marketSnapshot.effectiveTs})` : '(no snapshot)'}`);
       }

@@ -42,6 +42,8 @@ export interface BacktestConfig {
   history: { capacity: number; sampleMs: number };
   /** Order round trip in market time: an order meets the book as it is this long after it was sent. */
   latencyMs?: number;
+  /** The versions the run trades under, recorded on every position (as the Temporal path does). */
+  provenance?: { strategyVersionId?: number; modelVersionId?: number };
 }
 
 export interface OrderRecord extends OrderStateWire {
@@ -57,7 +59,8 @@ export interface OrderRecord extends OrderStateWire {
 
 export interface BacktestResult {
   strategy: StrategySnapshot;
-  positions: (PositionSnapshot & { openedAtMs?: number; closedAtMs?: number; signal?: EntrySignal })[];
+  /** `provenance`: what the position recorded (versions it traded under, its signal). */
+  positions: (PositionSnapshot & { openedAtMs?: number; closedAtMs?: number; signal?: EntrySignal; provenance?: PositionRecord['provenance'] })[];
   orders: OrderRecord[];
   exitAttempts: ExitAttemptRecord[];
   exits: PositionExitRecord[];
@@ -238,7 +241,7 @@ export class Backtester {
       closeTimeMs: signal.closeTimeMs,
       entry: { limitPrice: entry.limitPrice, size: entry.size, timeoutMs: this.config.rules.entryTimeoutMs },
       modelProbability: signal.modelProbability,
-      provenance: { signalId: signal.signalId },
+      provenance: { ...this.config.provenance, signalId: signal.signalId },
       ...this.config.position,
     };
     const state = new PositionState(positionId, input);
@@ -339,7 +342,7 @@ export class Backtester {
   private result(): BacktestResult {
     return {
       strategy: this.strategy,
-      positions: [...this.positions.values()].map((p) => ({ ...p.state.snapshot(), openedAtMs: p.state.openedAtMs, closedAtMs: p.state.closedAtMs, signal: p.signal })),
+      positions: [...this.positions.values()].map((p) => ({ ...p.state.snapshot(), openedAtMs: p.state.openedAtMs, closedAtMs: p.state.closedAtMs, signal: p.signal, provenance: p.record?.provenance })),
       orders: [...this.orders.values()],
       exitAttempts: this.attempts,
       exits: this.exits,

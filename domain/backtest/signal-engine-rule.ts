@@ -3,7 +3,8 @@ import { BookStore } from '../market-data/book-store';
 import type { UnitEvent } from '../market-data/events';
 import { actionableEntry, type ActionableRules } from '../signals/actionable';
 import type { SignalEngine } from '../signals/engine';
-import { deriveWeights, performanceMatrix, type OutcomeRow, type SignalWeight } from '../signals/performance';
+import { fitSignalModel, type SignalModelFitSettings } from '../signals/model';
+import type { OutcomeRow, SignalWeight } from '../signals/performance';
 import { signalOutcome } from '../signals/performance';
 import { tickAt, tickTrades } from '../signals/tick';
 import type { DetectedSignal } from '../signals/types';
@@ -43,11 +44,21 @@ export function signalEngineRule(engine: SignalEngine, weights: readonly SignalW
 }
 
 /**
- * Fits signal weights on a training stretch of recorded data, as the retraining workflow does on
- * live outcomes: run the detectors, measure each signal's move at `horizonMs` from the recorded
- * mids (or the settlement when the market closed first), aggregate, shrink.
+ * The signal outcomes of a stretch of recorded data, as the signal worker and the outcome job would
+ * record them live: run the detectors, measure each signal's move at `horizonMs` on the market's
+ * clock (the recorded mid at or before the due time once the data has passed it, or the settlement
+ * when the market closed by then), with what the model fit needs (direction, mid and spread at fire,
+ * confidence, priority, how it was resolved).
  */
-export function fitWeightsOnEvents(opts: { engine: SignalEngine; events: readonly UnitEvent[]; info: ReadonlyMap<string, MarketInfo>; horizonMs: number; priorCount: number; history: { capacity: number; sampleMs: number } }): { weights: SignalWeight[]; signals: number; outcomes: OutcomeRow[] } {
+export function signalOutcomesOnEvents(opts: {
+  engine: SignalEngine;
+  events: readonly UnitEvent[];
+  info: ReadonlyMap<string, MarketInfo>;
+  horizonMs: number;
+  history: { capacity: number; sampleMs: number };
+  /** Each market's two-sided top of book after each instant that touched it (a replay persisting price history). */
+  onBook?: (market: string, ts: number, top: { bid: number; ask: number }) => void;
+}): { signals: DetectedSignal[]; outcomes: OutcomeRow[] } {
   const store = new BookStore({ historyCapacity: opts.history.capacity, sampleMs: opts.history.sampleMs });
   const detected: DetectedSignal[] = [];
   const mids = new Map<string, { ts: number; mid: number }[]>();
@@ -63,6 +74,7 @@ export function fitWeightsOnEvents(opts: { engine: SignalEngine; events: readonl
       detected.push(...opts.engine.onTicks([tick]));
       const top = store.markets.get(market)!.book.top();
       if (top.yesBid && top.yesAsk) {
+        opts.onBook?.(market, now, { bid: top.yesBid.price, ask: top.yesAsk.price });
         const list = mids.get(market) ?? [];
         list.push({ ts: now, mid: (top.yesBid.price + top.yesAsk.price) / 2 });
         mids.set(market, list);
@@ -76,13 +88,25 @@ export function fitWeightsOnEvents(opts: { engine: SignalEngine; events: readonl
     const info = opts.info.get(s.market);
     const series = mids.get(s.market) ?? [];
     let after: number | undefined;
-    if (info && due >= info.closeTimeMs) after = info.result === undefined ? undefined : info.result === 'yes' ? ONE_DOLLAR : 0;
-    else if (series.length && series[series.length - 1]!.ts >= due) after = midAtOrBefore(series, due);
+    let resolvedBy: 'price' | 'settlement' | undefined;
+    if (info && due >= info.closeTimeMs) {
+      after = info.result === undefined ? undefined : info.result === 'yes' ? ONE_DOLLAR : 0;
+      resolvedBy = 'settlement';
+    } else if (series.length && series[series.length - 1]!.ts >= due) {
+      after = midAtOrBefore(series, due);
+      resolvedBy = 'price';
+    }
     if (after === undefined) continue;
     const o = signalOutcome(s.direction, s.midAtFire, after);
-    outcomes.push({ type: s.type, category: s.category, firedAtMs: s.firedAtMs, horizonMs: opts.horizonMs, move: o.move, correct: o.correct });
+    outcomes.push({ type: s.type, category: s.category, firedAtMs: s.firedAtMs, horizonMs: opts.horizonMs, move: o.move, correct: o.correct, direction: s.direction, midAtFire: s.midAtFire, spreadAtFire: s.spreadAtFire, confidence: s.confidence, priority: s.priority, resolvedBy });
   }
-  return { weights: deriveWeights(performanceMatrix(outcomes), opts.horizonMs, opts.priorCount), signals: detected.length, outcomes };
+  return { signals: detected, outcomes };
+}
+
+/** Fits the signal model (thresholds and weights, domain/signals/model.ts) on the outcomes of a stretch of recorded data. */
+export function fitModelOnEvents(opts: { engine: SignalEngine; events: readonly UnitEvent[]; info: ReadonlyMap<string, MarketInfo>; fit: SignalModelFitSettings; history: { capacity: number; sampleMs: number } }): { weights: SignalWeight[]; signals: number; outcomes: OutcomeRow[] } {
+  const { signals, outcomes } = signalOutcomesOnEvents({ ...opts, horizonMs: opts.fit.horizonMs });
+  return { weights: fitSignalModel(outcomes, opts.fit), signals: signals.length, outcomes };
 }
 
 function midAtOrBefore(series: readonly { ts: number; mid: number }[], ts: number): number | undefined {

@@ -297,4 +297,45 @@ export class BinaryOrderBook {
   depth(side: BookSide): number {
     return this.ladder(side).depth;
   }
+
+  /** Everything the book holds, including the open millisecond's undo log (book-snapshot.ts encodes it). */
+  exportState(): BookState {
+    const flat = (side: BookSide) => this.ladder(side).levels().flatMap((l) => [l.price, l.size]);
+    const undo: NonNullable<BookState['open']>['undo'] = [];
+    for (let i = 0; i < this.undoLength; i++) undo.push([this.undoSide[i] === 'yes' ? 0 : 1, this.undoPrice[i]!, this.undoSize[i]!]);
+    return { yes: flat('yes'), no: flat('no'), stale: this.staleReason, lastUpdateMs: this.lastUpdateMs, open: this.open ? { ms: this.openMs, lastUpdateBeforeMs: this.lastUpdateBeforeOpenMs, undo } : undefined };
+  }
+
+  /** A book exactly as `exportState` saw it (levels taken as they are: a stale book may hold a crossed state). */
+  static fromState(marketTicker: string, state: BookState): BinaryOrderBook {
+    const book = new BinaryOrderBook(marketTicker);
+    for (const side of ['yes', 'no'] as const) {
+      const flat = state[side];
+      for (let i = 0; i + 1 < flat.length; i += 2) book.ladder(side).set(flat[i]!, flat[i + 1]!);
+    }
+    book.staleReason = state.stale;
+    book.lastUpdateMs = state.lastUpdateMs;
+    if (state.open) {
+      book.open = true;
+      book.openMs = state.open.ms;
+      book.lastUpdateBeforeOpenMs = state.open.lastUpdateBeforeMs;
+      for (const [side, price, size] of state.open.undo) {
+        const n = book.undoLength++;
+        book.undoSide[n] = side === 0 ? 'yes' : 'no';
+        book.undoPrice[n] = price;
+        book.undoSize[n] = size;
+      }
+    }
+    return book;
+  }
+}
+
+/** A book's full state in integer units: levels as flat [price, size, …] best first, and the open millisecond if any. */
+export interface BookState {
+  yes: number[];
+  no: number[];
+  stale: string | undefined;
+  lastUpdateMs: number;
+  /** Changes of the open exchange millisecond, not yet checked for crossing: [side (0 yes, 1 no), price, size before]. */
+  open: { ms: number; lastUpdateBeforeMs: number; undo: [number, number, number][] } | undefined;
 }

@@ -1,5 +1,6 @@
 import { ONE_DOLLAR } from '../fixed-point';
 import { midOf } from './market-tracker';
+import { modelRejection, weightFor } from './model';
 import type { SignalWeight } from './performance';
 import type { DetectedSignal, MarketTick, SignalPriority, SignalType } from './types';
 
@@ -21,15 +22,17 @@ export interface EntryCandidate {
 /**
  * Whether a signal should reach strategies, and with what probability: the outcome's mid plus the
  * move this signal type has historically been followed by (the model version's shrunk expectation).
- * A signal whose type has no positive expected move in the model is not actionable.
+ * A signal whose type has no positive expected move in the model, or whose confidence is below the
+ * model's threshold for its type and category, is not actionable.
  */
 export function actionableEntry(signal: DetectedSignal, book: Pick<MarketTick, 'yesBids' | 'noBids'> | undefined, weights: readonly SignalWeight[], rules: ActionableRules): EntryCandidate | { rejected: string } {
   if (!rules.types.includes(signal.type)) return { rejected: `type ${signal.type} is not actionable` };
   if (!rules.priorities.includes(signal.priority)) return { rejected: `priority ${signal.priority}` };
   if (signal.confidence < rules.minConfidence) return { rejected: `confidence ${signal.confidence.toFixed(2)} < ${rules.minConfidence}` };
   if (!signal.direction) return { rejected: 'no direction' };
-  const weight = weights.find((w) => w.type === signal.type && w.category === signal.category) ?? weights.find((w) => w.type === signal.type && w.category === '*');
-  if (!weight || weight.weight <= 0 || weight.expectedMove <= 0) return { rejected: `model has no positive edge for ${signal.type}/${signal.category}` };
+  const weight = weightFor(weights, signal.type, signal.category);
+  const rejection = modelRejection(weight, signal.type, signal.category, signal.confidence);
+  if (rejection !== undefined || !weight) return { rejected: rejection ?? `model has no positive edge for ${signal.type}/${signal.category}` };
   const mid = book ? midOf(book) : undefined;
   const bestYesBid = book?.yesBids[0];
   const bestNoBid = book?.noBids[0];

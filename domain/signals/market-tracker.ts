@@ -120,9 +120,10 @@ export class MarketSignalTracker {
     this.pushClosed(w);
     const firedAtMs = (w.index + 1) * t.windowMs;
     const mid = this.last ? midOf(this.last) : undefined;
+    const spread = this.last?.yesBids[0] && this.last.noBids[0] ? ONE_DOLLAR - this.last.noBids[0].price - this.last.yesBids[0].price : undefined;
     const out: DetectedSignal[] = [];
-    const emit = (s: Omit<DetectedSignal, 'key' | 'market' | 'markets' | 'category' | 'firedAtMs' | 'midAtFire'>) =>
-      out.push({ key: `${s.type}:${this.market}:${firedAtMs}`, market: this.market, markets: [this.market], category: this.category, firedAtMs, midAtFire: mid, ...s });
+    const emit = (s: Omit<DetectedSignal, 'key' | 'market' | 'markets' | 'category' | 'firedAtMs' | 'midAtFire' | 'spreadAtFire'>) =>
+      out.push({ key: `${s.type}:${this.market}:${firedAtMs}`, market: this.market, markets: [this.market], category: this.category, firedAtMs, midAtFire: mid, ...(spread === undefined ? {} : { spreadAtFire: spread }), ...s });
 
     const windows = this.closed;
     const hasBaseline = windows.length > t.baselineWindows;

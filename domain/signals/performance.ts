@@ -27,6 +27,15 @@ export interface OutcomeRow {
   horizonMs: number;
   move: number;
   correct: boolean | null;
+  /** What the signal model's fit needs (absent on rows that cannot say): how it fired and how it was resolved. */
+  direction?: 'yes' | 'no';
+  /** YES mid when it fired, in price units. */
+  midAtFire?: number;
+  /** YES spread (ask − bid) when it fired, in price units. */
+  spreadAtFire?: number;
+  confidence?: number;
+  priority?: string;
+  resolvedBy?: 'price' | 'settlement';
 }
 
 export interface PerformanceCell {
@@ -71,6 +80,10 @@ export interface SignalWeight {
   /** 0 (ignore) … 1 (fully trusted): how far the shrunk win rate is above a coin flip. */
   weight: number;
   count: number;
+  /** Fitted models (domain/signals/model.ts): shrunk expected P&L after fees per signal, in price units. */
+  expectedPnl?: number;
+  /** Fitted models: signals of this cell below this confidence are not acted on. */
+  minConfidence?: number;
 }
 
 /** Weights per signal type × category from the matrix's all-day cells at one horizon. */
@@ -97,18 +110,23 @@ export function scoreWeights(weights: readonly SignalWeight[], rows: readonly Ou
 }
 
 export interface PromotionRule {
-  /** Out-of-sample may fall at most this fraction below in-sample (0.5 = half). */
+  /** Out-of-sample may fall at most this fraction below in-sample (0.2 = a fifth). */
   maxShortfall: number;
 }
 
+const dollars = (units: number) => `$${(units / 10_000).toFixed(4)}`;
+
 /**
  * Promote a retrained model only if it has an out-of-sample edge, that edge is within the bound of
- * its in-sample edge (not an overfit), and it beats the active model's out-of-sample edge.
+ * its in-sample edge (not an overfit), and it beats the active version evaluated on the same test
+ * window (edges: mean P&L after fees per acted-on signal, price units per contract).
  */
-export function promotionDecision(candidate: { inSample: number; outOfSample: number }, active: { outOfSample: number } | undefined, rule: PromotionRule): { promote: boolean; reason: string } {
+export function promotionDecision(candidate: { inSample: number; outOfSample: number; inSampleSignals?: number; outOfSampleSignals?: number }, active: { version: string; outOfSample: number } | undefined, rule: PromotionRule): { promote: boolean; reason: string } {
   const { inSample, outOfSample } = candidate;
-  if (outOfSample <= 0) return { promote: false, reason: `no out-of-sample edge (${outOfSample.toFixed(1)} units)` };
-  if (inSample <= 0 || outOfSample < inSample * (1 - rule.maxShortfall)) return { promote: false, reason: `out-of-sample ${outOfSample.toFixed(1)} is more than ${(rule.maxShortfall * 100).toFixed(0)}% below in-sample ${inSample.toFixed(1)}` };
-  if (active && outOfSample <= active.outOfSample) return { promote: false, reason: `out-of-sample ${outOfSample.toFixed(1)} does not beat the active model's ${active.outOfSample.toFixed(1)}` };
-  return { promote: true, reason: `out-of-sample ${outOfSample.toFixed(1)} (in-sample ${inSample.toFixed(1)})${active ? ` beats active ${active.outOfSample.toFixed(1)}` : '; no active model'}` };
+  if (candidate.inSampleSignals === 0) return { promote: false, reason: 'no signal type × category showed a positive expected P&L after fees with enough outcomes in the training window, so the model would act on no signal' };
+  if (candidate.outOfSampleSignals === 0) return { promote: false, reason: 'the model acted on no signal in the test window: there is no out-of-sample evidence for it' };
+  if (outOfSample <= 0) return { promote: false, reason: `no out-of-sample edge: ${dollars(outOfSample)} per signal after fees on the test window (in-sample ${dollars(inSample)})` };
+  if (inSample <= 0 || outOfSample < inSample * (1 - rule.maxShortfall)) return { promote: false, reason: `out-of-sample ${dollars(outOfSample)} per signal is more than ${(rule.maxShortfall * 100).toFixed(0)}% below in-sample ${dollars(inSample)} (retraining.maxShortfall): likely an overfit` };
+  if (active && outOfSample <= active.outOfSample) return { promote: false, reason: `out-of-sample ${dollars(outOfSample)} per signal does not beat the active version ${active.version}, which made ${dollars(active.outOfSample)} per signal on the same test window` };
+  return { promote: true, reason: `out-of-sample ${dollars(outOfSample)} per signal after fees (in-sample ${dollars(inSample)})${active ? `, beating the active version ${active.version} (${dollars(active.outOfSample)}) on the same test window` : '; there was no active version'}` };
 }

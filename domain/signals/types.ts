@@ -81,6 +81,8 @@ export interface DetectedSignal {
   firedAtMs: number;
   /** YES mid (price units) when it fired: outcomes are measured from here. */
   midAtFire?: number;
+  /** YES spread (ask − bid, price units) when it fired, where the detector knows the book: the cost of acting on it. */
+  spreadAtFire?: number;
   inputs: Record<string, unknown>;
 }
 

@@ -4,7 +4,7 @@ import { ONE_DOLLAR, priceDecimal, priceText, sizeDecimal, sizeText } from '../f
 import type { OrderStateWire } from '../trading/wire';
 import type { UnitEvent } from '../market-data/events';
 import type { TimeInForce } from '../ports';
-import type { BinaryOrderBook, BookSide } from '../market-data/order-book';
+import type { BinaryOrderBook, BookSide, Level } from '../market-data/order-book';
 import type { MarketFees } from '../trading/taker-fee';
 
 /**
@@ -53,6 +53,46 @@ export interface SimOrderState {
   createdMs: number;
 }
 
+/** What matching reads of a book: a live BinaryOrderBook, or a frozen copy of one (frozenBook). */
+export type MatchingBook = Pick<BinaryOrderBook, 'stale' | 'staleBecause' | 'levels' | 'sizeAt' | 'topLevels'>;
+
+/**
+ * A copy of a book's levels and staleness as they are now, for matching that runs after the live
+ * book has moved on (the paper exchange matches a batch's events asynchronously, against its store).
+ */
+export function frozenBook(book: MatchingBook): MatchingBook {
+  const levels = { yes: book.levels('yes'), no: book.levels('no') };
+  const sizes = { yes: new Map(levels.yes.map((l) => [l.price, l.size])), no: new Map(levels.no.map((l) => [l.price, l.size])) };
+  const stale = book.stale;
+  const staleBecause = book.staleBecause;
+  return {
+    stale,
+    staleBecause,
+    levels: (side: BookSide): Level[] => levels[side].map((l) => ({ ...l })),
+    sizeAt: (side: BookSide, price: number) => sizes[side].get(price) ?? 0,
+    topLevels: (side: BookSide, n: number): Level[] => levels[side].slice(0, n).map((l) => ({ ...l })),
+  };
+}
+
+/** Recorded liquidity our own fills took at one level, until the venue changes that level's size. */
+export interface ConsumedLevel {
+  side: BookSide;
+  price: number;
+  consumed: number;
+  recordedSize: number;
+}
+
+/**
+ * One market's part of the engine as plain data, what a store shared by processes keeps: the
+ * market's orders, the liquidity our fills consumed there, and each order's fee-rounding balance
+ * (Kalshi's per-order accumulator) that later fills carry on from.
+ */
+export interface SimMarketState {
+  orders: SimOrderState[];
+  consumed: ConsumedLevel[];
+  feeBalances: { clientOrderId: string; balance: Dec }[];
+}
+
 export interface FeeSchedule {
   takerRate: Dec;
   makerRate: Dec;
@@ -91,6 +131,33 @@ export class SimMatchingEngine {
     private readonly marketFees?: (market: string) => MarketFees | undefined,
   ) {}
 
+  /** The market's orders (every status), consumed liquidity and fee balances held by this engine. */
+  marketState(market: string): SimMarketState {
+    const orders = [...this.orders.values()].filter((o) => o.request.market === market);
+    const consumed: ConsumedLevel[] = [];
+    const prefix = `${market}|`;
+    for (const [key, c] of this.consumed) {
+      if (!key.startsWith(prefix)) continue;
+      const [side, price] = key.slice(prefix.length).split('|');
+      consumed.push({ side: side as BookSide, price: Number(price), consumed: c.consumed, recordedSize: c.recordedSize });
+    }
+    const feeBalances = orders.flatMap((o) => {
+      const accumulator = this.feeAccumulators.get(o.request.clientOrderId);
+      return accumulator ? [{ clientOrderId: o.request.clientOrderId, balance: accumulator.balance }] : [];
+    });
+    return { orders, consumed, feeBalances };
+  }
+
+  /** Takes in a market's state (marketState's, e.g. from a shared store); it replaces what the engine held of those orders and levels. */
+  loadMarket(market: string, state: SimMarketState): void {
+    for (const order of state.orders) {
+      if (order.request.market !== market) throw new Error(`order ${order.request.clientOrderId} is in ${order.request.market}, not ${market}`);
+      this.orders.set(order.request.clientOrderId, order);
+    }
+    for (const c of state.consumed) this.consumed.set(`${market}|${c.side}|${c.price}`, { consumed: c.consumed, recordedSize: c.recordedSize });
+    for (const { clientOrderId, balance } of state.feeBalances) this.feeAccumulators.set(clientOrderId, new KalshiOrderFeeAccumulator(this.fees.balancePrecision, balance));
+  }
+
   private available(market: string, side: BookSide, price: number, recorded: number): number {
     const c = this.consumed.get(`${market}|${side}|${price}`);
     return c && c.recordedSize === recorded ? Math.max(0, recorded - c.consumed) : recorded;
@@ -121,7 +188,7 @@ export class SimMatchingEngine {
   }
 
   /** Submits an order. A client order id seen before returns the existing order: no duplicate. */
-  submit(request: SimOrderRequest, book: BinaryOrderBook, nowMs: number): SimOrderState {
+  submit(request: SimOrderRequest, book: MatchingBook, nowMs: number): SimOrderState {
     const existing = this.orders.get(request.clientOrderId);
     if (existing) return existing;
     const state: SimOrderState = { request, status: 'resting', filled: 0, fills: [], queueAhead: 0, createdMs: nowMs };
@@ -138,7 +205,7 @@ export class SimMatchingEngine {
   }
 
   /** Takes what the book offers within the limit, then rests (GTC) at the back of its level or ends. */
-  private matchAndRest(state: SimOrderState, book: BinaryOrderBook, nowMs: number): SimOrderState {
+  private matchAndRest(state: SimOrderState, book: MatchingBook, nowMs: number): SimOrderState {
     const request = state.request;
     const side = takesFrom(request);
     const levels = book.levels(side).map((l) => ({ ...l, available: this.available(request.market, side, l.price, l.size) }));
@@ -174,7 +241,7 @@ export class SimMatchingEngine {
    * a size decrease at the same price keeps queue priority; a new price or a larger size goes to the
    * back of the queue, and a new price that crosses the book takes liquidity first.
    */
-  amend(clientOrderId: string, change: { limitPrice: number; size: number }, book: BinaryOrderBook | undefined, nowMs: number): SimOrderState | undefined {
+  amend(clientOrderId: string, change: { limitPrice: number; size: number }, book: MatchingBook | undefined, nowMs: number): SimOrderState | undefined {
     const state = this.orders.get(clientOrderId);
     if (!state || state.status !== 'resting') return state;
     if (change.size <= state.filled) {
@@ -250,7 +317,7 @@ export class SimMatchingEngine {
    * After a book change: cancellations ahead of us shrink the queue, and a book that now crosses a
    * resting order fills it at its limit (the crossing order would have met ours first).
    */
-  onBookUpdate(market: string, book: BinaryOrderBook, nowMs: number): SimFill[] {
+  onBookUpdate(market: string, book: MatchingBook, nowMs: number): SimFill[] {
     const fills: SimFill[] = [];
     for (const order of this.resting(market)) {
       const rest = restsOn(order.request);
@@ -267,7 +334,7 @@ export class SimMatchingEngine {
    * Applied market events, in order: trades fill resting orders through the queue, then each market
    * whose book changed is re-checked once. The paper exchange and the backtester both feed it.
    */
-  onMarketEvents(events: readonly UnitEvent[], bookOf: (market: string) => BinaryOrderBook | undefined, nowMs: number): SimFill[] {
+  onMarketEvents(events: readonly UnitEvent[], bookOf: (market: string) => MatchingBook | undefined, nowMs: number): SimFill[] {
     const touched = new Set<string>();
     const fills: SimFill[] = [];
     for (const e of events) {

@@ -1,6 +1,6 @@
 import type { BacktestConfig, SignalRule } from '../backtest/backtester';
-import type { Dec } from '../decimal';
-import { ONE_DOLLAR, priceText } from '../fixed-point';
+import { Dec } from '../decimal';
+import { ONE_DOLLAR, PRICE_SCALE, priceText } from '../fixed-point';
 import type { BinaryOrderBook } from '../market-data/order-book';
 import type { PriceRing } from '../market-data/price-history';
 import type { EntrySignal } from '../trading/strategy-rules';
@@ -21,15 +21,25 @@ export interface MomentumParams {
 
 export const DEFAULT_MOMENTUM: MomentumParams = { lookbackMs: 60_000, minMove: 600, maxSpread: 300, cooldownMs: 120_000, minTimeLeftMs: 180_000 };
 
+/** A momentum signal with what it was computed from (price units), for its `signals` row. */
+export interface MomentumDetection {
+  signal: Omit<EntrySignal, 'closeTimeMs'> & { firedAtMs: number };
+  /** YES mid when it fired and its move over the lookback (signed, price units). */
+  midAtFire: number;
+  move: number;
+}
+
+export const MOMENTUM_SIGNAL_TYPE = 'momentum';
+
 /** Evaluates the rule at the book's own time (its newest event); `lastSignalMs` enforces the cooldown. */
-export function momentumSignal(
+export function detectMomentum(
   market: string,
   book: BinaryOrderBook,
   history: Pick<PriceRing, 'midAtOrBefore'>,
   closeTimeMs: number,
   lastSignalMs: number,
   params: MomentumParams = DEFAULT_MOMENTUM,
-): (Omit<EntrySignal, 'closeTimeMs'> & { firedAtMs: number }) | undefined {
+): MomentumDetection | undefined {
   if (book.stale) return undefined;
   const now = book.lastUpdateMs;
   if (closeTimeMs - now < params.minTimeLeftMs || now - lastSignalMs < params.cooldownMs) return undefined;
@@ -45,26 +55,82 @@ export function momentumSignal(
   const outcomeMid = outcome === 'yes' ? mid : ONE_DOLLAR - mid;
   const probability = Math.min(9700, Math.round(outcomeMid + Math.abs(move) / 2));
   return {
-    signalId: `${market}@${now}`,
-    market,
-    outcome,
-    modelProbability: priceText(probability),
-    ask: priceText(ask),
-    reason: `mid moved ${priceText(Math.abs(move))} in ${params.lookbackMs / 1000}s`,
-    type: 'momentum',
-    firedAtMs: now,
+    signal: {
+      signalId: `${market}@${now}`,
+      market,
+      outcome,
+      modelProbability: priceText(probability),
+      ask: priceText(ask),
+      reason: `mid moved ${priceText(Math.abs(move))} in ${params.lookbackMs / 1000}s`,
+      type: MOMENTUM_SIGNAL_TYPE,
+      firedAtMs: now,
+    },
+    midAtFire: mid,
+    move,
   };
 }
 
-/** The momentum rule as a backtest signal rule (cooldown per market). */
-export function momentumRule(params: MomentumParams = DEFAULT_MOMENTUM): SignalRule {
+/** The entry signal of `detectMomentum`, if any. */
+export function momentumSignal(
+  market: string,
+  book: BinaryOrderBook,
+  history: Pick<PriceRing, 'midAtOrBefore'>,
+  closeTimeMs: number,
+  lastSignalMs: number,
+  params: MomentumParams = DEFAULT_MOMENTUM,
+): (Omit<EntrySignal, 'closeTimeMs'> & { firedAtMs: number }) | undefined {
+  return detectMomentum(market, book, history, closeTimeMs, lastSignalMs, params)?.signal;
+}
+
+/** The momentum rule as a backtest signal rule (cooldown per market); `onDetected` sees each detection's inputs. */
+export function momentumRule(params: MomentumParams = DEFAULT_MOMENTUM, onDetected?: (detection: MomentumDetection) => void): SignalRule {
   const last = new Map<string, number>();
   return ({ market, store, info }) => {
     const state = store.markets.get(market);
     if (!state) return undefined;
-    const found = momentumSignal(market, state.book, state.history, info.closeTimeMs, last.get(market) ?? -Infinity, params);
-    if (found) last.set(market, found.firedAtMs);
-    return found;
+    const found = detectMomentum(market, state.book, state.history, info.closeTimeMs, last.get(market) ?? -Infinity, params);
+    if (!found) return undefined;
+    last.set(market, found.signal.firedAtMs);
+    onDetected?.(found);
+    return found.signal;
+  };
+}
+
+/**
+ * The momentum rule is the model that admits momentum entries: it has no trained weights, so its
+ * model version holds the rule's parameters and one weight of 1 for every momentum signal (any
+ * category), in the shape of the signal-weights model's `weights`.
+ */
+export const MOMENTUM_MODEL = 'momentum-rule';
+
+export function momentumModelParameters(params: MomentumParams = DEFAULT_MOMENTUM) {
+  return {
+    rule: MOMENTUM_SIGNAL_TYPE,
+    params: { ...params },
+    weights: [{ type: MOMENTUM_SIGNAL_TYPE, category: '*', weight: 1, note: 'fixed rule: every momentum signal that passes the rule is admitted' }],
+  };
+}
+
+/**
+ * A momentum detection as a `signals` row: strength is the move as a multiple of `minMove`; the
+ * rule has no confidence measure of its own, so confidence is 1 (it admits every signal it fires).
+ */
+export function momentumSignalRow(detection: MomentumDetection, category: string, params: MomentumParams = DEFAULT_MOMENTUM) {
+  const { signal } = detection;
+  return {
+    key: `${MOMENTUM_SIGNAL_TYPE}:${signal.market}:${signal.firedAtMs}`,
+    type: MOMENTUM_SIGNAL_TYPE,
+    market: signal.market,
+    markets: [signal.market],
+    category,
+    direction: signal.outcome,
+    strength: Math.abs(detection.move) / params.minMove,
+    confidence: 1,
+    priority: 'MEDIUM' as const,
+    firedAtMs: signal.firedAtMs,
+    midAtFire: detection.midAtFire,
+    // Mids (and so moves) can fall on half a price unit: dollars with 5 places.
+    inputs: { reason: signal.reason, move: new Dec(detection.move).div(PRICE_SCALE).toFixed(5), ask: signal.ask, modelProbability: signal.modelProbability, params: { ...params } },
   };
 }
 

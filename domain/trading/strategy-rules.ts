@@ -25,6 +25,8 @@ export interface EntrySignal {
   category?: string;
   /** The taker fee rate of this market from the venue's own fee terms (`takerFeeRate` with its metadata), when the source knows them. */
   takerFeeRate?: string;
+  /** The model version (model_versions id) whose weights made this signal actionable, when the source knows it. */
+  modelVersionId?: number;
 }
 
 export interface StrategyRules {

@@ -26,8 +26,8 @@ describe('worker killed mid-walk (SIGKILL) and restarted', function () {
     // LOW walks 11 limit attempts, then one marketable IOC fills at the bid.
     assert.deepEqual(r.attemptNumbers, Array.from({ length: 12 }, (_, i) => i + 1));
     assert.deepEqual(judge(r), { lost: false, duplicateOrders: 0 });
-    // The walk amends one order; the paper exchange's resting orders die with the killed process, so
-    // the restarted walk places one new order, and the marketable IOC is the last: at most 3 exit orders.
+    // The walk amends one order, which outlives the killed process (the paper exchange keeps it in
+    // Redis); a restarted walk places at most one new order, and the marketable IOC is the last: at most 3 exit orders.
     assert.ok(r.exitOrders >= 2 && r.exitOrders <= 3, `${r.exitOrders} exit orders`);
     assert.equal(r.ordersSent, 1 + r.exitOrders);
   });

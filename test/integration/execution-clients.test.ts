@@ -12,6 +12,7 @@ import { KalshiExecutionClient, type KalshiOrderRef } from '../../venues/kalshi/
 import { KalshiRestClient } from '../../venues/kalshi/rest-client';
 import { loadKalshiCredentials } from '../../venues/kalshi/signing';
 import { SimVenue } from '../../venues/sim/sim-venue';
+import { MemorySimStore } from '../../venues/sim/sim-store';
 import { GOLD_DATA_DIR } from '../support/kalshi-openapi';
 
 const MARKET = 'KXGOLD15M-26AUG101830-30';
@@ -49,8 +50,8 @@ describe('execution port: paper exchange and Kalshi (emulator) side by side', fu
     const levels = (ls: [string, string][] | null | undefined) => (ls ?? []).map(([p, s]) => ({ price: priceUnits(p), size: sizeUnits(s) }));
     const paperBook = new BinaryOrderBook(MARKET);
     assert.ok(paperBook.applySnapshot(levels(book?.yes_dollars), levels(book?.no_dollars), emu.nowMs()).ok);
-    const engine = new SimMatchingEngine({ takerRate: new Dec('0.07'), makerRate: new Dec('0.0175') });
-    paper = new SimVenue(engine, { books: { book: () => paperBook }, clock: { nowMs: () => emu.nowMs() }, latencyMs: 0, recorded: async () => undefined });
+    const store = new MemorySimStore(() => new SimMatchingEngine({ takerRate: new Dec('0.07'), makerRate: new Dec('0.0175') }));
+    paper = new SimVenue(store, { books: { book: () => paperBook }, clock: { nowMs: () => emu.nowMs() }, latencyMs: 0, recorded: async () => undefined });
   });
   after(() => emu?.close());
 

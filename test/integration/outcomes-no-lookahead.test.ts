@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { and, eq, inArray } from 'drizzle-orm';
 import { createRetrainingActivities, type WeightsFit } from '../../activities/retraining';
 import { EXIT } from '../../cli/main';
+import { signalFitSettings } from '../../config/signal-model';
 import { parseAsOf } from '../../cli/commands/retrain';
 import { insertPricePoints, upsertMarketSnapshot } from '../../db/market-data-repo';
 import { retrainingRuns, signalOutcomes, signals } from '../../db/schema';
@@ -89,6 +90,8 @@ describe('outcomes, weights and retraining on the market clock: no look-ahead', 
     'retraining.horizonMs': 10 * MIN,
     'retraining.minOutcomes': 5,
     'signals.weightPriorCount': 4,
+    // What is checked here is when outcomes become known, not whether the fixture's moves beat the fees.
+    'fees.kalshiTakerRate': '0',
     // The stack's own outcome job would resolve the same rows at random moments; this test resolves step by step.
     'signals.outcomeEveryMs': 3_600_000,
   });
@@ -108,7 +111,7 @@ describe('outcomes, weights and retraining on the market clock: no look-ahead', 
     const activities = createRetrainingActivities({ db });
     const cfg = s.config.retraining;
     const fitAsOf = (asOfMs: number, knownBy = true): Promise<WeightsFit> =>
-      activities.fitSignalWeights({ trainFromMs: asOfMs - cfg.testWindowMs - cfg.trainWindowMs, testFromMs: asOfMs - cfg.testWindowMs, testToMs: asOfMs, horizonMs: cfg.horizonMs, priorCount: s.config.signals.weightPriorCount, ...(knownBy ? { knownByMs: asOfMs } : {}) });
+      activities.fitSignalWeights({ trainFromMs: asOfMs - cfg.testWindowMs - cfg.trainWindowMs, testFromMs: asOfMs - cfg.testWindowMs, testToMs: asOfMs, horizonMs: cfg.horizonMs, priorCount: s.config.signals.weightPriorCount, fit: signalFitSettings(s.config), ...(knownBy ? { knownByMs: asOfMs } : {}) });
     const matrixAsOf = async (asOfMs: number) => (await loadPerformanceMatrix(db, { asOfMs })).filter((c) => categories.has(c.category));
     const outcomes = () =>
       db
@@ -183,6 +186,7 @@ describe('outcomes, weights and retraining on the market clock: no look-ahead', 
       KESTREL__RETRAINING__HORIZON_MS: String(cfg.horizonMs),
       KESTREL__RETRAINING__MIN_OUTCOMES: String(cfg.minOutcomes),
       KESTREL__SIGNALS__WEIGHT_PRIOR_COUNT: String(s.config.signals.weightPriorCount),
+      KESTREL__FEES__KALSHI_TAKER_RATE: s.config.fees.kalshiTakerRate.toString(),
     };
     const cli = await kestrel(['retrain', 'now', '--as-of', new Date(cuts[1]!).toISOString(), '--json'], env);
     assert.equal(cli.code, EXIT.ok, cli.stderr);

@@ -66,18 +66,18 @@ describe('paper position over a replayed gold window, checked by hand against th
 
   /** Feeds the recording into the stack's books and paper exchange up to an exchange time. */
   let cursor = 0;
-  function replayUntil(ms: number): void {
+  async function replayUntil(ms: number): Promise<void> {
     const batch: ReturnType<typeof toUnits>[] = [];
     while (cursor < events.length && events[cursor]!.ts <= ms) batch.push(toUnits(events[cursor++]!));
     stack.books.applyAll(batch, Date.now());
-    stack.paper!.onMarketEvents(batch);
+    await stack.paper!.onMarketEvents(batch);
   }
 
   it('opens at the recorded ask, exits CRITICAL into the recorded bid, P&L and fees match the hand computation', async () => {
     const entryAt = OPEN_MS + 5 * 60_000;
     const exitAt = OPEN_MS + 10 * 60_000;
     const size = new Dec(60);
-    replayUntil(entryAt);
+    await replayUntil(entryAt);
     const refEntry = await referenceLevels(entryAt);
     const bestAsk = ONE_DOLLAR - refEntry.no[0]!.price;
     // Limit two ticks through the ask so the entry sweeps more than one level.
@@ -95,7 +95,7 @@ describe('paper position over a replayed gold window, checked by hand against th
       await new Promise((r) => setTimeout(r, 25));
     }
 
-    replayUntil(exitAt);
+    await replayUntil(exitAt);
     const refExit = await referenceLevels(exitAt);
     const exitFloor = refExit.yes[0]!.price - 500; // CRITICAL: bid minus 5 ticks
     const filledEntry = expectedEntry.reduce((n, f) => n.plus(f.size), new Dec(0));

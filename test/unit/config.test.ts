@@ -74,6 +74,9 @@ describe('config', () => {
   it('rejects out-of-range fractions and non-integers where integers are required', () => {
     expectConfigError(() => resolveConfig({ inline: { 'risk.maxPositionFraction': '1.5' } }), 'risk.maxPositionFraction', /must be between 0 and 1/);
     expectConfigError(() => resolveConfig({ env: { KESTREL__INGEST__BATCH_SIZE: 'ten' } }), 'ingest.batchSize', /ingest\.batchSize/);
+    expectConfigError(() => resolveConfig({ inline: { 'signals.shards': 0 } }), 'signals.shards', /signals\.shards must be at least 1/);
+    expectConfigError(() => resolveConfig({ env: { KESTREL__SIGNALS__SHARDS: '2.5' } }), 'signals.shards', /signals\.shards/);
+    expectConfigError(() => resolveConfig({ env: { KESTREL__MARKET_DATA__LEASE_TTL_MS: '100' } }), 'marketData.leaseTtlMs', /marketData\.leaseTtlMs must be at least 300 ms/);
   });
 
   it('rejects unknown keys from every layer instead of ignoring typos', () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Dec } from '../../domain/decimal';
 import { priceUnits, sizeUnits } from '../../domain/fixed-point';
 import { BinaryOrderBook } from '../../domain/market-data/order-book';
-import { SimMatchingEngine, settlementValue, type SimOrderRequest } from '../../domain/sim/matching';
+import { frozenBook, SimMatchingEngine, settlementValue, type SimOrderRequest } from '../../domain/sim/matching';
+import { decodeSimMarket, decodeSimOrder, encodeSimMarket } from '../../domain/sim/state-codec';
 
 const p = priceUnits;
 const c = (n: number) => sizeUnits(String(n));
@@ -117,5 +118,50 @@ describe('SimMatchingEngine', () => {
     assert.equal(state.status, 'rejected');
     assert.equal(state.fills.length, 0);
     assert.equal(engine().submit(order({ limitPrice: p('0.44'), tif: 'gtc', postOnly: true }), book(), 1).status, 'resting');
+  });
+
+  it('a market\'s state taken out, through its JSON text and into a fresh engine, carries on exactly (orders, consumed liquidity, fee balances)', () => {
+    // A $0.01 balance precision: fills leave rounding balances that later fills carry on from.
+    const fees = { takerRate: new Dec('0.07'), makerRate: new Dec('0.0175'), balancePrecision: new Dec('0.01') };
+    const b = book();
+    const original = new SimMatchingEngine(fees);
+    original.submit(order({ clientOrderId: 'take', limitPrice: p('0.45'), size: c(7) }), b, 1);
+    original.submit(order({ clientOrderId: 'rest', limitPrice: p('0.40'), size: c(9), tif: 'gtc' }), b, 2);
+    original.onTrade('M', { takerSide: 'no', yesPrice: p('0.40'), count: c(103) }, 3);
+    original.submit(order({ clientOrderId: 'other', market: 'N', tif: 'gtc', limitPrice: p('0.30') }), b, 4);
+    const state = original.marketState('M');
+    assert.deepEqual(state.orders.map((o) => o.request.clientOrderId).sort(), ['rest', 'take'], 'only its own market');
+    assert.ok(state.feeBalances.some((f) => f.clientOrderId === 'rest' && f.balance.gt(0)), 'a rounding balance to carry');
+    const restored = new SimMatchingEngine(fees);
+    restored.loadMarket('M', decodeSimMarket(encodeSimMarket(state)));
+
+    // The rest of the day on both: the resting order fills in two more trades, a taker meets the consumed level.
+    const later = (e: SimMatchingEngine) => [
+      ...e.onTrade('M', { takerSide: 'no', yesPrice: p('0.40'), count: c(2) }, 5),
+      ...e.onTrade('M', { takerSide: 'no', yesPrice: p('0.40'), count: c(50) }, 6),
+      e.submit(order({ clientOrderId: 'take2', limitPrice: p('0.45'), size: c(40) }), b, 7),
+    ];
+    assert.deepEqual(later(restored), later(original));
+    assert.deepEqual(restored.marketState('M'), original.marketState('M'));
+    assert.equal(original.orders.get('take2')!.fills[0]!.size, c(23), 'the 7 taken before stay consumed');
+  });
+
+  it('refuses stored paper state that is not whole, saying what is wrong', () => {
+    assert.throws(() => decodeSimMarket('{"orders": [], "consumed": []}'), /paper market state is malformed: feeBalances/);
+    assert.throws(() => decodeSimOrder('{"request"'), /paper order state is not JSON/);
+    const e = engine();
+    e.submit(order({ clientOrderId: 'x', tif: 'gtc', limitPrice: p('0.30') }), book(), 1);
+    const text = encodeSimMarket(e.marketState('M')).replace('"status":"resting"', '"status":"open"');
+    assert.notEqual(text, encodeSimMarket(e.marketState('M')));
+    assert.throws(() => decodeSimMarket(text), /paper market state is malformed: orders\.0\.status/);
+  });
+
+  it('a frozen book keeps what the live book said when it was taken', () => {
+    const live = book();
+    const frozen = frozenBook(live);
+    live.applyDelta('yes', p('0.40'), -c(100), 1);
+    assert.equal(frozen.sizeAt('yes', p('0.40')), c(100));
+    assert.deepEqual(frozen.topLevels('yes', 1), [{ price: p('0.40'), size: c(100) }]);
+    assert.equal(live.sizeAt('yes', p('0.40')), 0);
   });
 });

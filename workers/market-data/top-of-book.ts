@@ -1,17 +1,9 @@
 import type { Redis } from 'ioredis';
+import type { PublishedTop } from '../../domain/trading/quote';
 import { topOfBookKey } from './book-worker';
 
-/** A market's top of book as its partition's owner last published it (decimal texts, '' for an empty side). */
-export interface PublishedTopOfBook {
-  yesBid: string;
-  yesBidSize: string;
-  yesAsk: string;
-  yesAskSize: string;
-  /** Exchange time of the book's newest event (ms). */
-  ts: number;
-  /** Why the book is stale, '' when it is not. */
-  stale: string;
-}
+/** A market's top of book as its partition's owner last published it, with when the owner applied its newest event (its wall clock, ms), if it said. */
+export type PublishedTopOfBook = PublishedTop & { receivedAtMs: number | undefined };
 
 /**
  * Reads the tops of book the book workers publish on every applied batch, so a process that does
@@ -29,7 +21,7 @@ export async function readTopOfBook(redis: Redis, prefix: string, markets: reado
     if (err) throw err;
     const f = fields as Record<string, string>;
     if (f.ts === undefined) return;
-    tops.set(unique[i]!, { yesBid: f.yesBid ?? '', yesBidSize: f.yesBidSize ?? '', yesAsk: f.yesAsk ?? '', yesAskSize: f.yesAskSize ?? '', ts: Number(f.ts), stale: f.stale ?? '' });
+    tops.set(unique[i]!, { yesBid: f.yesBid ?? '', yesBidSize: f.yesBidSize ?? '', yesAsk: f.yesAsk ?? '', yesAskSize: f.yesAskSize ?? '', ts: Number(f.ts), stale: f.stale ?? '', receivedAtMs: f.at !== undefined && Number.isFinite(Number(f.at)) ? Number(f.at) : undefined });
   });
   return tops;
 }

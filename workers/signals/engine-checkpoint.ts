@@ -18,12 +18,17 @@ import { describeIssues } from '../../domain/validation';
 const checkpointSchema = z.object({
   /** The detection settings it was taken under; other settings start a fresh engine. */
   detection: z.string(),
+  /** How many shards the markets were spread over (`signals.shards`; absent: written before sharding, one). */
+  shards: z.number().int().positive().optional(),
   epoch: z.string().min(1),
   seq: z.number().int().nonnegative(),
   savedAtMs: z.number(),
   engine: z.unknown(),
 });
 type Checkpoint = z.infer<typeof checkpointSchema>;
+
+/** SET KEYS[1] ARGV[1] only while the lease KEYS[2] holds ARGV[2]: 1 written, 0 not. */
+const FENCED_SET_LUA = `if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0`;
 
 /** Where a signal queue's engine checkpoint is kept (beside, not inside, BullMQ's keys). */
 export const engineCheckpointKey = (prefix: string, queueName: string) => `${prefix}:kestrel-signal-engine:${queueName}`;
@@ -54,13 +59,28 @@ export class CheckpointedSignalEngine {
 
   constructor(
     private readonly engine: SignalEngine,
-    private readonly opts: { redis: Redis; key: string; detection: string; everyMs: number; nowMs?: () => number; log?: (line: string) => void },
+    private readonly opts: {
+      redis: Redis;
+      key: string;
+      detection: string;
+      /** `signals.shards` now: a checkpoint of another shard count holds other markets' state and is discarded. */
+      shards?: number;
+      /** The shard's lease: a checkpoint is written only while `owner` still holds `key` (a cut-off owner writes nothing). */
+      lease?: { key: string; owner: string };
+      everyMs: number;
+      nowMs?: () => number;
+      log?: (line: string) => void;
+    },
   ) {
     this.lastSavedMs = this.now();
   }
 
   get epoch(): string {
     return this.epochId;
+  }
+
+  private get shards(): number {
+    return this.opts.shards ?? 1;
   }
 
   private now(): number {
@@ -84,8 +104,13 @@ export class CheckpointedSignalEngine {
 
   async save(): Promise<void> {
     if (this.opts.everyMs <= 0) return;
-    const checkpoint: Checkpoint = { detection: this.opts.detection, epoch: this.epochId, seq: this.seq, savedAtMs: this.now(), engine: this.engine.snapshot() };
-    await this.opts.redis.set(this.opts.key, encodeCheckpoint(checkpoint));
+    const checkpoint: Checkpoint = { detection: this.opts.detection, shards: this.shards, epoch: this.epochId, seq: this.seq, savedAtMs: this.now(), engine: this.engine.snapshot() };
+    const bytes = encodeCheckpoint(checkpoint);
+    const lease = this.opts.lease;
+    if (!lease) await this.opts.redis.set(this.opts.key, bytes);
+    else if ((await this.opts.redis.eval(FENCED_SET_LUA, 2, this.opts.key, lease.key, bytes, lease.owner)) !== 1) {
+      throw new Error(`not written: the shard's lease ${lease.key} is no longer held by ${lease.owner}`);
+    }
     this.lastSavedMs = checkpoint.savedAtMs;
   }
 
@@ -110,6 +135,7 @@ export class CheckpointedSignalEngine {
       return discard(`checkpoint cannot be decoded: ${(err as Error).message}`);
     }
     if (checkpoint.detection !== this.opts.detection) return discard('the detection settings changed since the checkpoint');
+    if ((checkpoint.shards ?? 1) !== this.shards) return discard(`signals.shards changed since the checkpoint (${checkpoint.shards ?? 1}, now ${this.shards}): markets moved between shards`);
     try {
       this.engine.restore(checkpoint.engine);
     } catch (err) {

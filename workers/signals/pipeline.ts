@@ -11,27 +11,32 @@ import { registerSignalConfig, resolveDueOutcomes, runningSubscriptions } from '
 import { activeVersion } from '../../db/versions-repo';
 import type { UnitEvent } from '../../domain/market-data/events';
 import type { BookStore } from '../../domain/market-data/book-store';
+import { parseSignalModel } from '../../domain/signals/model';
 import type { SignalWeight } from '../../domain/signals/performance';
 import { actionableRules, createSignalEngine, detectionSettings } from '../../domain/signals/settings';
 import type { DetectedSignal, MarketTick } from '../../domain/signals/types';
 import { SignalRouter } from './router';
-import { createSignalQueue, enqueueTicks, ticksAfterBatch, type SignalTickBatch } from './signal-queue';
-import { CheckpointedSignalEngine, engineCheckpointKey, type RestoreReport } from './engine-checkpoint';
-import { createSignalWorker, type SignalWorkerResult } from './signal-worker';
+import { ticksAfterBatch, type SignalTickBatch } from './signal-queue';
+import { createSignalWorker } from './signal-worker';
+import type { CheckpointedSignalEngine } from './engine-checkpoint';
+import { leasedShards, SignalShards, type ShardOwnership } from './shards';
 import { isRedisConnectionError } from '../redis';
 
 /** The model whose active version holds the signal weights (see the retraining workflow). */
 export const SIGNAL_MODEL = 'signal-weights';
 
-/** Weights of the active `signal-weights` model version, re-read at most every `ttlMs`. */
-export function activeWeights(db: Database, ttlMs: number): () => Promise<readonly SignalWeight[]> {
-  let cached: { at: number; weights: readonly SignalWeight[] } | undefined;
+/**
+ * The active signal model version (id, and weights with their per-cell confidence thresholds; none
+ * active: no id, no weights), re-read at most every `ttlMs`. `modelName`: config.retraining.modelName.
+ */
+export function activeSignalModel(db: Database, ttlMs: number, modelName = SIGNAL_MODEL): () => Promise<{ id?: number; weights: readonly SignalWeight[] }> {
+  let cached: { at: number; model: { id?: number; weights: readonly SignalWeight[] } } | undefined;
   return async () => {
-    if (cached && Date.now() - cached.at < ttlMs) return cached.weights;
-    const active = await activeVersion(db, 'model', SIGNAL_MODEL);
-    const weights = ((active?.content as { weights?: SignalWeight[] } | undefined)?.weights ?? []) as readonly SignalWeight[];
-    cached = { at: Date.now(), weights };
-    return weights;
+    if (cached && Date.now() - cached.at < ttlMs) return cached.model;
+    const active = await activeVersion(db, 'model', modelName);
+    const weights = active ? parseSignalModel(active.content, `active model ${modelName} ${active.version}`) : [];
+    cached = { at: Date.now(), model: { id: active?.id, weights } };
+    return cached.model;
   };
 }
 
@@ -44,12 +49,16 @@ export function closeTimeFromSnapshots(db: Database): (market: string) => Promis
 }
 
 export interface SignalPipeline {
+  /** The first shard's queue (the only one when `signals.shards` is 1); every shard's: `queues`. */
   queue: Queue<SignalTickBatch, unknown>;
-  worker: Worker<SignalTickBatch, SignalWorkerResult>;
+  /** One queue per shard (`signals.shards`), index = shard. */
+  queues: readonly Queue<SignalTickBatch, unknown>[];
+  /** The shards: which this process owns, and how each owned engine was restored. */
+  shards: SignalShards;
   router: SignalRouter;
   configHash: string;
-  /** How the engine's state was picked up at start (checkpoint + replayed batches, or fresh). */
-  restored: RestoreReport;
+  /** Tick batches not yet through the engines (waiting, active or delayed, all shards). */
+  pendingBatches(): Promise<number>;
   /** Called by the book workers after each applied batch. */
   onApplied(events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }): void;
   /** Puts the job schedulers back (after Redis came back empty); an existing scheduler is left as it is. */
@@ -70,36 +79,38 @@ export async function startSignalPipeline(opts: {
   tickConsumers?: (router: SignalRouter) => ((ticks: readonly MarketTick[]) => Promise<void>)[];
   /** A market's own taker fee rate from the venue's metadata (see SignalRouterOptions.takerFeeRate). */
   takerFeeRate?: (market: string) => Promise<string | undefined>;
+  /** Which shards this process runs (default: its fair share among the live processes, by Redis leases). */
+  ownership?: ShardOwnership;
   log: (line: string) => void;
 }): Promise<SignalPipeline> {
   const { config, db, log } = opts;
   const s = config.signals;
   const prefix = config.redis.keyPrefix;
   const configHash = await registerSignalConfig(db, s);
-  const queue = createSignalQueue(s.queueName, opts.connection, prefix);
   const router = new SignalRouter({ temporal: opts.temporal, subscriptions: () => runningSubscriptions(db), batchMs: s.batchMs, takerFeeRate: opts.takerFeeRate, log });
   router.start();
   const consumers = opts.tickConsumers?.(router) ?? [];
-  const engine = new CheckpointedSignalEngine(createSignalEngine(s), { redis: opts.connection, key: engineCheckpointKey(prefix, s.queueName), detection: detectionSettings(s), everyMs: s.checkpointMs, log });
-  const restored = await engine.restore(queue);
-  if (restored.outcome !== 'fresh' || restored.missing > 0) log(`signal engine ${restored.outcome}${restored.why ? ` (${restored.why})` : ''}: checkpoint at batch ${restored.checkpointSeq ?? '-'}, ${restored.replayed} batches re-applied, ${restored.missing} missing`);
-  const worker = createSignalWorker({
+  const closeTimeOf = opts.closeTimeOf ?? closeTimeFromSnapshots(db);
+  const model = activeSignalModel(db, 10_000, config.retraining.modelName);
+  const createWorker = (queueName: string, engine: CheckpointedSignalEngine) => createSignalWorker({
     connection: opts.workerConnection,
     prefix,
-    queueName: s.queueName,
+    queueName,
     db,
     engine,
     configHash,
     horizonsMs: s.horizonsMs,
     rules: actionableRules(s),
-    weights: activeWeights(db, 10_000),
+    model,
     router,
-    closeTimeOf: opts.closeTimeOf ?? closeTimeFromSnapshots(db),
+    closeTimeOf,
     onSignals: opts.onSignals,
     onTicks: consumers.length ? async (ticks) => void (await Promise.all(consumers.map((c) => c(ticks)))) : undefined,
     log,
   });
-  worker.run().catch((err: Error) => log(`signal worker stopped: ${err.message}`));
+  const shards = new SignalShards({ count: s.shards, queueBase: s.queueName, prefix, connection: opts.connection, detection: detectionSettings(s), checkpointMs: s.checkpointMs, createEngine: () => createSignalEngine(s), createWorker, log });
+  const ownership = opts.ownership ?? leasedShards({ redis: opts.connection, prefix, queueBase: s.queueName, shards: s.shards, leaseTtlMs: config.marketData.leaseTtlMs, log });
+  await ownership.start(shards);
 
   // Outcomes are resolved by a scheduled job from price history, so restarts lose nothing.
   const outcomeQueueName = `${s.queueName}-outcomes`;
@@ -121,14 +132,17 @@ export async function startSignalPipeline(opts: {
   const onApplied = (events: readonly UnitEvent[], batch: { source: string; partition: number; batchSeq: number }) => {
     const ticks = ticksAfterBatch(opts.books, events);
     if (ticks.length === 0) return;
-    enqueueTicks(queue, { ...batch, ticks }).catch((err: Error) => log(`enqueueing ticks of ${batch.source}/${batch.partition}/${batch.batchSeq} failed: ${err.message}`));
+    shards.enqueue(batch, ticks).catch((err: Error) => log(`enqueueing ticks of ${batch.source}/${batch.partition}/${batch.batchSeq} failed: ${err.message}`));
   };
   const close = async () => {
-    await Promise.all([worker.close(), outcomeWorker.close()]);
-    // The last batch is done: the next start carries on from here without re-applying anything.
-    await engine.save().catch((err: Error) => log(`signal engine checkpoint at shutdown failed: ${err.message}`));
+    // Each shard's worker stops and checkpoints its engine, so its next owner re-applies nothing.
+    await Promise.all([ownership.close(), outcomeWorker.close()]);
     await router.close();
-    await Promise.all([queue.close(), outcomeQueue.close()]);
+    await Promise.all([shards.close(), outcomeQueue.close()]);
   };
-  return { queue, worker, router, configHash, restored, onApplied, ensureSchedulers, close };
+  const pendingBatches = async () => {
+    const counts = await Promise.all(shards.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed')));
+    return counts.reduce((n, c) => n + (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0), 0);
+  };
+  return { queue: shards.queues[0]!, queues: shards.queues, shards, router, configHash, pendingBatches, onApplied, ensureSchedulers, close };
 }

@@ -27,8 +27,8 @@ export interface SignalWorkerOptions {
   configHash: string;
   horizonsMs: readonly number[];
   rules: ActionableRules;
-  /** The active model's weights (cached by the caller). */
-  weights(): Promise<readonly SignalWeight[]>;
+  /** The active model version's id and weights (cached by the caller); no id when no version is active. */
+  model(): Promise<{ id?: number; weights: readonly SignalWeight[] }>;
   router: SignalRouter;
   /** Market close in this process's clock, for the strategy's timing rules. */
   closeTimeOf(market: string): Promise<number | undefined>;
@@ -47,9 +47,9 @@ export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTick
   /** Stores what fired and hands the actionable signals new to the database to the router; returns how many. */
   const persistAndRoute = async (detected: readonly DetectedSignal[], ticks: readonly MarketTick[], source: string): Promise<number> => {
     const lastTick = new Map(ticks.map((t) => [t.market, t]));
-    const weights = await opts.weights();
-    const marked = detected.map((s) => ({ signal: s, entry: actionableEntry(s, lastTick.get(s.market), weights, opts.rules) }));
-    const rows = marked.map(({ signal, entry }) => ({ ...signal, actionable: !('rejected' in entry), inputs: { ...signal.inputs, ...('rejected' in entry ? { notActionable: entry.rejected } : { model: entry.weight }) } }));
+    const model = await opts.model();
+    const marked = detected.map((s) => ({ signal: s, entry: actionableEntry(s, lastTick.get(s.market), model.weights, opts.rules) }));
+    const rows = marked.map(({ signal, entry }) => ({ ...signal, actionable: !('rejected' in entry), inputs: { ...signal.inputs, ...('rejected' in entry ? { notActionable: entry.rejected } : { model: entry.weight, modelVersionId: model.id }) } }));
     const ids = await insertSignals(opts.db, rows, { configHash: opts.configHash, source, horizonsMs: opts.horizonsMs });
     opts.onSignals?.(rows);
     let actionable = 0;
@@ -69,6 +69,7 @@ export function createSignalWorker(opts: SignalWorkerOptions): Worker<SignalTick
         reason: `${signal.type} ${signal.priority} (confidence ${signal.confidence.toFixed(2)})`,
         type: signal.type,
         category: signal.category,
+        modelVersionId: model.id,
       });
     }
     return actionable;
