@@ -131,7 +131,8 @@ export class RedisSimStore implements SimStore {
 
   async close(): Promise<void> {
     await this.queue;
-    if (this.redis.status !== 'end') await this.redis.quit();
+    // A connection still reconnecting (Redis down, or back but not ready) cannot send QUIT: it is dropped instead.
+    if (this.redis.status !== 'end') await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }
 
