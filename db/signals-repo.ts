@@ -31,26 +31,7 @@ export async function insertSignals(db: Database, detected: readonly (DetectedSi
   await inTransaction(db, async (tx) => {
     const rows = await tx
       .insert(signals)
-      .values(
-        detected.map((s) => ({
-          signalKey: s.key,
-          type: s.type,
-          marketTicker: s.market,
-          markets: s.markets,
-          category: s.category,
-          direction: s.direction ?? null,
-          strength: s.strength,
-          confidence: s.confidence,
-          priority: s.priority,
-          firedAt: new Date(s.firedAtMs),
-          midAtFire: s.midAtFire === undefined ? null : unitsToDollars(s.midAtFire),
-          // The spread at fire is what acting on the signal would have cost (the signal model's fit reads it).
-          inputs: s.spreadAtFire === undefined ? s.inputs : { ...s.inputs, spreadAtFire: s.spreadAtFire },
-          configHash: opts.configHash,
-          actionable: s.actionable,
-          source: opts.source,
-        })),
-      )
+      .values(detected.map((d) => signalValues(d, d.actionable, opts)))
       .onConflictDoNothing({ target: signals.signalKey })
       .returning({ id: signals.id, key: signals.signalKey, firedAt: signals.firedAt, mid: signals.midAtFire });
     for (const r of rows) ids.set(r.key, r.id);
@@ -78,6 +59,27 @@ export interface EntrySignalRow {
   inputs: Record<string, unknown>;
 }
 
+/** A signal's row (the spread at fire, when known, joins its inputs: what acting on it would have cost, which the signal model's fit reads). */
+function signalValues(s: EntrySignalRow & { spreadAtFire?: number }, actionable: boolean, opts: { configHash: string; source: string }) {
+  return {
+    signalKey: s.key,
+    type: s.type,
+    marketTicker: s.market,
+    markets: [...s.markets],
+    category: s.category,
+    direction: s.direction ?? null,
+    strength: s.strength,
+    confidence: s.confidence,
+    priority: s.priority,
+    firedAt: new Date(s.firedAtMs),
+    midAtFire: s.midAtFire === undefined ? null : unitsToDollars(s.midAtFire),
+    inputs: s.spreadAtFire === undefined ? s.inputs : { ...s.inputs, spreadAtFire: s.spreadAtFire },
+    configHash: opts.configHash,
+    actionable,
+    source: opts.source,
+  };
+}
+
 /**
  * Records one actionable signal and returns its id; a signal already recorded under its key (the
  * signal worker saw the same one, or a replay ran before) keeps its row and id. Pending outcomes are
@@ -87,23 +89,7 @@ export async function recordEntrySignal(db: Database, row: EntrySignalRow, opts:
   return inTransaction(db, async (tx) => {
     const [inserted] = await tx
       .insert(signals)
-      .values({
-        signalKey: row.key,
-        type: row.type,
-        marketTicker: row.market,
-        markets: [...row.markets],
-        category: row.category,
-        direction: row.direction ?? null,
-        strength: row.strength,
-        confidence: row.confidence,
-        priority: row.priority,
-        firedAt: new Date(row.firedAtMs),
-        midAtFire: row.midAtFire === undefined ? null : unitsToDollars(row.midAtFire),
-        inputs: row.inputs,
-        configHash: opts.configHash,
-        actionable: true,
-        source: opts.source,
-      })
+      .values(signalValues(row, true, opts))
       .onConflictDoNothing({ target: signals.signalKey })
       .returning({ id: signals.id });
     if (!inserted) {

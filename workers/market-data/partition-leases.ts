@@ -63,6 +63,8 @@ export interface PartitionLeasesOptions {
   start(partition: number): Promise<void>;
   /** Stops consuming: after the in-flight batch (`release`), or at once (`lost`: the lease is someone else's or nobody's). */
   stop(partition: number, reason: StopReason, takenBy: 'other' | 'nobody' | undefined): Promise<void>;
+  /** What a partition is called in the log lines (default 'market-data partition'; e.g. 'signal shard'). */
+  subject?: string;
   log?: (line: string) => void;
 }
 
@@ -94,12 +96,15 @@ export class PartitionLeases {
   private ticking: Promise<void> | undefined;
   private stopped = false;
   private lastReported = '';
+  /** What a partition is called in the log lines. */
+  private readonly subject: string;
 
   constructor(private readonly opts: PartitionLeasesOptions) {
     if (!Number.isInteger(opts.partitions) || opts.partitions < 1) throw new Error(`partition leases need a positive whole number of partitions, got ${opts.partitions}`);
     if (!Number.isInteger(opts.leaseTtlMs) || opts.leaseTtlMs < 300) throw new Error(`marketData.leaseTtlMs must be a whole number of at least 300 ms, got ${opts.leaseTtlMs}`);
     this.owner = opts.owner ?? newOwnerId();
     this.redis = leaseCommands(opts.redis);
+    this.subject = opts.subject ?? 'market-data partition';
   }
 
   leaseKey(partition: number): string {
@@ -125,7 +130,7 @@ export class PartitionLeases {
   tick(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.ticking ??= this.round()
-      .catch((err: Error) => this.log(`market-data partition leases: ${err.message}`))
+      .catch((err: Error) => this.log(`${this.subject} leases: ${err.message}`))
       .finally(() => (this.ticking = undefined));
     return this.ticking;
   }
@@ -158,7 +163,7 @@ export class PartitionLeases {
       const renewed = await this.redis.kestrelLeaseRenew(this.leaseKey(partition), this.owner, leaseTtlMs);
       if (renewed === 1) continue;
       this.held.delete(partition);
-      this.log(`market-data partition ${partition}: lease lost (${renewed === 0 ? 'another process holds it' : 'it expired'}) while ${state}; stopped consuming it`);
+      this.log(`${this.subject} ${partition}: lease lost (${renewed === 0 ? 'another process holds it' : 'it expired'}) while ${state}; stopped consuming it`);
       await this.opts.stop(partition, 'lost', renewed === 0 ? 'other' : 'nobody');
     }
     if (this.stopped) return;
@@ -184,7 +189,7 @@ export class PartitionLeases {
       } catch (err) {
         this.held.delete(partition);
         await this.redis.kestrelLeaseRelease(this.leaseKey(partition), this.owner);
-        this.log(`market-data partition ${partition}: could not start consuming (${(err as Error).message}); lease given back`);
+        this.log(`${this.subject} ${partition}: could not start consuming (${(err as Error).message}); lease given back`);
       }
     }
     this.report();
@@ -215,7 +220,7 @@ export class PartitionLeases {
   /** Logs what this process owns whenever that changes. */
   private report(): void {
     const owned = this.consuming();
-    const line = `market-data partitions owned by ${this.owner}: [${owned.join(', ')}] of ${this.opts.partitions} (${this.members.length} live process${this.members.length === 1 ? '' : 'es'}, share ${this.target()})`;
+    const line = `${this.subject}s owned by ${this.owner}: [${owned.join(', ')}] of ${this.opts.partitions} (${this.members.length} live process${this.members.length === 1 ? '' : 'es'}, share ${this.target()})`;
     if (line === this.lastReported) return;
     this.lastReported = line;
     this.log(line);

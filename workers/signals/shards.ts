@@ -57,8 +57,8 @@ export function leasedShards(opts: { redis: Redis; prefix: string; queueBase: st
         leaseTtlMs: opts.leaseTtlMs,
         start: (shard) => handlers.acquired(shard, { key: shardLeases.leaseKey(shard), owner: shardLeases.owner }),
         stop: (shard, reason) => handlers.released(shard, reason),
-        // Its lines speak of partitions: here they are signal shards.
-        log: (line) => opts.log(line.replace(/market-data partition/g, 'signal shard')),
+        subject: 'signal shard',
+        log: opts.log,
       });
       leases = shardLeases;
       await shardLeases.start();
