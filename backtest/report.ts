@@ -8,8 +8,10 @@ import type { BacktestSummary } from './gold-backtest';
 export function lineChartSvg(title: string, points: { x: number; y: number }[], opts: { color: string; width?: number; height?: number; fill?: boolean }): string {
   const w = opts.width ?? 800;
   const h = opts.height ?? 260;
+  // SVG is XML: an unescaped `&` (as in "P&L") makes the whole file unreadable to a browser.
+  const label = title.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
   const pad = { l: 70, r: 20, t: 30, b: 30 };
-  if (points.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><text x="20" y="40">${title}: no trades</text></svg>`;
+  if (points.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><text x="20" y="40">${label}: no trades</text></svg>`;
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -21,7 +23,7 @@ export function lineChartSvg(title: string, points: { x: number; y: number }[], 
   const date = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">
 <rect width="${w}" height="${h}" fill="white"/>
-<text x="${pad.l}" y="18" font-size="14" font-weight="bold">${title}</text>
+<text x="${pad.l}" y="18" font-size="14" font-weight="bold">${label}</text>
 <line x1="${pad.l}" x2="${w - pad.r}" y1="${sy(0)}" y2="${sy(0)}" stroke="#999" stroke-dasharray="4 3"/>
 <line x1="${pad.l}" x2="${pad.l}" y1="${pad.t}" y2="${h - pad.b}" stroke="#333"/>
 <text x="${pad.l - 6}" y="${sy(y1) + 4}" text-anchor="end">${y1.toFixed(2)}</text>

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { benchBacktest } from './backtest';
 import { benchFuzz } from './fuzz';
 import { benchChaos } from './chaos';
+import { benchConsole } from './console';
 import { benchIngest } from './ingest';
 import { benchLearningLoop } from './learning-loop';
 import { benchLiveKalshi } from './live-kalshi';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (args: { markets?: number }) => Promise<Record<str
   fuzz: ({ markets }) => benchFuzz({ dataDir: GOLD, polymarketDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'polymarket-ws-samples'), markets, log }).then((f) => ({ ...f })),
   'scale-out': ({ markets }) => benchScaleOut({ dataDir: GOLD, markets, log }),
   'learning-loop': () => benchLearningLoop({ dataDir: GOLD, log }),
+  console: () => benchConsole({ positions: 500, log }),
   'signals-real': async () => signalsRealData({ dataDir: path.resolve(__dirname, '..', '..', 'shared', 'data', 'kalshi-2024-rest-snapshots'), log }),
 };
 
@@ -35,6 +37,7 @@ const HEADLINES: Record<string, readonly string[]> = {
   signals: ['fullRefreshMs', 'incrementalStepMs', 'maxDeviationFromTwoPass', 'checkpointWriteMs', 'checkpointReadMs', 'checkpointRestoredExactly'],
   backtest: ['eventsPerSecond', 'loadEventsPerSecond', 'endToEndEventsPerSecond', 'coldLoadMs', 'rssMb', 'trades', 'orders', 'totalPnl'],
   'signals-real': ['strongPairs'],
+  console: ['consoleFirstPaintMs', 'serverRenderMs', 'htmlBytes'],
   'learning-loop': ['outcomesResolved', 'outcomesResolvedWithFutureData', 'modelVersionsCreated', 'modelVersionsPromoted', 'inSampleEdge', 'outOfSampleEdge', 'signalStrategyTrades', 'positionsWithoutModelVersion'],
   chaos: ['redisOutages', 'postgresBursts', 'temporalRestarts', 'processExits', 'lostEvents', 'booksDiverged', 'lostPositions', 'duplicateOrders'],
   'scale-out': ['eventsPerSecond1', 'eventsPerSecond2', 'eventsPerSecond3', 'failoverMs', 'lostEvents', 'duplicateEvents', 'booksDiverged', 'positionsFinished', 'duplicateOrders'],

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load';
 import { KalshiCredentialsError } from '../venues/kalshi/signing';
+import { arbCommand } from './commands/arb';
 import { backtestCommand } from './commands/backtest';
 import { cancelAllCommand } from './commands/cancel-all';
 import { CommandInputError, EXIT, err, out, type CliCommand } from './commands/cli-support';
@@ -18,6 +19,7 @@ import { retrainCommand } from './commands/retrain';
 import { riskCommand } from './commands/risk';
 import { signalsCommand } from './commands/signals';
 import { strategyCommand } from './commands/strategy';
+import { topCommand } from './commands/top';
 import { upCommand } from './commands/up';
 import { venueCommand } from './commands/venue';
 import { walkForwardCommand } from './commands/walk-forward';
@@ -47,7 +49,9 @@ const commands: Record<string, CliCommand> = {
   risk: riskCommand,
   health: healthCommand,
   venue: venueCommand,
+  arb: arbCommand,
   up: upCommand,
+  top: topCommand,
 };
 
 function printHelp(): void {

@@ -1,4 +1,4 @@
-export { readStrategyConfig, strategyConfigSchema, type StrategyConfig } from '../config/strategy';
+export { readStrategyConfig, strategyConfigSchema, type StrategyConfig, type StrategyVersionConfig } from '../config/strategy';
 import type { Client } from '@temporalio/client';
 import { desc, eq } from 'drizzle-orm';
 import type { KestrelConfig } from '../config/schema';
@@ -7,7 +7,7 @@ import { strategyRuns, strategyVersions } from '../db/schema';
 import { activeVersion, createVersion, currentStatus, transitionVersion } from '../db/versions-repo';
 import { MODEL_EDGE_SIGNAL } from '../domain/sports/model-edge-signal';
 import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
-import { strategyConfigSchema, type StrategyConfig } from '../config/strategy';
+import { isBucketArbConfig, strategyConfigSchema, type StrategyVersionConfig } from '../config/strategy';
 import { withConfiguredTakerFee } from '../config/fees';
 import { describeIssues } from '../domain/validation';
 import type { StrategyInput } from '../workflows/strategy';
@@ -15,7 +15,7 @@ import { stopStrategyUpdate, strategyWorkflow } from '../workflows/strategy';
 
 export const VENUES = ['paper', 'kalshi', 'polymarket'] as const;
 
-export async function createStrategy(db: Database, name: string, config: StrategyConfig) {
+export async function createStrategy(db: Database, name: string, config: StrategyVersionConfig) {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw new Error(`strategy names are lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
   return createVersion(db, 'strategy', name, config as unknown as Record<string, unknown>);
 }
@@ -38,7 +38,7 @@ export async function listStrategies(db: Database) {
 /** Recorded datasets a strategy can be replayed on (`--feed replay:<name>`). */
 export const REPLAY_DATASETS = { gold: 'Kalshi gold 15-minute WebSocket capture (replay.dataDir)' } as const;
 
-export type Feed = { kind: 'live'; name: 'live' | 'kalshi' } | { kind: 'replay'; dataset: keyof typeof REPLAY_DATASETS };
+export type Feed = { kind: 'live'; name: 'live' | 'kalshi' | 'polymarket' } | { kind: 'replay'; dataset: keyof typeof REPLAY_DATASETS };
 
 /**
  * `--venue` names where the strategy's orders go; the workers route every order to the one venue
@@ -48,9 +48,10 @@ export type Feed = { kind: 'live'; name: 'live' | 'kalshi' } | { kind: 'replay';
  */
 export function parseVenueAndFeed(venue: string, feed: string, execution: KestrelConfig['venues']['execution']): Feed {
   if (!(VENUES as readonly string[]).includes(venue)) throw new Error(`--venue must be one of ${VENUES.join(', ')}, got ${JSON.stringify(venue)}`);
-  if (venue === 'polymarket') throw new Error('venue polymarket: Kestrel has no Polymarket execution client yet (its market data only); start with --venue paper or kalshi');
   const m = /^replay:([\w.-]+)$/.exec(feed);
-  if (feed !== 'live' && feed !== 'kalshi' && !m) throw new Error(`--feed must be live, kalshi or replay:<dataset>, got ${JSON.stringify(feed)}`);
+  if (feed !== 'live' && feed !== 'kalshi' && feed !== 'polymarket' && !m) throw new Error(`--feed must be live, kalshi, polymarket or replay:<dataset>, got ${JSON.stringify(feed)}`);
+  // A venue trades its own markets only: Kalshi tickers are not Polymarket tokens.
+  if ((venue === 'kalshi' && feed === 'polymarket') || (venue === 'polymarket' && feed === 'kalshi')) throw new Error(`--venue ${venue} cannot trade the markets of --feed ${feed} (use --venue paper or --feed ${venue})`);
   if (m) {
     if (!(m[1]! in REPLAY_DATASETS)) throw new Error(`unknown replay dataset ${JSON.stringify(m[1])}; known: ${Object.keys(REPLAY_DATASETS).join(', ')}`);
     if (venue !== 'paper') throw new Error(`--feed ${feed} replays a recording on the paper exchange in lockstep; a recording cannot trade on ${venue} (use --venue paper)`);
@@ -58,9 +59,10 @@ export function parseVenueAndFeed(venue: string, feed: string, execution: Kestre
   }
   if (venue !== execution) {
     const env = `KESTREL__VENUES__EXECUTION=${venue}`;
-    throw new Error(`--venue ${venue}, but the workers route orders to ${execution} (venues.execution); start \`kestrel up\` and this command with ${env}${venue === 'kalshi' ? ' (and venues.kalshi.environment demo, production or emulator)' : ''}`);
+    const environments = venue === 'kalshi' ? ' (and venues.kalshi.environment demo, production or emulator)' : venue === 'polymarket' ? ' (and venues.polymarket.environment production, amoy or emulator, and POLYMARKET_PRIVATE_KEY)' : '';
+    throw new Error(`--venue ${venue}, but the workers route orders to ${execution} (venues.execution); start \`kestrel up\` and this command with ${env}${environments}`);
   }
-  return { kind: 'live', name: feed === 'kalshi' ? 'kalshi' : 'live' };
+  return { kind: 'live', name: feed === 'kalshi' || feed === 'polymarket' ? feed : 'live' };
 }
 
 /** The version to run (latest unless named); a draft that starts trading moves to testing. */
@@ -70,6 +72,7 @@ export async function versionToRun(db: Database, name: string, version?: string)
   if (!row) throw new Error(version ? `strategy ${name} has no version ${version}` : `no strategy named ${name} (create it with \`kestrel strategy create\`)`);
   const status = (await currentStatus(db, 'strategy', row.id)) ?? 'draft';
   if (status === 'deprecated') throw new Error(`strategy ${name} ${row.version} is deprecated`);
+  if (isBucketArbConfig(row.config)) throw new Error(`strategy ${name} ${row.version} is a bucket-arb strategy: it does not subscribe to signals; backtest it with \`kestrel backtest --strategy bucket-arb --snapshots DIR --file F\``);
   // Versions recorded by runs of their own (the momentum paper session's `momentum-gold`) are not startable configs.
   const parsed = strategyConfigSchema.safeParse(row.config);
   if (!parsed.success) throw new Error(`strategy ${name} ${row.version} cannot be started: ${describeIssues(parsed.error.issues)}`);
@@ -78,7 +81,7 @@ export async function versionToRun(db: Database, name: string, version?: string)
 }
 
 /** Starts a strategy version on the live feed of the running workers: a strategy workflow subscribed to its signal types, trading on the workers' venue. */
-export async function startStrategy(db: Database, temporal: Client, config: KestrelConfig, opts: { name: string; version?: string; nowMs: number; feed?: 'live' | 'kalshi' }) {
+export async function startStrategy(db: Database, temporal: Client, config: KestrelConfig, opts: { name: string; version?: string; nowMs: number; feed?: 'live' | 'kalshi' | 'polymarket' }) {
   const v = await versionToRun(db, opts.name, opts.version);
   const workflowId = `strategy/${opts.name}-${v.version}-${opts.nowMs}`;
   // A model-edge strategy's positions record the sports model version that prices its entries.

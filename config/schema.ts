@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fractionDecimal, nonNegativeDecimal } from '../domain/decimal';
+import { featureHealthSettingsSchema } from '../domain/feature-health';
 import { riskLimitsSchema } from '../domain/risk/risk-manager';
 import { DEFAULT_THRESHOLDS, signalThresholdsSchema, SIGNAL_TYPES } from '../domain/signals/types';
 import { describeIssues } from '../domain/validation';
@@ -82,6 +83,12 @@ export const configSchema = z.object({
       kalshiMakerRate: nonNegativeDecimal('fees.kalshiMakerRate').prefault('0.0175'),
       /** Kalshi direct members' balances settle to $0.0001, everyone else's to $0.01: the fee's rounding part (domain/fees.ts). */
       kalshiDirectMember: z.boolean().prefault(true),
+      /**
+       * Polymarket's taker fee rate in basis points, what the paper exchange charges takers on a
+       * Polymarket market (C × rate × p × (1 − p), floored to $0.00001; makers pay nothing). The
+       * recorded markets (polymarket-ws-samples) trade at fee_rate_bps 0.
+       */
+      polymarketTakerRateBps: z.number().int().min(0).max(10_000).prefault(0),
     })
     .prefault({}),
   marketData: z
@@ -111,12 +118,19 @@ export const configSchema = z.object({
           maxMarkets: z.number().int().min(1).max(10_000).prefault(200),
         })
         .prefault({}),
+      /** Polymarket feed: the tokens (asset ids) to follow; empty: the open markets REST /markets lists, at most maxMarkets markets. */
+      polymarket: z
+        .object({
+          assets: commaList(z.string().regex(/^\d{1,78}$/, 'a Polymarket asset (token) id is a decimal number')).prefault(''),
+          maxMarkets: z.number().int().min(1).max(10_000).prefault(50),
+        })
+        .prefault({}),
     })
     .prefault({}),
   venues: z
     .object({
-      /** Where the position workflows' orders go: the paper exchange, or Kalshi (venues.kalshi.environment says which Kalshi). */
-      execution: z.enum(['paper', 'kalshi']).prefault('paper'),
+      /** Where the position workflows' orders go: the paper exchange, Kalshi or Polymarket (venues.<venue>.environment says which one). */
+      execution: z.enum(['paper', 'kalshi', 'polymarket']).prefault('paper'),
       /**
        * Exits on pushed book updates: a book batch that triggers an open position's exit wakes it at
        * once (not at its next poll), at most once per this interval per position (0: polling only).
@@ -147,10 +161,32 @@ export const configSchema = z.object({
         .prefault({}),
       polymarket: z
         .object({
-          restUrl: z.string().url().prefault('https://clob.polymarket.com'),
-          wsUrl: z.string().regex(/^wss?:\/\//).prefault('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
+          /**
+           * Which Polymarket CLOB: production (Polygon, chain 137), amoy (the official client's testnet
+           * chain, 80002) or the local emulator (`kestrel venue emulate polymarket`).
+           */
+          environment: z.enum(['production', 'amoy', 'emulator']).prefault('production'),
+          /** Overrides of the environment's URLs (empty: the environment's own). */
+          restUrl: z.union([z.literal(''), z.string().url()]).prefault(''),
+          /** The market channel (…/ws/market) and the user channel (…/ws/user). */
+          wsUrl: z.union([z.literal(''), z.string().regex(/^wss?:\/\//)]).prefault(''),
+          userWsUrl: z.union([z.literal(''), z.string().regex(/^wss?:\/\//)]).prefault(''),
+          /** Where the emulator listens when environment is `emulator`. */
+          emulatorHost: z.string().min(1).prefault('127.0.0.1'),
+          emulatorPort: z.number().int().min(1).max(65535).prefault(8788),
+          /** The EIP-712 domains' chain; 0: the environment's (production and emulator 137, amoy 80002). */
+          chainId: z.union([z.literal(0), z.literal(137), z.literal(80002)]).prefault(0),
+          /**
+           * How orders are signed (the official client's SignatureType): eoa (the key's own wallet),
+           * poly_proxy (a Polymarket proxy wallet) or poly_gnosis_safe; the latter two trade the funds of `funder`.
+           */
+          signatureType: z.enum(['eoa', 'poly_proxy', 'poly_gnosis_safe']).prefault('eoa'),
+          funder: z.union([z.literal(''), z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'venues.polymarket.funder must be an address (0x + 40 hex digits)')]).prefault(''),
+          /** Heartbeats keep resting orders alive (the venue cancels them 10 s after the last); 0 sends none. */
+          heartbeatMs: z.number().int().min(0).max(9000).prefault(5000),
         })
-        .prefault({}),
+        .prefault({})
+        .refine((p) => p.signatureType === 'eoa' || p.funder !== '', { message: 'venues.polymarket.funder is required with signatureType poly_proxy or poly_gnosis_safe', path: ['funder'] }),
     })
     .prefault({}),
   sports: z
@@ -268,10 +304,18 @@ export const configSchema = z.object({
     .object({
       /** The signal attribution report (Markdown file + alert channels) runs this often (0 = off); it covers the interval before it. */
       signalReportEveryMs: z.number().int().min(0).prefault(7 * 86_400_000),
+      /** The daily P&L and activity report (Markdown file + alert channels): a cron pattern in UTC, empty = off. */
+      dailyReportCron: z
+        .string()
+        .trim()
+        .refine((c) => c === '' || /^(\S+\s+){4,5}\S+$/.test(c), { message: "must be a cron pattern of 5 fields (or 6 with seconds), e.g. '5 0 * * *', or empty for off" })
+        .prefault('5 0 * * *'),
       /** Where report files go; empty = the user's data directory ($XDG_DATA_HOME or ~/.local/share, then kestrel/reports). */
       dir: z.string().prefault(''),
     })
     .prefault({}),
+  /** Per-feature health (feeds, price history, signal engine, partitions, retraining, reconciliation) and its alerts. */
+  health: featureHealthSettingsSchema.prefault({}),
   logging: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).prefault('info'),
@@ -280,6 +324,8 @@ export const configSchema = z.object({
   replay: z
     .object({
       dataDir: z.string().min(1).prefault('../shared/data/kalshi-gold15m-ws'),
+      /** The recorded Polymarket market channel the in-process Polymarket emulator plays (`up --feed polymarket-emulator`). */
+      polymarketDataDir: z.string().min(1).prefault('../shared/data/polymarket-ws-samples'),
     })
     .prefault({}),
 });

@@ -5,6 +5,7 @@ import { decimalString } from '../domain/decimal';
 import { describeIssues } from '../domain/validation';
 import { SIGNAL_TYPES } from '../domain/signals/types';
 import { MODEL_EDGE_SIGNAL } from '../domain/sports/model-edge-signal';
+import { bucketArbParamsSchema, bucketArbParamsWire } from '../domain/strategies/bucket-arb';
 
 /** What a strategy version holds: the strategy workflow's rules, position timing and what it subscribes to. */
 export const strategyConfigSchema = z
@@ -30,7 +31,27 @@ export const strategyConfigSchema = z
   .strict();
 export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
 
-export function readStrategyConfig(file: string): StrategyConfig {
+/**
+ * A bucket-arbitrage strategy version (`kind: bucket-arb`): no signal subscription; it scans mutually
+ * exclusive multi-bucket events for baskets. Stored with every parameter written out (defaults filled in).
+ */
+export const bucketArbStrategyConfigSchema = z
+  .object({
+    kind: z.literal('bucket-arb'),
+    params: bucketArbParamsSchema.prefault({}).transform(bucketArbParamsWire),
+    categories: z.array(z.string().min(1)).prefault([]),
+  })
+  .strict();
+export type BucketArbStrategyConfig = z.infer<typeof bucketArbStrategyConfigSchema>;
+
+/** Any strategy version a file may hold: a signal strategy (no `kind`) or a bucket-arb one. */
+export type StrategyVersionConfig = StrategyConfig | BucketArbStrategyConfig;
+
+export function isBucketArbConfig(config: unknown): config is BucketArbStrategyConfig {
+  return typeof config === 'object' && config !== null && (config as { kind?: unknown }).kind === 'bucket-arb';
+}
+
+export function readStrategyConfig(file: string): StrategyVersionConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -43,6 +64,11 @@ export function readStrategyConfig(file: string): StrategyConfig {
     raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
     throw new Error(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+  }
+  if (isBucketArbConfig(raw)) {
+    const arb = bucketArbStrategyConfigSchema.safeParse(raw);
+    if (!arb.success) throw new Error(`${file}: invalid bucket-arb strategy config: ${describeIssues(arb.error.issues)}`);
+    return arb.data;
   }
   // Versions stored before the fee came from one place still parse (the key is dropped); a new file may not restate it.
   const rules = (raw as { rules?: unknown } | null)?.rules;

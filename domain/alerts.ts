@@ -1,5 +1,5 @@
 /** Operator alerts: what happened, how bad, and a key that groups repeats for rate limiting. */
-export type AlertKind = 'breaker' | 'stale_data' | 'large_loss' | 'exit_failed' | 'game_data' | 'reconciliation' | 'signal_degradation' | 'signal_report';
+export type AlertKind = 'breaker' | 'stale_data' | 'large_loss' | 'exit_failed' | 'game_data' | 'reconciliation' | 'signal_degradation' | 'signal_report' | 'feature_health' | 'daily_report';
 
 export interface Alert {
   kind: AlertKind;

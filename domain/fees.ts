@@ -160,6 +160,14 @@ function floorTo(x: Dec, step: Dec): Dec {
 }
 
 /**
+ * Whether a market id is a Polymarket token (asset) id: a uint256 written in decimal. Kalshi tickers
+ * always carry letters, so the two never collide.
+ */
+export function isPolymarketTokenId(market: string): boolean {
+  return /^\d{1,78}$/.test(market);
+}
+
+/**
  * Polymarket platform fee, paid by takers only: C × rate × (p × (1 − p))^exponent, floored to
  * 5 decimals (pUSD). `rate` and `exponent` come from the market's fee schedule (e.g. 0.02 and 2).
  */

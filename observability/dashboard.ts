@@ -25,7 +25,7 @@ export type MarkSource = (markets: readonly string[]) => Promise<ReadonlyMap<str
  * What a held outcome would sell at now, its best bid (NO's is 1 − the YES ask); none when the
  * side is empty or the book is stale.
  */
-function markOf(top: { yesBid: string; yesAsk: string; stale: string } | undefined, outcome: string): Dec | undefined {
+export function markOf(top: { yesBid: string; yesAsk: string; stale: string } | undefined, outcome: string): Dec | undefined {
   if (!top || top.stale) return undefined;
   const side = outcome === 'yes' ? top.yesBid : top.yesAsk;
   if (!side) return undefined;
@@ -33,8 +33,8 @@ function markOf(top: { yesBid: string; yesAsk: string; stale: string } | undefin
 }
 
 /**
- * Everything the dashboard page shows, read from Postgres (the same numbers as the CLI and
- * /metrics); open positions are marked at their outcome's best bid from `marks` (published tops of
+ * The dashboard summary as JSON (/api/dashboard; the web console in observability/console renders
+ * its pages from console/data.ts), read from Postgres (the same numbers as the CLI and /metrics); open positions are marked at their outcome's best bid from `marks` (published tops of
  * book), unrealized P&L before exit fees.
  */
 export async function dashboardData(db: Database, temporalUi: string, nowMs: number, marks?: MarkSource): Promise<DashboardData> {
@@ -69,52 +69,3 @@ export async function dashboardData(db: Database, temporalUi: string, nowMs: num
     retraining: retraining.map((r) => ({ at: r.createdAt.toISOString(), model: r.modelName, status: r.status, outOfSample: r.outOfSample, reason: r.reason })),
   };
 }
-
-/** One static page; it polls /api/dashboard and renders with plain DOM and an SVG chart (no build step, no CDN). */
-export const DASHBOARD_HTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Kestrel</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:20px;background:#0f1419;color:#e6e6e6}
-h1{font-size:20px;margin:0 0 12px} h2{font-size:15px;margin:18px 0 6px;color:#9ecbff}
-table{border-collapse:collapse;width:100%} td,th{padding:3px 8px;border-bottom:1px solid #2a3139;text-align:left}
-a{color:#79c0ff} .pos{color:#56d364} .neg{color:#f85149} #mode{font-weight:bold;padding:2px 8px;border-radius:4px}
-.ACTIVE{background:#1f6f3f} .REDUCING{background:#9e6a03} .HALTED{background:#b62324} svg{background:#161b22;border-radius:4px}
-</style></head><body>
-<h1>Kestrel <span id="mode"></span> <small id="updated"></small></h1>
-<div>Daily P&amp;L <b id="daily"></b> · loss streak <b id="streak"></b> · <a id="ui" href="#">Temporal UI</a></div>
-<div id="breakers"></div>
-<h2>P&amp;L (cumulative realized, after fees)</h2><svg id="chart" width="720" height="180"></svg>
-<h2>Open positions</h2><table id="open"><thead><tr><th>position</th><th>market</th><th>side</th><th>status</th><th>entry</th><th>remaining</th><th>mark</th><th>unrealized</th></tr></thead><tbody></tbody></table>
-<h2>Recently closed</h2><table id="closed"><thead><tr><th>position</th><th>market</th><th>P&amp;L</th><th>closed</th></tr></thead><tbody></tbody></table>
-<h2>Strategy runs</h2><table id="runs"><thead><tr><th>workflow</th><th>feed</th><th>status</th><th>started</th></tr></thead><tbody></tbody></table>
-<h2>Retraining</h2><table id="retraining"><thead><tr><th>at</th><th>model</th><th>decision</th><th>out-of-sample</th><th>why</th></tr></thead><tbody></tbody></table>
-<h2>Signals</h2><table id="signals"><thead><tr><th>fired</th><th>type</th><th>market</th><th>dir</th><th>priority</th><th></th></tr></thead><tbody></tbody></table>
-<script>
-const esc = (s) => String(s ?? '-').replace(/[&<>"']/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
-function rows(id, items, cells) { document.querySelector('#' + id + ' tbody').innerHTML = items.map((x) => '<tr>' + cells(x).map((c) => '<td>' + c + '</td>').join('') + '</tr>').join(''); }
-function chart(points) {
-  const svg = document.getElementById('chart'); const w = 720, h = 180, pad = 20;
-  if (points.length === 0) { svg.innerHTML = '<text x="20" y="90" fill="#888">no closed positions yet</text>'; return; }
-  const ys = [0, ...points.map((p) => Number(p.cumulative))]; const lo = Math.min(0, ...ys), hi = Math.max(0, ...ys), span = hi - lo || 1;
-  const x = (i) => pad + (i * (w - 2 * pad)) / (ys.length - 1); const y = (v) => h - pad - ((v - lo) * (h - 2 * pad)) / span;
-  svg.innerHTML = '<line x1="' + pad + '" x2="' + (w - pad) + '" y1="' + y(0) + '" y2="' + y(0) + '" stroke="#444"/>' +
-    '<polyline id="pnl-line" fill="none" stroke="' + (ys[ys.length - 1] >= 0 ? '#56d364' : '#f85149') + '" stroke-width="2" points="' + ys.map((v, i) => x(i) + ',' + y(v)).join(' ') + '"/>' +
-    '<text x="' + (w - pad) + '" y="14" fill="#ccc" text-anchor="end">' + esc(points[points.length - 1].cumulative) + '</text>';
-}
-async function refresh() {
-  const d = await (await fetch('/api/dashboard')).json();
-  const wf = (id) => '<a href="' + d.temporalUi + '/workflows/' + encodeURIComponent(id) + '">' + esc(id) + '</a>';
-  document.getElementById('mode').textContent = d.risk.mode; document.getElementById('mode').className = d.risk.mode;
-  document.getElementById('daily').textContent = d.risk.dailyPnl; document.getElementById('streak').textContent = d.risk.consecutiveLosses;
-  document.getElementById('ui').href = d.temporalUi + '/workflows'; document.getElementById('updated').textContent = 'updated ' + d.generatedAt;
-  document.getElementById('breakers').innerHTML = d.risk.tripped.map((t) => '<div class="neg">TRIPPED ' + esc(t.breaker) + ': ' + esc(t.reason) + '</div>').join('');
-  chart(d.pnlCurve);
-  rows('open', d.open, (p) => [wf(p.positionId), esc(p.market), esc(p.outcome.toUpperCase()), esc(p.status), esc(p.entryPrice), esc(p.remaining), esc(p.mark), p.unrealizedPnl === null ? '-' : '<span class="' + (Number(p.unrealizedPnl) >= 0 ? 'pos' : 'neg') + '">' + esc(p.unrealizedPnl) + '</span>']);
-  rows('closed', d.closed, (p) => [wf(p.positionId), esc(p.market), '<span class="' + (Number(p.realizedPnl) >= 0 ? 'pos' : 'neg') + '">' + esc(p.realizedPnl) + '</span>', esc(p.closedAt)]);
-  rows('runs', d.strategyRuns, (r) => [wf(r.workflowId), esc(r.feed), esc(r.status), esc(r.startedAt)]);
-  rows('retraining', d.retraining, (r) => [esc(r.at), esc(r.model), esc(r.status), esc(r.outOfSample === null ? '-' : r.outOfSample.toFixed(1)), esc(r.reason)]);
-  rows('signals', d.signals, (s) => [esc(s.firedAt), esc(s.type), esc(s.market), esc(s.direction), esc(s.priority), s.actionable ? 'actionable' : '']);
-  document.body.dataset.loaded = 'true';
-}
-refresh().catch((e) => (document.getElementById('updated').textContent = 'error: ' + e.message)); setInterval(() => refresh().catch(() => {}), 2000);
-</script></body></html>`;

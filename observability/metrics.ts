@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import type { BookStore } from '../domain/market-data/book-store';
-import { DASHBOARD_HTML } from './dashboard';
+import type { ConsoleServer } from './console/server';
 
 export interface MetricsSources {
   db: Database;
@@ -92,13 +92,18 @@ export type Metrics = ReturnType<typeof createMetrics>;
 /** How long close() lets in-flight requests finish before dropping their connections. */
 const CLOSE_GRACE_MS = 5000;
 
-/** Serves /metrics (Prometheus text), /health (JSON; 503 when a check fails) and the dashboard (/ and /api/dashboard). */
-export async function startMetricsServer(opts: { port: number; host?: string; metrics: Metrics; health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>; dashboard?: () => Promise<unknown> }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+/**
+ * Serves /metrics (Prometheus text) and /health (JSON; 503 when a check fails) without a token, for
+ * scrapers and load balancers (they carry counts and check results, no positions or actions), and
+ * the web console (observability/console) for everything else; `dashboard` alone serves
+ * /api/dashboard (JSON) when there is no console.
+ */
+export async function startMetricsServer(opts: { port: number; host?: string; metrics: Metrics; health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>; dashboard?: () => Promise<unknown>; console?: ConsoleServer }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   let closing = false;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, type: string, body: string) => {
-      // Once closing, answer and drop the socket: a dashboard tab polls on keep-alive and would hold it open forever.
+      // Once closing, answer and drop the socket: a console tab on keep-alive would hold it open forever.
       res.writeHead(status, closing ? { 'content-type': type, connection: 'close' } : { 'content-type': type });
       res.end(body);
     };
@@ -106,24 +111,29 @@ export async function startMetricsServer(opts: { port: number; host?: string; me
       opts.metrics.registry.metrics().then((text) => reply(200, opts.metrics.registry.contentType, text), (e: Error) => reply(500, 'text/plain', `metrics failed: ${e.message}`));
     } else if (path === '/health') {
       opts.health().then((h) => reply(h.ok ? 200 : 503, 'application/json', JSON.stringify(h)), (e: Error) => reply(503, 'application/json', JSON.stringify({ ok: false, error: e.message })));
-    } else if (opts.dashboard && (path === '/' || path === '/dashboard')) {
-      reply(200, 'text/html; charset=utf-8', DASHBOARD_HTML);
+    } else if (closing) {
+      reply(503, 'text/plain', 'shutting down');
+    } else if (opts.console?.handle(req, res)) {
+      // answered by the console
     } else if (opts.dashboard && path === '/api/dashboard') {
       opts.dashboard().then((d) => reply(200, 'application/json', JSON.stringify(d)), (e: Error) => reply(500, 'application/json', JSON.stringify({ error: e.message })));
-    } else reply(404, 'text/plain', 'not found: try /metrics, /health or / (dashboard)');
+    } else reply(404, 'text/plain', `not found: try /metrics, /health${opts.console ? ' or / (console)' : ''}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      closing = true;
+  const close = async () => {
+    closing = true;
+    // Live streams first: an open Server-Sent Events response never ends on its own.
+    await opts.console?.close();
+    await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
       // A handler that never answers must not hold shutdown hostage.
       setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
     });
+  };
   return { server, url: `http://${address.address}:${address.port}`, close };
 }

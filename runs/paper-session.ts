@@ -1,9 +1,9 @@
-import { count, inArray } from 'drizzle-orm';
+import { count, eq, inArray } from 'drizzle-orm';
 import { closeTimeMs, upsertMarketSnapshot } from '../db/market-data-repo';
-import { positionExits, positions, signals as signalsTable } from '../db/schema';
+import { positionExits, positions, signals as signalsTable, strategyRuns } from '../db/schema';
 import { Dec } from '../domain/decimal';
 import { sizeDecimal } from '../domain/fixed-point';
-import { detectMomentum } from '../domain/strategies/momentum';
+import { detectMomentum, MOMENTUM_SIGNAL_TYPE } from '../domain/strategies/momentum';
 import { OPEN_STATUSES } from '../domain/trading/strategy-rules';
 import { listRecordedMarkets } from '../venues/replay/gold-feed';
 import { readGoldMarketMetadata } from '../venues/replay/gold-metadata';
@@ -61,7 +61,7 @@ export interface PaperPosition {
 }
 
 /** The session's positions as stored (P&L, fees, every exit), with totals. */
-async function positionsOf(db: Database, ids: string[]): Promise<Pick<PaperSessionSummary, 'positions' | 'totalPnl' | 'totalFees'>> {
+export async function positionsOf(db: Database, ids: string[]): Promise<Pick<PaperSessionSummary, 'positions' | 'totalPnl' | 'totalFees'>> {
   const rows = ids.length ? await db.select().from(positions).where(inArray(positions.positionId, ids)).orderBy(positions.positionId) : [];
   const exits = ids.length ? await db.select().from(positionExits).where(inArray(positionExits.positionId, ids)) : [];
   return {
@@ -99,6 +99,9 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
   const strategyWorkflowId = `strategy/${strategyId}`;
   const strategy = await stack.temporal.workflow.start(strategyWorkflow, { args: [input], taskQueue: config.temporal.taskQueue, workflowId: strategyWorkflowId });
   opts.log(`strategy workflow ${strategyWorkflowId} started (momentum rule, ${opts.speed}× replay)`);
+  // Listed as a strategy run (dashboard, `kestrel strategy list`) like any other; subscribed to the
+  // momentum type only, which the signal engine never emits: this session sends it its signals itself.
+  await stack.database.db.insert(strategyRuns).values({ workflowId: strategyWorkflowId, strategyVersionId: provenance.strategyVersionId, venue: config.venues.execution, feed: 'replay:gold', signalTypes: [MOMENTUM_SIGNAL_TYPE], categories: [], status: 'running' });
 
   const publisher = stack.createPublisher(`paper-${runId}`);
   let events = 0;
@@ -144,6 +147,7 @@ export async function runPaperSession(stack: Stack, opts: PaperSessionOptions): 
     snapshot = await strategy.query(strategyQuery);
   }
   await strategy.executeUpdate(stopStrategyUpdate);
+  await stack.database.db.update(strategyRuns).set({ status: 'completed', stoppedAt: new Date() }).where(eq(strategyRuns.workflowId, strategyWorkflowId));
 
   // The signal worker runs behind the books: let it finish this session's ticks before counting.
   const drainDeadline = Date.now() + 15_000;

@@ -12,6 +12,8 @@ import { createRedis, isRedisConnectionError, watchRedisAvailability } from '../
 import { BookStore } from '../domain/market-data/book-store';
 import { SimVenue } from '../venues/sim/sim-venue';
 import { createExecution } from '../venues/execution-factory';
+import { worstStatus, type FeatureReport, type FeatureStatus } from '../domain/feature-health';
+import { FeatureHealthMonitor, registerFeatureHealthGauge } from '../workers/feature-health';
 import { KalshiReconciler, type ReconciliationReport, type ReconciliationTrigger } from '../workers/reconciler';
 import { OUTCOME_UNKNOWN, TradingRepository } from '../db/trading-repo';
 import type { ExecutionClient } from '../domain/ports';
@@ -47,6 +49,7 @@ import { startRebalanceWatch } from '../workers/rebalance-watch';
 import type { OrderRequestWire } from '../domain/trading/wire';
 import { takerFeeRate } from '../domain/trading/taker-fee';
 import { configuredFees } from '../config/fees';
+import { polymarketPrivateKeyFromEnv } from '../venues/polymarket/config';
 
 export interface Stack {
   config: KestrelConfig;
@@ -70,6 +73,8 @@ export interface Stack {
   paper: SimVenue | undefined;
   /** Reconciles the venue's orders and positions with Kestrel's records now (undefined on the paper exchange). */
   reconcile(trigger: ReconciliationTrigger): Promise<ReconciliationReport | undefined>;
+  /** The last reconciliation this process ran and when it finished (undefined on the paper exchange or before the first). */
+  lastReconciliation(): { atMs: number; report: ReconciliationReport } | undefined;
   metrics: Metrics;
   logger: Logger;
   /** Rate-limited operator alerts (webhook, SMTP); `flush` waits for deliveries in flight. */
@@ -98,6 +103,9 @@ export interface StackHealth {
   };
   /** The market-data partitions this process owns, among how many live processes. */
   marketData: PartitionOwnership;
+  /** Each feature's status as of the last check (every health.checkEveryMs), worst first in `featuresStatus`. */
+  features: FeatureReport[] | undefined;
+  featuresStatus: FeatureStatus | undefined;
 }
 
 /** How long shutdown waits for an unreachable Redis to take the publishers' last batches. */
@@ -152,6 +160,9 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const metrics = createMetrics({ db: database.db, books, queues: () => [ingestQueue, ...partitionQueues, ...(signals ? signals.queues : [])] });
   const clock: Clock = opts.clock ?? { nowMs: () => Date.now() };
   const tradingRepo = new TradingRepository(database.db);
+  const partitionQueues = Array.from({ length: md.partitions }, (_, p) => new Queue(partitionQueueName(md.queueBase, p), { connection: producerRedis, prefix: config.redis.keyPrefix }));
+  // Per-feature health: this process's marks into Redis, every feature judged (checks start once the publishers exist below).
+  const featureHealth = new FeatureHealthMonitor({ redis: producerRedis, db: database.db, config, partitionQueues, sources: { feeds: () => publishers }, processId: () => bookWorkers.leases.ownership().owner, alert: alerts, log });
   // Which market-data partitions this process owns (set once the leased book workers start below).
   let marketData: LeasedBookWorkers | undefined;
   const ownsMarket = (market: string) => marketData?.ownsMarket(market) ?? false;
@@ -165,6 +176,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     },
     clock,
     credentials: kalshiCredentials,
+    polymarketPrivateKey: config.venues.execution === 'polymarket' ? polymarketPrivateKeyFromEnv(env) : undefined,
     orders: {
       // An order whose outcome was never recorded is not a venue answer (see activities/trading.ts).
       recorded: async (id) => {
@@ -180,9 +192,13 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   const paper = execution instanceof SimVenue ? execution : undefined;
   // On a real venue, orders and positions are reconciled at start, then every reconcileEveryMs.
   const reconciler = kalshi && new KalshiReconciler({ db: database.db, rest: kalshi.rest, execution, clock, cancelUnknownOrders: config.venues.kalshi.cancelUnknownOrders, alert: alerts, log });
+  let lastReconciliation: { atMs: number; report: ReconciliationReport } | undefined;
   const reconcile = async (trigger: ReconciliationTrigger): Promise<ReconciliationReport | undefined> => {
     try {
-      return await reconciler?.run(trigger);
+      const report = await reconciler?.run(trigger);
+      if (report) lastReconciliation = { atMs: Date.now(), report };
+      if (report) featureHealth.noteReconciliation(report.differences.length);
+      return report;
     } catch (err) {
       log(`reconciliation (${trigger}) failed: ${(err as Error).message}`);
       return undefined;
@@ -232,7 +248,6 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   });
   ingestWorker.on('failed', (job, err) => log(`ingest job ${job?.id ?? '?'} failed: ${err.message}`));
 
-  const partitionQueues = Array.from({ length: md.partitions }, (_, p) => new Queue(partitionQueueName(md.queueBase, p), { connection: producerRedis, prefix: config.redis.keyPrefix }));
   const closeTimeOf = opts.closeTimeOf ?? closeTimeFromSnapshots(database.db);
   const fees = configuredFees(config);
   const sports = config.sports;
@@ -257,6 +272,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     onSignals: (detected) => {
       for (const s of detected) metrics.signals.inc({ type: s.type, actionable: String(s.actionable) });
     },
+    onTicksProcessed: (ticks) => featureHealth.noteSignalTicks(ticks),
     log,
   });
   const gamePoller = sports.pollGames
@@ -292,7 +308,10 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     partitions: md.partitions,
     leaseTtlMs: md.leaseTtlMs,
     queues: partitionQueues,
-    onCheckpointed: opts.onBatchCheckpointed,
+    onCheckpointed: (batch) => {
+      featureHealth.noteHistoryWritten();
+      opts.onBatchCheckpointed?.(batch);
+    },
     db: database.db,
     store: books,
     log,
@@ -321,6 +340,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
   // The learning loop's periodic jobs: signal degradation alerts and the weekly signal report.
   const signalReports = await startSignalReports({ connection: producerRedis, workerConnection: workerRedis, prefix: config.redis.keyPrefix, db: database.db, clock, alert: alerts, config, env, log });
   const publishers: MarketDataPublisher[] = [];
+  featureHealth.start();
+  registerFeatureHealthGauge(metrics.registry, featureHealth);
   /** `live`: a venue feed, batched for latency (marketData.liveMaxBatchDelayMs) rather than throughput. */
   const createPublisher = (source: string, opts: { live?: boolean } = {}) => {
     const publisher = new MarketDataPublisher({ connection: producerRedis, prefix: config.redis.keyPrefix, queueBase: md.queueBase, partitions: md.partitions, source, batchSize: md.batchSize, maxDelayMs: opts.live ? md.liveMaxBatchDelayMs : md.maxBatchDelayMs, attempts: config.ingest.jobAttempts, log });
@@ -353,6 +374,8 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
     (stopping ??= (async () => {
       // 1. Stop taking jobs; in-flight jobs finish (they wait on their workflows).
       await Promise.all(publishers.map((p) => p.close({ timeoutMs: PUBLISHER_CLOSE_TIMEOUT_MS })));
+      // Its last check records the closed streams while this process still holds its partitions.
+      await featureHealth.stop();
       await Promise.all([ingestWorker.close(), maintenance.worker.close(), bookWorkers.close()]);
       await signals.close();
       await signalReports.close();
@@ -400,6 +423,7 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
       run('temporal', () => clientConnection.workflowService.getSystemInfo({})),
     ]);
     checks.temporalWorker = temporalWorker.getState();
+    const features = featureHealth.latest();
     return {
       ok: Object.values(checks).every((c) => c === 'ok' || c === 'RUNNING'),
       checks,
@@ -409,10 +433,12 @@ export async function startStack(config: KestrelConfig, opts: StackOptions = {})
         publishers: publishers.map((p) => ({ ...p.stats })),
       },
       marketData: bookWorkers.leases.ownership(),
+      features,
+      featuresStatus: features && worstStatus(features),
     };
   };
 
-  return { config, database, temporal, ingestQueue, ingestWorker, books, marketData: bookWorkers, createPublisher, redis: producerRedis, execution, exitWatch, paper, reconcile, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
+  return { config, database, temporal, ingestQueue, ingestWorker, books, marketData: bookWorkers, createPublisher, redis: producerRedis, execution, exitWatch, paper, reconcile, lastReconciliation: () => lastReconciliation, metrics, signals, logger, alerts, kalshiCredentials, health, temporalWorkerDone, shutdown };
 }
 
 async function quit(redis: Redis): Promise<void> {

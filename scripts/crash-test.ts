@@ -1,23 +1,27 @@
-// `npm run crash-test -- [cycles] [--venue paper|kalshi-emulator]`: repeatedly SIGKILLs the worker
+// `npm run crash-test -- [cycles] [--venue paper|kalshi-emulator|polymarket-emulator]`: repeatedly SIGKILLs the worker
 // process in the middle of an exit walk and restarts it, then checks every position finished with
 // one order per attempt and no attempt skipped or repeated. With `--venue kalshi-emulator` the
 // workers trade on the Kalshi emulator (started here, over real HTTP), and the cycles take turns:
 // killed mid-walk; killed between "accepted by the venue" and "recorded" (a lost order response);
 // killed while an amendment's response is lost; killed mid-walk through a burst of 429s and 5xx.
 // Every cycle is also judged against the venue: no duplicate venue orders, the venue position
-// matches Kestrel's.
+// matches Kestrel's. With `--venue polymarket-emulator` the workers trade on the Polymarket CLOB
+// emulator through Kestrel's Polymarket execution client (EIP-712 signed orders, no amend: each walk
+// step cancels and places anew), killed at spread points of the walk; every venue order must be one
+// Kestrel recorded (by its order hash), and the venue's net shares must match Kestrel's.
 // Progress on stderr; the last line is a JSON object of counts.
 import type { ChildProcess } from 'node:child_process';
 import { openDatabase } from '../db/client';
 import { Dec } from '../domain/decimal';
 import { WALK_STEPS } from '../domain/trading/exit-plan';
 import { crashCycle, judge, kill, spawnWorker, WALK_BOOK, type CrashEnv } from '../test/support/crash-harness';
-import { bookTop, startKalshiCrashVenue, venueDuplicates, type KalshiCrashVenue, type VenueOrdersSeen } from '../test/support/crash-kalshi';
+import { addVenueCycle, bookTop, startKalshiCrashVenue, venueDuplicates, type KalshiCrashVenue, type VenueOrdersSeen } from '../test/support/crash-kalshi';
+import { runPolymarketCrashCycles } from '../test/support/crash-polymarket';
 import { getHarness, teardownHarness, uniqueName } from '../test/support/harness';
 import { positionQuery } from '../workflows/position';
 
-const USAGE = 'usage: npm run crash-test -- [cycles ≥ 1] [--venue paper|kalshi-emulator]\n';
-type Venue = 'paper' | 'kalshi-emulator';
+const USAGE = 'usage: npm run crash-test -- [cycles ≥ 1] [--venue paper|kalshi-emulator|polymarket-emulator]\n';
+type Venue = 'paper' | 'kalshi-emulator' | 'polymarket-emulator';
 
 function parseArgs(argv: string[]): { cycles: number; venue: Venue } | undefined {
   let cycles: number | undefined;
@@ -26,7 +30,7 @@ function parseArgs(argv: string[]): { cycles: number; venue: Venue } | undefined
     const arg = argv[i]!;
     if (arg === '--venue' || arg.startsWith('--venue=')) {
       const value = arg === '--venue' ? argv[++i] : arg.slice('--venue='.length);
-      if (value !== 'paper' && value !== 'kalshi-emulator') return undefined;
+      if (value !== 'paper' && value !== 'kalshi-emulator' && value !== 'polymarket-emulator') return undefined;
       venue = value;
     } else if (cycles === undefined && /^\d+$/.test(arg) && Number(arg) >= 1 && Number.isSafeInteger(Number(arg))) cycles = Number(arg);
     else return undefined;
@@ -40,7 +44,7 @@ async function main(): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  return args.venue === 'paper' ? paper(args.cycles) : kalshiEmulator(args.cycles);
+  return args.venue === 'paper' ? paper(args.cycles) : args.venue === 'kalshi-emulator' ? kalshiEmulator(args.cycles) : polymarketEmulator(args.cycles);
 }
 
 async function paper(cycles: number): Promise<number> {
@@ -193,26 +197,14 @@ async function kalshiEmulator(cycles: number): Promise<number> {
       const verdict = judge(cycle.result);
       const positionAfter = await v.netPosition();
       const venueChange = positionAfter.minus(positionBefore);
-      const mismatch = !venueChange.eq(cycle.final.remaining);
       const dup = await venueDuplicates(db.db, await v.orders(), seen);
-      const lost = verdict.lost || mismatch;
-      totals.kills++;
-      totals.lostPositions += lost ? 1 : 0;
-      totals.duplicateOrders += verdict.duplicateOrders;
-      totals.venueDuplicateOrders += dup.sharedClientIds + dup.unrecorded;
-      totals.venuePositionMismatches += mismatch ? 1 : 0;
-      totals.ordersSent += cycle.result.ordersSent;
-      totals.venueOrders += dup.newOrders;
+      const { lost } = addVenueCycle(totals, { ...cycle.result, lost: verdict.lost, duplicateOrders: verdict.duplicateOrders, venueChange, remaining: cycle.final.remaining, dup, startedMs: started });
       totals.lostResponseKills += kind === 'lost order response' && hungAtKill ? 1 : 0;
       totals.lostAmendKills += kind === 'lost amend response' && hungAtKill ? 1 : 0;
       totals.faultBurstCycles += kind === '429s and 5xx' ? 1 : 0;
       totals.rateLimited += injected.rateLimited - faultsBefore.rateLimited;
       totals.serverErrors += injected.serverErrors - faultsBefore.serverErrors;
       totals.amendsAtVenue += v.emulator.exchange.counters.amends - amendsBefore;
-      totals.attempts += cycle.result.attemptsRecorded;
-      totals.killedAtAttempts.push(cycle.result.killedAtAttempt ?? null);
-      totals.exitFilledAtAttempts.push(cycle.result.attemptsRecorded || null);
-      totals.secondsPerCycle.push(Math.round((Date.now() - started) / 100) / 10);
       // A fault the cycle did not use up would hit the next one's entry instead: say so.
       const left = v.emulator.faults.pending();
       const leftover = left.rate_limit + left.server_errors + left.lose_order_responses + left.lose_amend_responses;
@@ -230,6 +222,19 @@ async function kalshiEmulator(cycles: number): Promise<number> {
   }
   process.stdout.write(`${JSON.stringify(totals)}\n`);
   return totals.lostPositions === 0 && totals.duplicateOrders === 0 && totals.venueDuplicateOrders === 0 && totals.venuePositionMismatches === 0 ? 0 : 1;
+}
+
+async function polymarketEmulator(cycles: number): Promise<number> {
+  const harness = await getHarness();
+  const db = openDatabase(harness.databaseUrl, { max: 2 });
+  try {
+    const totals = await runPolymarketCrashCycles({ harness, db: db.db, cycles, log: (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(`${JSON.stringify(totals)}\n`);
+    return totals.lostPositions === 0 && totals.duplicateOrders === 0 && totals.venueDuplicateOrders === 0 && totals.venuePositionMismatches === 0 ? 0 : 1;
+  } finally {
+    await db.close();
+    await teardownHarness();
+  }
 }
 
 main().then((code) => process.exit(code), (err: unknown) => (process.stderr.write(`${String(err)}\n`), process.exit(1)));

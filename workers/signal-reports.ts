@@ -10,6 +10,10 @@ import type { AlertSink } from '../domain/alerts';
 import type { Clock } from '../domain/clock';
 import { describeDegradation, signalDegradation, type DegradationSettings, type TypeDegradation } from '../domain/signals/degradation';
 import { signalReportMarkdown } from '../observability/signal-report';
+import { dailyReportMarkdown } from '../observability/daily-report';
+import { tradingActivity, type TradingActivity } from '../db/activity-report';
+import { readRiskState } from '../db/risk-repo';
+import { Dec } from '../domain/decimal';
 import { isRedisConnectionError } from './redis';
 
 /** Where report files go: `reports.dir`, else the user's data directory (never the repository). */
@@ -64,7 +68,27 @@ export async function checkSignalDegradation(deps: { db: Database; redis: Redis;
   return results;
 }
 
-type ReportJobName = 'signal-degradation' | 'signal-report';
+/** One day: the daily report covers the 24 hours before it runs. */
+const DAY_MS = 86_400_000;
+
+/**
+ * Writes the daily P&L and activity report of the 24 hours before now as Markdown (one file per run,
+ * named by its end time) and sends it through the alert channels.
+ */
+export async function writeDailyReport(deps: { db: Database; clock: Clock; dir: string; alert: AlertSink }): Promise<{ file: string; activity: TradingActivity }> {
+  const toMs = deps.clock.nowMs();
+  const window = { fromMs: toMs - DAY_MS, toMs };
+  const [activity, risk] = await Promise.all([tradingActivity(deps.db, window), readRiskState(deps.db, toMs)]);
+  const markdown = dailyReportMarkdown(activity, window, risk);
+  mkdirSync(deps.dir, { recursive: true });
+  const file = path.join(deps.dir, `daily-report-${new Date(toMs).toISOString().replace(/[:.]/g, '-')}.md`);
+  writeFileSync(file, markdown);
+  const pnl = activity.closed.reduce((n, r) => n.plus(r.pnl), new Dec(0));
+  deps.alert({ kind: 'daily_report', severity: 'info', title: `daily report: P&L ${pnl.toFixed(2)} over ${activity.closed.reduce((n, r) => n + r.trades, 0)} closed position(s)`, detail: `${markdown}\n(${file})`, key: file });
+  return { file, activity };
+}
+
+type ReportJobName = 'signal-degradation' | 'signal-report' | 'daily-report';
 
 /**
  * The learning loop's periodic jobs on one BullMQ queue: the degradation check
@@ -87,27 +111,36 @@ export async function startSignalReports(opts: {
   const { alerts, reports } = opts.config;
   const settings: DegradationSettings = { pct: alerts.signalDegradationPct, recentTrades: alerts.signalDegradationRecentTrades, baselineTrades: alerts.signalDegradationBaselineTrades };
   const dir = reportsDir(reports.dir, opts.env);
-  const schedules: { id: ReportJobName; everyMs: number }[] = [
+  // An interval (first run one interval after creation) or a cron pattern in UTC; 0 / '' = off.
+  const schedules: { id: ReportJobName; everyMs?: number; pattern?: string }[] = [
     { id: 'signal-degradation', everyMs: alerts.signalDegradationEveryMs },
     { id: 'signal-report', everyMs: reports.signalReportEveryMs },
+    { id: 'daily-report', pattern: reports.dailyReportCron },
   ];
   const queue = new Queue<Record<string, never>, unknown, ReportJobName>(name, { connection: opts.connection, prefix: opts.prefix });
   const ensureSchedulers = async () => {
     for (const s of schedules) {
       const existing = await queue.getJobScheduler(s.id);
-      if (s.everyMs === 0) {
+      if (!s.everyMs && !s.pattern) {
         if (existing) await queue.removeJobScheduler(s.id);
         continue;
       }
-      if (existing?.every === s.everyMs) continue;
-      await queue.upsertJobScheduler(s.id, { every: s.everyMs, startDate: Date.now() + s.everyMs }, { name: s.id, data: {}, opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 20 } } });
+      if (s.everyMs ? existing?.every === s.everyMs : existing?.pattern === s.pattern) continue;
+      const repeat = s.everyMs ? { every: s.everyMs, startDate: Date.now() + s.everyMs } : { pattern: s.pattern, tz: 'UTC' };
+      await queue.upsertJobScheduler(s.id, repeat, { name: s.id, data: {}, opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 20 } } });
     }
   };
   await ensureSchedulers();
-  const run = (job: Job<Record<string, never>, unknown, ReportJobName>) =>
-    job.name === 'signal-report'
-      ? writeSignalReport({ db: opts.db, clock: opts.clock, dir, windowMs: reports.signalReportEveryMs, alert: opts.alert })
-      : checkSignalDegradation({ db: opts.db, redis: opts.connection, stateKey: `${opts.prefix}:signal-degradation`, settings, alert: opts.alert });
+  const run = (job: Job<Record<string, never>, unknown, ReportJobName>) => {
+    switch (job.name) {
+      case 'signal-report':
+        return writeSignalReport({ db: opts.db, clock: opts.clock, dir, windowMs: reports.signalReportEveryMs, alert: opts.alert });
+      case 'daily-report':
+        return writeDailyReport({ db: opts.db, clock: opts.clock, dir, alert: opts.alert });
+      case 'signal-degradation':
+        return checkSignalDegradation({ db: opts.db, redis: opts.connection, stateKey: `${opts.prefix}:signal-degradation`, settings, alert: opts.alert });
+    }
+  };
   const worker = new Worker<Record<string, never>, unknown, ReportJobName>(name, run, { connection: opts.workerConnection, prefix: opts.prefix, concurrency: 1 });
   worker.on('failed', (job, err) => opts.log(`${job?.name ?? 'signal report job'} failed: ${err.message}`));
   worker.on('error', (err) => {

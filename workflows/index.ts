@@ -3,3 +3,4 @@ export { ingestTradeBatchWorkflow } from './ingest';
 export { positionWorkflow } from './position';
 export { strategyWorkflow } from './strategy';
 export { retrainSignalWeightsWorkflow } from './retraining';
+export { arbitrageBasketWorkflow } from './arbitrage';

@@ -6,14 +6,17 @@ import { progressBar, writeBacktestReport } from '../../backtest/report';
 import { runSignalBacktest } from '../../backtest/signal-strategy';
 import { DEFAULT_MOMENTUM, momentumRule } from '../../domain/strategies/momentum';
 import { MODEL_EDGE_BACKTEST_OPTIONS, runModelEdgeBacktestCommand } from './backtest-model-edge';
+import { BUCKET_ARB_BACKTEST_OPTIONS, runBucketArbBacktestCommand } from './backtest-bucket-arb';
 import { CommandInputError, EXIT, intOption, json, out, type CliCommand } from './cli-support';
 
 export const backtestCommand: CliCommand = {
   summary: 'backtest the momentum strategy in process over recorded gold markets (same domain code as paper/live): metrics, plots, report',
-  usage: 'kestrel backtest [--strategy momentum|signals|model-edge] [--markets N | --market TICKER ...] [--min-move DOLLARS] [--lookback-ms MS] [--train-days N] [--out DIR] [--json]',
-  options: { strategy: { type: 'string' }, markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, 'train-days': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...MODEL_EDGE_BACKTEST_OPTIONS },
+  usage: 'kestrel backtest [--strategy momentum|signals|model-edge] [--markets N | --market TICKER ...] [--min-move DOLLARS] [--lookback-ms MS] [--train-days N] [--out DIR] [--json] | --strategy bucket-arb --snapshots DIR [--file STRATEGY.yaml] [--min-edge DOLLARS] [--folds N] [--train-folds N] [--out DIR] [--json]',
+  options: { strategy: { type: 'string' }, markets: { type: 'string' }, market: { type: 'string', multiple: true }, 'min-move': { type: 'string' }, 'lookback-ms': { type: 'string' }, 'train-days': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, ...MODEL_EDGE_BACKTEST_OPTIONS, ...BUCKET_ARB_BACKTEST_OPTIONS },
   async run({ values }) {
     if (values.strategy === 'model-edge') return runModelEdgeBacktestCommand(values);
+    if (values.strategy === 'bucket-arb') return runBucketArbBacktestCommand(values);
+    if (values.snapshots !== undefined) throw new CommandInputError('--snapshots is an option of --strategy bucket-arb');
     const { config } = loadBootstrapConfig();
     const limit = intOption(values, 'markets', undefined);
     const minMove = values['min-move'] === undefined ? DEFAULT_MOMENTUM.minMove : Math.round(Number(values['min-move']) * 10_000);
@@ -24,7 +27,7 @@ export const backtestCommand: CliCommand = {
       throw new CommandInputError(e.message);
     });
     const strategyName = values.strategy ?? 'momentum';
-    if (strategyName !== 'momentum' && strategyName !== 'signals') throw new CommandInputError(`--strategy must be momentum or signals, got ${JSON.stringify(strategyName)}`);
+    if (strategyName !== 'momentum' && strategyName !== 'signals') throw new CommandInputError(`--strategy must be momentum, signals, model-edge or bucket-arb, got ${JSON.stringify(strategyName)}`);
     const trainDays = intOption(values, 'train-days', 2);
     const params = { ...DEFAULT_MOMENTUM, minMove, lookbackMs };
     const onProgress = values.json ? undefined : progressBar('backtest');

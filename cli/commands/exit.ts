@@ -1,5 +1,5 @@
 import { URGENCIES } from '../../domain/trading/exits';
-import { requestExitUpdate } from '../../workflows/position';
+import { requestPositionExit } from '../../runtime/request-exit';
 import { CommandInputError, EXIT, err, json, out, withTemporal, type CliCommand } from './cli-support';
 
 export const exitCommand: CliCommand = {
@@ -15,18 +15,16 @@ export const exitCommand: CliCommand = {
     if (!urgency) throw new CommandInputError(`--urgency must be CRITICAL, HIGH, MEDIUM or LOW, got ${JSON.stringify(values.urgency)}`);
     const reason = typeof values.reason === 'string' ? values.reason : 'manual (cli)';
     return withTemporal(async (client) => {
-      try {
-        const result = await client.workflow.getHandle(positionId).executeUpdate(requestExitUpdate, { args: [{ urgency, reason }] });
-        if (values.json) json({ positionId, urgency, reason, accepted: true, result });
-        else out(`exit accepted: ${JSON.stringify(result)}`);
+      const outcome = await requestPositionExit(client, positionId, { urgency, reason });
+      if (outcome.accepted) {
+        if (values.json) json({ positionId, urgency, reason, accepted: true, result: outcome.result });
+        else out(`exit accepted: ${JSON.stringify(outcome.result)}`);
         return EXIT.ok;
-      } catch (e) {
-        // Validator rejections and unknown positions: say why, change nothing.
-        const cause = (e as { cause?: Error }).cause?.message ?? (e as Error).message;
-        if (values.json) json({ positionId, urgency, reason, accepted: false, error: cause });
-        err(`kestrel exit: rejected: ${cause}`);
-        return EXIT.failure;
       }
+      // Validator rejections and unknown positions: say why, change nothing.
+      if (values.json) json({ positionId, urgency, reason, accepted: false, error: outcome.error });
+      err(`kestrel exit: rejected: ${outcome.error}`);
+      return EXIT.failure;
     });
   },
 };

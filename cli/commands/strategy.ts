@@ -16,7 +16,7 @@ async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
 
 export const strategyCommand: CliCommand = {
   summary: 'create | list | start | stop strategy versions (immutable; start subscribes the run to its signal types)',
-  usage: 'kestrel strategy create <name> --file F.(yaml|json) | list [--json] | start <name> [--version V] --venue paper|kalshi --feed live|kalshi|replay:gold [--markets N] | stop <workflow-id>',
+  usage: 'kestrel strategy create <name> --file F.(yaml|json) | list [--json] | start <name> [--version V] --venue paper|kalshi|polymarket --feed live|kalshi|polymarket|replay:gold [--markets N] | stop <workflow-id>',
   options: { file: { type: 'string' }, version: { type: 'string' }, venue: { type: 'string' }, feed: { type: 'string' }, markets: { type: 'string' }, json: { type: 'boolean' } },
   async run({ values, positionals }) {
     const [sub, arg] = positionals;
@@ -45,7 +45,7 @@ export const strategyCommand: CliCommand = {
       });
     }
     if (sub === 'start') {
-      if (!arg || typeof values.venue !== 'string' || typeof values.feed !== 'string') throw new CommandInputError('usage: kestrel strategy start <name> [--version V] --venue paper|kalshi --feed live|kalshi|replay:<dataset> [--markets N]');
+      if (!arg || typeof values.venue !== 'string' || typeof values.feed !== 'string') throw new CommandInputError('usage: kestrel strategy start <name> [--version V] --venue paper|kalshi|polymarket --feed live|kalshi|polymarket|replay:<dataset> [--markets N]');
       // The workers' venue may come from a config override in Postgres: read it as they do.
       const execution = (values.feed as string).startsWith('replay:') ? config.venues.execution : (await loadFullConfig()).config.venues.execution;
       const feed = await asUsage(async () => parseVenueAndFeed(values.venue as string, values.feed as string, execution));

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { describeConfig, loadBootstrapConfig } from '../../config/load';
 import { databaseName, ensureDatabase, runMigrations } from '../../db/admin';
 import { resetRiskState } from '../../db/risk-repo';
-import { dashboardData } from '../../observability/dashboard';
-import { readTopOfBook } from '../../workers/market-data/top-of-book';
+import { startStackConsole } from '../console';
 import { createLogger, installTemporalLogging } from '../../observability/logger';
 import { startMetricsServer } from '../../observability/metrics';
 import { runRecordedFeedIngestion } from '../../runs/main-job';
@@ -13,9 +12,10 @@ import { ensureRetrainingSchedule } from '../../runtime/retraining-schedule';
 import { startStack } from '../../runtime/stack';
 import { startDevServer } from '../../runtime/temporal-dev-server';
 import { kalshiEndpoints } from '../../venues/kalshi/config';
-import type { KalshiLiveMarketData } from '../../venues/kalshi/data';
 import { listRecordedMarkets } from '../../venues/replay/gold-feed';
-import { createKalshiFeed, emulatorExchangeTime, runFeedIntoPublisher } from '../../workers/market-data/live-feed';
+import { createKalshiFeed, createPolymarketFeed, emulatorExchangeTime, runFeedIntoPublisher } from '../../workers/market-data/live-feed';
+import { runPolymarketEmulatorSession } from '../../runs/polymarket-session';
+import { polymarketEndpoints } from '../../venues/polymarket/config';
 import { installProcessGuard } from '../process-guard';
 import { CommandInputError, EXIT, err, intOption, jsonLine, loadFullConfig, out, type CliCommand } from './cli-support';
 
@@ -23,19 +23,27 @@ import { CommandInputError, EXIT, err, intOption, jsonLine, loadFullConfig, out,
  * `up --feed/--clock`: the recording (at `--speed` on the wall clock, or on the market clock), the
  * live Kalshi feed of the configured environment, or the in-process emulator (market clock only).
  */
-export function parseUpFeed(feed: unknown, clock: unknown): { kind: 'replay' | 'kalshi' | 'kalshi-emulator'; clock: 'wall' | 'market' } {
+export function parseUpFeed(feed: unknown, clock: unknown): { kind: UpFeed; clock: 'wall' | 'market' } {
   const kind = feed ?? 'replay';
-  if (kind !== 'replay' && kind !== 'kalshi' && kind !== 'kalshi-emulator') throw new CommandInputError(`--feed must be replay, kalshi or kalshi-emulator, got ${JSON.stringify(feed)}`);
+  if (!(UP_FEEDS as readonly unknown[]).includes(kind)) throw new CommandInputError(`--feed must be ${UP_FEEDS.slice(0, -1).join(', ')} or ${UP_FEEDS.at(-1)}, got ${JSON.stringify(feed)}`);
   if (clock !== undefined && clock !== 'wall' && clock !== 'market') throw new CommandInputError(`--clock must be wall or market, got ${JSON.stringify(clock)}`);
-  if (kind === 'kalshi' && clock === 'market') throw new CommandInputError('--feed kalshi is the live exchange: its clock is the wall clock (--clock market needs the recording or the emulator)');
+  if ((kind === 'kalshi' || kind === 'polymarket') && clock === 'market') throw new CommandInputError(`--feed ${kind} is the live exchange: its clock is the wall clock (--clock market needs the recording or the emulator)`);
+  // The Polymarket session plays its short recording through (the emulator's clock), then trades on the wall clock.
+  if (kind === 'polymarket-emulator') {
+    if (clock !== undefined) throw new CommandInputError('--feed polymarket-emulator plays the recording through before it trades (no lockstep): it takes no --clock');
+    return { kind, clock: 'wall' };
+  }
   // The emulator session moves the emulator's clock itself, so its outcome is the replay's.
   if (kind === 'kalshi-emulator' && clock === 'wall') throw new CommandInputError('--feed kalshi-emulator runs on the market clock (the session moves the emulator clock); drop --clock wall');
-  return { kind, clock: clock ?? (kind === 'replay' || kind === 'kalshi' ? 'wall' : 'market') };
+  return { kind: kind as UpFeed, clock: clock ?? (kind === 'replay' || kind === 'kalshi' || kind === 'polymarket' ? 'wall' : 'market') };
 }
+
+const UP_FEEDS = ['replay', 'kalshi', 'kalshi-emulator', 'polymarket', 'polymarket-emulator'] as const;
+type UpFeed = (typeof UP_FEEDS)[number];
 
 export const upCommand: CliCommand = {
   summary: 'start the Temporal dev server (if needed) and the workers, run the main job, stay up until Ctrl-C',
-  usage: 'kestrel up [--temporal-bin PATH] [--job paper|ingest] [--feed replay|kalshi|kalshi-emulator] [--clock wall|market] [--markets N] [--speed X] [--no-job] [--exit-after-job] [--json]',
+  usage: 'kestrel up [--temporal-bin PATH] [--job paper|ingest] [--feed replay|kalshi|kalshi-emulator|polymarket|polymarket-emulator] [--clock wall|market] [--markets N] [--speed X] [--no-job] [--exit-after-job] [--json]',
   details: [
     '--json: stdout carries one JSON object per line, each with an "event": "ready" (the startup summary: Temporal UI and address,',
     'task queue, dashboard, metrics and health URLs, retraining schedule, Postgres, Redis queues, databaseCreated), then per job',
@@ -49,7 +57,7 @@ export const upCommand: CliCommand = {
     const feed = parseUpFeed(values.feed, values.clock);
     if (feed.kind !== 'replay' && job === 'ingest') throw new CommandInputError(`--job ingest replays the recording; it takes no --feed ${feed.kind}`);
     // The live feed is the job: it runs into the workers until Ctrl-C.
-    const paperJob = !values['no-job'] && job === 'paper' && feed.kind !== 'kalshi';
+    const paperJob = !values['no-job'] && job === 'paper' && feed.kind !== 'kalshi' && feed.kind !== 'polymarket';
     if (feed.kind === 'kalshi' && !process.env.KALSHI_API_KEY_ID) {
       err('kestrel up --feed kalshi: Kalshi signs the WebSocket handshake even for market data; set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH (or try --feed kalshi-emulator)');
       return EXIT.config;
@@ -81,7 +89,13 @@ export const upCommand: CliCommand = {
       err(`venues.execution is kalshi (${config.venues.kalshi.environment}) but no Kalshi credentials are set: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH, or KESTREL__VENUES__EXECUTION=paper`);
       return EXIT.config;
     }
-    if (paperJob && feed.clock === 'wall') {
+    // The Polymarket emulator session trades with a wallet of its own; the workers' venue then stays paper until a key is set.
+    const polymarketWithoutKey = config.venues.execution === 'polymarket' && !process.env.POLYMARKET_PRIVATE_KEY;
+    if (polymarketWithoutKey && feed.kind !== 'polymarket-emulator') {
+      err(`venues.execution is polymarket (${config.venues.polymarket.environment}) but POLYMARKET_PRIVATE_KEY is not set: the wallet key signs orders and derives the API key; set it, or KESTREL__VENUES__EXECUTION=paper (or try --feed polymarket-emulator)`);
+      return EXIT.config;
+    }
+    if (paperJob && feed.kind === 'replay' && feed.clock === 'wall') {
       // The replay runs `speed` times faster than the market: time-to-close rules shrink with it.
       config.risk.noEntryBeforeCloseMs = Math.round(config.risk.noEntryBeforeCloseMs / speed);
     }
@@ -90,12 +104,14 @@ export const upCommand: CliCommand = {
     const binary = typeof values['temporal-bin'] === 'string' ? values['temporal-bin'] : process.env.KESTREL_TEMPORAL_BIN;
     const dataHome = path.join(process.env.KESTREL_CACHE_DIR ?? path.join(homedir(), '.cache', 'kestrel'));
     const server = await startDevServer({ binary, ip: host ?? '127.0.0.1', port: Number(port ?? 7233), uiPort: config.temporal.uiPort, dbFile: path.join(dataHome, 'temporal-dev.sqlite'), namespace: config.temporal.namespace, log: say });
-    const stack = await startStack(config, { logger });
+    const stack = await startStack(polymarketWithoutKey ? { ...config, venues: { ...config.venues, execution: 'paper' } } : config, { logger });
     const retraining = await ensureRetrainingSchedule(stack.temporal, config);
     const temporalUi = `${server.uiUrl}/namespaces/${config.temporal.namespace}`;
-    const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health, dashboard: () => dashboardData(stack.database.db, temporalUi, Date.now(), (markets) => readTopOfBook(stack.redis, config.redis.keyPrefix, markets)) });
+    // The web console (token from KESTREL_CONSOLE_TOKEN / _FILE, else read-only) beside /metrics and /health.
+    const webConsole = await startStackConsole(stack, { temporalUi, log: say });
+    const metricsServer = await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, metrics: stack.metrics, health: stack.health, console: webConsole });
 
-    let liveFeed: { feed: KalshiLiveMarketData; stop(): Promise<void> } | undefined;
+    let liveFeed: { venue: string; counters(): unknown; stop(): Promise<void> } | undefined;
     // A market-clock session runs on a stack of its own: Ctrl-C ends it first.
     const session = new AbortController();
     let sessionDone: Promise<unknown> = Promise.resolve();
@@ -108,13 +124,13 @@ export const upCommand: CliCommand = {
       say(`\n${signal}: stopping the live feed, BullMQ workers, then the Temporal worker, then DB/Redis pools...`);
       if (liveFeed) {
         await liveFeed.stop();
-        say(`live Kalshi feed: ${JSON.stringify(liveFeed.feed.counters)}`);
+        say(`live ${liveFeed.venue} feed: ${JSON.stringify(liveFeed.counters())}`);
       }
       await metricsServer.close();
       await stack.shutdown();
       if (server.owned) await server.stop();
       say('stopped cleanly');
-      emit('stopped', { signal, liveFeed: liveFeed?.feed.counters });
+      emit('stopped', { signal, liveFeed: liveFeed?.counters() });
     };
     const stopped = new Promise<void>((resolve) => {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop(sig).then(resolve));
@@ -129,6 +145,7 @@ export const upCommand: CliCommand = {
         temporalAddress: server.address,
         taskQueue: config.temporal.taskQueue,
         dashboard: `${metricsServer.url}/`,
+        consoleReadOnly: webConsole.readOnly,
         retraining: { scheduleId: retraining.scheduleId, everyMs: config.retraining.everyMs, overlap: 'SKIP' },
         metrics: `${metricsServer.url}/metrics`,
         health: `${metricsServer.url}/health`,
@@ -141,7 +158,7 @@ export const upCommand: CliCommand = {
       out('');
       out(`Temporal UI:   ${temporalUi}/workflows`);
       out(`Temporal gRPC: ${server.address}   task queue: ${config.temporal.taskQueue}`);
-      out(`Dashboard:     ${metricsServer.url}/`);
+      out(`Console:       ${metricsServer.url}/  ${webConsole.readOnly ? '(read-only: set KESTREL_CONSOLE_TOKEN to enable actions)' : '(log in with KESTREL_CONSOLE_TOKEN)'}`);
       out(`Retraining:    Temporal Schedule ${retraining.scheduleId} (every ${config.retraining.everyMs / 3_600_000} h, overlap SKIP)`);
       out(`Metrics:       ${metricsServer.url}/metrics   health: ${metricsServer.url}/health`);
       out(`Postgres:      ${postgres}`);
@@ -155,7 +172,7 @@ export const upCommand: CliCommand = {
       for (const p of session.positions) say(`  ${p.positionId}  ${p.outcome.toUpperCase()} ${Number(p.size)} @ ${p.entryPrice ?? '-'}  ${p.status}  P&L ${p.realizedPnl} (fees ${p.fees})  ${p.exits.join('; ')}`);
       say(`Total P&L ${session.totalPnl} after ${session.totalFees} fees.  Strategy: ${strategyUrl(session)}`);
     };
-    if (paperJob && feed.clock === 'wall') {
+    if (paperJob && feed.kind === 'replay' && feed.clock === 'wall') {
       say(`Main job: paper-trading session on the recorded Kalshi gold feed (${marketLimit} markets at ${speed}× recorded pace): books via BullMQ, a momentum rule signals a strategy workflow, positions trade on the paper exchange with Kalshi fees and settle on the recorded results`);
       // Each session starts with fresh paper breakers (losses of a previous session do not halt this one).
       await resetRiskState(stack.database.db, 'paper session start', Date.now());
@@ -165,12 +182,35 @@ export const upCommand: CliCommand = {
       say(`Signal engine (BullMQ signal worker) on these markets: ${engine.length ? engine.map(([t, n]) => `${n} ${t}`).join(', ') : 'nothing fired'} (npx kestrel signals; outcomes: npx kestrel signals matrix)`);
       emit('session', { job: 'paper', feed: feed.kind, clock: feed.clock, ...session, strategyUrl: strategyUrl(session) });
     }
+    if (paperJob && feed.kind === 'polymarket-emulator') {
+      // With venues.execution polymarket, the session's orders go to the emulator through Kestrel's Polymarket execution client.
+      const execution = config.venues.execution === 'polymarket' ? 'polymarket' : 'paper';
+      say(`Main job: paper session on Polymarket data over Polymarket's WebSocket protocol: the Polymarket emulator in this process plays ${config.replay.polymarketDataDir}; Kestrel's market-channel client → BullMQ book workers → books and signals; one position through the strategy and position workflows, orders ${execution === 'polymarket' ? 'to the emulator through the Polymarket execution client (venues.execution = polymarket)' : 'on the paper exchange'} with Polymarket's taker fee`);
+      const running = runPolymarketEmulatorSession({ config, execution, log: say, stack: { logger }, signal: session.signal });
+      sessionDone = running.catch(() => {});
+      const summary = await running.catch((e: unknown) => {
+        if (session.signal.aborted) return undefined;
+        throw e;
+      });
+      if (summary) {
+        const i = summary.ingested;
+        say('');
+        say(`Ingested: ${i.messages} WebSocket messages (${i.malformed} malformed, ${i.resyncs} resyncs) on ${summary.markets} token(s) → ${i.events.snapshot} book snapshots, ${i.events.trade} trades, ${i.events.level} level changes, ${i.events.stale} stale marks → ${i.applied} events applied by the BullMQ book workers (${i.batches} batches)`);
+        if (summary.entry) say(`Entry: ${summary.entry.asset} (${summary.entry.reason})`);
+        printSession(summary);
+        const engine = Object.entries(summary.engineSignals);
+        say(`Signal engine on these tokens: ${engine.length ? engine.map(([t, n]) => `${n} ${t}`).join(', ') : 'nothing fired'}`);
+        if (summary.venue) say(`Venue (emulator): ${summary.venue.orders} orders, ${summary.venue.trades} trades, fees ${summary.venue.fees}; net shares at the end ${JSON.stringify(summary.venue.netShares)}`);
+        for (const note of summary.notes) say(`Note: ${note}`);
+        emit('session', { job: 'paper', ...summary, strategyUrl: strategyUrl(summary) });
+      }
+    }
     if (paperJob && feed.clock === 'market') {
       const source = feed.kind === 'kalshi-emulator' ? 'the Kalshi emulator (in this process, speed 0) over its WebSocket' : 'the recording';
       say(`Main job: paper-trading session on the market clock (${marketLimit} recorded gold markets from ${source}): the momentum rule on every applied event, positions in lockstep with the data, so the same markets give the same positions and P&L from either source`);
       const markets = listRecordedMarkets(config.replay.dataDir).slice(0, marketLimit);
       // With venues.execution kalshi, the emulator session's orders go to the emulator through the Kalshi execution client.
-      const execution = feed.kind === 'kalshi-emulator' ? config.venues.execution : 'paper';
+      const execution = feed.kind === 'kalshi-emulator' && config.venues.execution === 'kalshi' ? 'kalshi' : 'paper';
       if (execution === 'kalshi') say('  orders: to the emulator through the Kalshi execution client (venues.execution = kalshi)');
       const running = runMarketClockPaperSession({ config, feed: feed.kind === 'kalshi-emulator' ? 'kalshi-emulator' : 'replay', execution, markets, log: say, stack: { logger }, signal: session.signal });
       sessionDone = running.catch(() => {});
@@ -190,9 +230,26 @@ export const upCommand: CliCommand = {
       const seedExchangeMs = endpoints.environment === 'emulator' ? await emulatorExchangeTime(endpoints.restUrl).catch((e: Error) => void say(`  the emulator's clock is unknown (${e.message}); snapshots before the first timed event get wall time`)) : undefined;
       const kalshi = createKalshiFeed(config, { db: stack.database.db, credentials: stack.kalshiCredentials, clock: { nowMs: () => Date.now() }, seedExchangeMs, log: say });
       const running = await runFeedIntoPublisher(kalshi, stack.createPublisher(`kalshi-live-${Date.now()}`, { live: true }));
-      liveFeed = { feed: kalshi, stop: running.stop };
+      liveFeed = { venue: 'Kalshi', counters: () => kalshi.counters, stop: running.stop };
       say(`  following ${running.markets.length} market(s); strategies subscribe with: npx kestrel strategy start <name> --venue ${config.venues.execution} --feed kalshi`);
       emit('live-feed', { environment: endpoints.environment, wsUrl: endpoints.wsUrl, markets: running.markets });
+    }
+    if (!values['no-job'] && feed.kind === 'polymarket') {
+      const endpoints = polymarketEndpoints(config.venues);
+      say(`Live Polymarket feed (${endpoints.environment}: ${endpoints.marketWsUrl}): tokens of ${JSON.stringify(config.marketData.polymarket)} → BullMQ partitions → books, price history, signals`);
+      const polymarket = await createPolymarketFeed(config, { db: stack.database.db, clock: { nowMs: () => Date.now() }, log: say });
+      const publisher = stack.createPublisher(`polymarket-live-${Date.now()}`, { live: true });
+      await polymarket.open((event) => void publisher.publish(event));
+      liveFeed = {
+        venue: 'Polymarket',
+        counters: () => ({ ...polymarket.client.counters, events: polymarket.delivered }),
+        stop: async () => {
+          await polymarket.close();
+          await publisher.flush();
+        },
+      };
+      say(`  following ${polymarket.assets.length} token(s); strategies subscribe with: npx kestrel strategy start <name> --venue ${config.venues.execution} --feed polymarket`);
+      emit('live-feed', { venue: 'polymarket', environment: endpoints.environment, wsUrl: endpoints.marketWsUrl, markets: polymarket.assets });
     }
     if (!values['no-job'] && job === 'ingest') {
       say('Main job: replaying the recorded Kalshi gold 15-minute feed (../shared/data/kalshi-gold15m-ws): book events through BullMQ partitions into L2 books + price history, trade prints through BullMQ → Temporal workflows → Postgres');

@@ -6,3 +6,4 @@ export * from './risk';
 export * from './signals';
 export * from './sports';
 export * from './reconciliation';
+export * from './console';

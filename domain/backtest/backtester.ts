@@ -134,6 +134,8 @@ export class Backtester {
   private readonly clock = new SimClock();
   private readonly risk = initialRiskState();
   private readonly strategy: StrategySnapshot = { active: true, positions: [], seenSignals: [], decisions: [], nextPositionNo: 1 };
+  /** The ids in `strategy.seenSignals`. */
+  private readonly seenSignals = new Set<string>();
   private readonly positions = new Map<string, { state: PositionState; input: PositionInput; record?: PositionRecord; signal: EntrySignal; done: Promise<PositionSnapshot> }>();
   private readonly orders = new Map<string, OrderRecord>();
   private readonly attempts: ExitAttemptRecord[] = [];
@@ -203,10 +205,11 @@ export class Backtester {
   private applyInstant(source: InstantSource): void {
     // Market data freshness is judged on the market clock, as the stack does in lockstep replays.
     this.eventCount += source.applyNext(this.store, this.clock.now);
-    // With no resting order the matching engine has nothing to fill (it only walks resting orders):
-    // skipping it then is exact, and most instants have none.
+    // The matching engine only walks the resting orders of the markets the events touched: with
+    // none resting in those markets it has nothing to fill, so skipping it then is exact, and most
+    // instants have none.
     if (this.restingOrders.size > 0) for (const id of this.restingOrders) if (this.engine.orders.get(id)?.status !== 'resting') this.restingOrders.delete(id);
-    if (this.restingOrders.size > 0) this.engine.onMarketEvents(source.events(), (m) => this.store.markets.get(m)?.book, this.clock.now);
+    if (this.restingOrders.size > 0 && this.touchesRestingOrder(source)) this.engine.onMarketEvents(source.events(), (m) => this.store.markets.get(m)?.book, this.clock.now);
     for (let k = 0; k < source.touchedCount; k++) {
       const market = source.touched[k]!;
       const info = this.ruleInfo.get(market);
@@ -221,12 +224,23 @@ export class Backtester {
     }
   }
 
+  /** Whether the last instant touched a market with a resting order. */
+  private touchesRestingOrder(source: InstantSource): boolean {
+    for (const id of this.restingOrders) {
+      const market = this.orders.get(id)?.market;
+      for (let k = 0; k < source.touchedCount; k++) if (source.touched[k] === market) return true;
+    }
+    return false;
+  }
+
   /** The strategy workflow's loop body, in process: same dedupe, same rules, same position ids. */
   private onSignal(signal: EntrySignal): void {
     const s = this.strategy;
-    if (!s.active || s.seenSignals.includes(signal.signalId)) return;
+    // `seenSignals` as the workflow keeps it (the last 1000 ids, no repeats), looked up in its Set mirror, not by a scan per signal.
+    if (!s.active || this.seenSignals.has(signal.signalId)) return;
     s.seenSignals.push(signal.signalId);
-    if (s.seenSignals.length > 1000) s.seenSignals.shift();
+    this.seenSignals.add(signal.signalId);
+    if (s.seenSignals.length > 1000) this.seenSignals.delete(s.seenSignals.shift()!);
     const entry = decideEntry(signal, s.positions, this.config.rules);
     const decide = (decision: 'entered' | 'rejected', why: string) => {
       s.decisions.push({ signalId: signal.signalId, decision, why });

@@ -74,7 +74,7 @@ class ColumnInstants implements InstantSource {
   }
 
   nextTs(): number {
-    return this.next < this.columns.length ? this.columns.columns.ts[this.next]! : Infinity;
+    return this.next < this.columns.length ? this.columns.tsAt(this.next) : Infinity;
   }
 
   applyNext(store: BookStore, receivedAtMs: number): number {
@@ -83,6 +83,7 @@ class ColumnInstants implements InstantSource {
     const from = this.next;
     const at = ts[from];
     let to = from + 1;
+    // Equal stored times are equal times (one base for the whole column).
     while (to < this.columns.length && ts[to] === at) to++;
     this.from = from;
     this.next = to;

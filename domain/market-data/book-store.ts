@@ -140,13 +140,15 @@ export class BookStore {
 
   private applyColumnRange(events: EventColumns, from: number, to: number, receivedAtMs: number, position: StreamPosition | undefined, outcome: ApplyOutcome | undefined): void {
     const c = events.columns;
+    // Narrow columns (EventColumns.compact) read through their scales; wide ones have base −0 and unit 1.
+    const { tsBase, sizeUnit } = events;
     const states = this.columnStatesOf(events);
     for (let i = from; i < to; i++) {
       const kind = c.kind[i]!;
-      const ts = c.ts[i]!;
+      const ts = c.ts[i]! + tsBase;
       const side = c.side[i]!;
       const price = c.price[i]!;
-      const size = c.size[i]!;
+      const size = c.size[i]! * sizeUnit;
       const plain =
         ts >= 0 &&
         Number.isSafeInteger(ts) &&

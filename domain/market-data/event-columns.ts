@@ -3,9 +3,9 @@ import type { BookSide, Level } from './order-book';
 
 /**
  * Unit events stored column-wise in typed arrays: 2.2M events take ~53 MB instead of ~500 MB of
- * objects, load from a binary file without parsing, and are turned back into `UnitEvent`s one at a
- * time while iterating (or read as columns: `BookStore.applyColumns`). Carries every kind of
- * `UnitEvent`.
+ * objects (~29 MB once `compact()`ed), load from a binary file without parsing, and are turned back
+ * into `UnitEvent`s one at a time while iterating (or read as columns: `BookStore.applyColumns`).
+ * Carries every kind of `UnitEvent`.
  */
 export const EVENT_KINDS = ['snapshot', 'delta', 'level', 'trade', 'stale'] as const;
 /** Values of the `kind` column. */
@@ -13,28 +13,50 @@ export const EVENT_KIND = { snapshot: 0, delta: 1, level: 2, trade: 3, stale: 4 
 /** Values of the `side` column. */
 export const SIDES: readonly BookSide[] = ['yes', 'no'];
 
+/**
+ * Each column holds its values as they are (the wide types a builder fills) or, after `compact()`,
+ * in a narrower type with a scale (`ColumnScales`): read time as `ts[i] + tsBase` and sizes as
+ * `size[i] * sizeUnit`, or through `tsAt` / `sizeAt`.
+ */
 export interface EventColumnArrays {
-  /** Exchange time, ms. */
-  ts: Float64Array;
+  /** Exchange time, ms, less `tsBase`. */
+  ts: Float64Array | Uint32Array;
   /** Index into `markets`. */
-  market: Uint16Array;
+  market: Uint16Array | Uint8Array;
   /** Index into EVENT_KINDS. */
   kind: Uint8Array;
   /** 0 = yes, 1 = no (a trade's taker side). */
   side: Uint8Array;
   /** Price units of a delta, level or trade. */
-  price: Int32Array;
-  /** Size units of a delta (signed), a level or a trade's count. Sizes can exceed int32 units. */
-  size: Float64Array;
+  price: Int32Array | Uint16Array;
+  /** Size units (divided by `sizeUnit`) of a delta (signed), a level or a trade's count. Sizes can exceed int32 units. */
+  size: Float64Array | Int32Array;
   /**
-   * Snapshot i's levels (the i-th snapshot event, in order) are are levelPrice/levelSize[snapshotStart[i] ..
+   * Snapshot i's levels (the i-th snapshot event, in order) are levelPrice/levelSize[snapshotStart[i] ..
    * snapshotStart[i + 1]), YES first. The i-th trade or stale event's id or reason is `texts[i]`.
    */
   snapshotStart: Uint32Array;
   snapshotYesCount: Uint32Array;
-  levelPrice: Int32Array;
-  levelSize: Float64Array;
+  levelPrice: Int32Array | Uint16Array;
+  /** Size units divided by `levelSizeUnit`. */
+  levelSize: Float64Array | Int32Array;
 }
+
+/** What the narrow columns are read with: time = ts[i] + tsBase, size = size[i] × sizeUnit, level size = levelSize[j] × levelSizeUnit. */
+export interface ColumnScales {
+  tsBase: number;
+  sizeUnit: number;
+  levelSizeUnit: number;
+}
+
+/**
+ * Wide columns hold the values themselves. The base is −0, not 0, because x + (−0) is x for every
+ * x, −0 included (x + 0 would turn a −0 into 0).
+ */
+export const WIDE_SCALES: ColumnScales = { tsBase: -0, sizeUnit: 1, levelSizeUnit: 1 };
+
+/** Size units of a compact size column: multiples of a power of ten (Kalshi sizes have 2 decimals, so 10^4 units). */
+export const SIZE_UNITS: readonly number[] = [1e6, 1e5, 1e4, 1e3, 100, 10, 1];
 
 /**
  * Event indexes of the snapshots, and of the trade and stale events, ascending: the i-th one's data
@@ -46,6 +68,15 @@ export interface EventPositions {
 }
 
 function eventPositions(kind: Uint8Array): EventPositions {
+  const counts = countPositions(kind);
+  const positions = { snapshotEvents: new Uint32Array(counts.snapshots), textEvents: new Uint32Array(counts.texted) };
+  fillPositions(kind, positions);
+  return positions;
+}
+
+// Each loop in a function of its own, so each is optimized on its own (see checkTimes).
+
+function countPositions(kind: Uint8Array): { snapshots: number; texted: number } {
   let snapshots = 0;
   let texted = 0;
   for (let i = 0; i < kind.length; i++) {
@@ -53,31 +84,82 @@ function eventPositions(kind: Uint8Array): EventPositions {
     if (k === EVENT_KIND.snapshot) snapshots++;
     else if (k === EVENT_KIND.trade || k === EVENT_KIND.stale) texted++;
   }
-  const positions = { snapshotEvents: new Uint32Array(snapshots), textEvents: new Uint32Array(texted) };
-  snapshots = texted = 0;
+  return { snapshots, texted };
+}
+
+function fillPositions(kind: Uint8Array, { snapshotEvents, textEvents }: EventPositions): void {
+  let snapshots = 0;
+  let texted = 0;
   for (let i = 0; i < kind.length; i++) {
     const k = kind[i]!;
-    if (k === EVENT_KIND.snapshot) positions.snapshotEvents[snapshots++] = i;
-    else if (k === EVENT_KIND.trade || k === EVENT_KIND.stale) positions.textEvents[texted++] = i;
+    if (k === EVENT_KIND.snapshot) snapshotEvents[snapshots++] = i;
+    else if (k === EVENT_KIND.trade || k === EVENT_KIND.stale) textEvents[texted++] = i;
   }
-  return positions;
 }
 
 export class EventColumns implements Iterable<UnitEvent> {
   readonly length: number;
+  readonly tsBase: number;
+  readonly sizeUnit: number;
+  readonly levelSizeUnit: number;
   private readonly snapshotEvents: Uint32Array;
   private readonly textEvents: Uint32Array;
 
-  /** `positions`: as `validateEventColumns` returns them, or found here. */
+  /** `positions`: as `validateEventColumns` returns them, or found here; `scales`: how narrow columns read (none: wide columns). */
   constructor(
     readonly markets: readonly string[],
     readonly columns: EventColumnArrays,
     readonly texts: readonly string[],
-    positions: EventPositions = eventPositions(columns.kind),
+    opts: { positions?: EventPositions; scales?: ColumnScales } = {},
   ) {
     this.length = columns.ts.length;
+    const positions = opts.positions ?? eventPositions(columns.kind);
     this.snapshotEvents = positions.snapshotEvents;
     this.textEvents = positions.textEvents;
+    const scales = opts.scales ?? WIDE_SCALES;
+    this.tsBase = scales.tsBase;
+    this.sizeUnit = scales.sizeUnit;
+    this.levelSizeUnit = scales.levelSizeUnit;
+  }
+
+  get scales(): ColumnScales {
+    return { tsBase: this.tsBase, sizeUnit: this.sizeUnit, levelSizeUnit: this.levelSizeUnit };
+  }
+
+  /** Exchange time of event i, ms. */
+  tsAt(i: number): number {
+    return this.columns.ts[i]! + this.tsBase;
+  }
+
+  /** Size units of event i (a delta's signed change, a level's size, a trade's count). */
+  sizeAt(i: number): number {
+    return this.columns.size[i]! * this.sizeUnit;
+  }
+
+  /**
+   * The same events in the narrowest columns their values fit: times as u32 ms after the earliest,
+   * sizes as i32 multiples of a power of ten, prices as u16, market indexes as u8, so about 13
+   * bytes an event instead of 24. A cached load pays for every page it touches, so this halves it.
+   * A column whose values do not fit (or hold a −0) is kept as it is. Shares the texts.
+   */
+  compact(): EventColumns {
+    const c = this.columns;
+    const ts = narrowTimes(c.ts, this.tsBase);
+    const size = narrowSizes(c.size, this.sizeUnit);
+    const levelSize = narrowSizes(c.levelSize, this.levelSizeUnit);
+    const price = narrowPrices(c.price);
+    const levelPrice = narrowPrices(c.levelPrice);
+    const market = this.markets.length <= 0x100 && !(c.market instanceof Uint8Array) ? Uint8Array.from(c.market) : c.market;
+    if (!ts && !size && !levelSize && price === c.price && levelPrice === c.levelPrice && market === c.market) return this;
+    return new EventColumns(
+      this.markets,
+      { ...c, ts: ts?.column ?? c.ts, market, price, size: size?.column ?? c.size, levelPrice, levelSize: levelSize?.column ?? c.levelSize },
+      this.texts,
+      {
+        positions: { snapshotEvents: this.snapshotEvents, textEvents: this.textEvents },
+        scales: { tsBase: ts?.base ?? this.tsBase, sizeUnit: size?.unit ?? this.sizeUnit, levelSizeUnit: levelSize?.unit ?? this.levelSizeUnit },
+      },
+    );
   }
 
   /** The id (trade) or reason (stale) of event i, which must be a trade or stale event. */
@@ -89,7 +171,7 @@ export class EventColumns implements Iterable<UnitEvent> {
   at(i: number): UnitEvent {
     const c = this.columns;
     const m = this.markets[c.market[i]!]!;
-    const ts = c.ts[i]!;
+    const ts = c.ts[i]! + this.tsBase;
     switch (c.kind[i]) {
       case EVENT_KIND.snapshot: {
         const s = rank(this.snapshotEvents, i);
@@ -98,11 +180,11 @@ export class EventColumns implements Iterable<UnitEvent> {
         return { t: 'snapshot', m, ts, yes: this.levels(start, split), no: this.levels(split, c.snapshotStart[s + 1]!) };
       }
       case EVENT_KIND.delta:
-        return { t: 'delta', m, ts, side: SIDES[c.side[i]!]!, price: c.price[i]!, delta: c.size[i]! };
+        return { t: 'delta', m, ts, side: SIDES[c.side[i]!]!, price: c.price[i]!, delta: this.sizeAt(i) };
       case EVENT_KIND.level:
-        return { t: 'level', m, ts, side: SIDES[c.side[i]!]!, price: c.price[i]!, size: c.size[i]! };
+        return { t: 'level', m, ts, side: SIDES[c.side[i]!]!, price: c.price[i]!, size: this.sizeAt(i) };
       case EVENT_KIND.trade:
-        return { t: 'trade', m, ts, id: this.textOf(i), price: c.price[i]!, count: c.size[i]!, takerSide: SIDES[c.side[i]!]! };
+        return { t: 'trade', m, ts, id: this.textOf(i), price: c.price[i]!, count: this.sizeAt(i), takerSide: SIDES[c.side[i]!]! };
       default:
         return { t: 'stale', m, ts, reason: this.textOf(i) };
     }
@@ -124,7 +206,7 @@ export class EventColumns implements Iterable<UnitEvent> {
     let hi = this.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.columns.ts[mid]! < ts) lo = mid + 1;
+      if (this.tsAt(mid) < ts) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -150,7 +232,7 @@ export class EventColumns implements Iterable<UnitEvent> {
 
   private levels(from: number, to: number): Level[] {
     const out = new Array<Level>(to - from);
-    for (let j = from; j < to; j++) out[j - from] = { price: this.columns.levelPrice[j]!, size: this.columns.levelSize[j]! };
+    for (let j = from; j < to; j++) out[j - from] = { price: this.columns.levelPrice[j]!, size: this.columns.levelSize[j]! * this.levelSizeUnit };
     return out;
   }
 }
@@ -350,9 +432,9 @@ export function mergeColumnsByTime(lists: readonly EventColumns[], markets: read
     for (let i = 0; i < lists.length; i++) {
       const list = lists[i]!;
       const j = idx[i]!;
-      if (j < list.length && (best < 0 || list.columns.ts[j]! < bestTs)) {
+      if (j < list.length && (best < 0 || list.tsAt(j) < bestTs)) {
         best = i;
-        bestTs = list.columns.ts[j]!;
+        bestTs = list.tsAt(j);
       }
     }
     if (best < 0) return builder.build();
@@ -364,46 +446,82 @@ export function mergeColumnsByTime(lists: readonly EventColumns[], markets: read
  * Checks every cross-reference and invariant of columns read from outside (a cache file): a
  * corrupt file must be refused, never replayed. Throws with the first problem found (rule by rule).
  */
-export function validateEventColumns(markets: readonly string[], c: EventColumnArrays, texts: readonly string[]): EventPositions {
+export function validateEventColumns(markets: readonly string[], c: EventColumnArrays, texts: readonly string[], scales: ColumnScales = WIDE_SCALES): EventPositions {
   const n = c.ts.length;
   for (const [name, col] of Object.entries(c) as [string, GrowableArray][]) {
     const expected = name === 'snapshotStart' ? c.snapshotYesCount.length + 1 : name === 'snapshotYesCount' ? col.length : name.startsWith('level') ? c.levelPrice.length : n;
     if (col.length !== expected) throw new Error(`column ${name} has ${col.length} entries, expected ${expected}`);
   }
-  const snapshots = c.snapshotYesCount.length;
-  // One tight loop per rule: several times faster than every rule per event over millions of events.
-  const { ts, market, kind, side, size } = c;
-  let lastTs = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const t = ts[i]!;
-    if (!(t >= lastTs) || !Number.isSafeInteger(t)) throw new Error(`event ${i}: time ${t} is not an integer at or after ${lastTs}`);
-    lastTs = t;
-  }
-  // Snapshots and texts are taken in order: one stored per snapshot event, one per trade or stale event.
-  const positions = { snapshotEvents: new Uint32Array(snapshots), textEvents: new Uint32Array(texts.length) };
-  let snapshotEvents = 0;
-  let textEvents = 0;
-  for (let i = 0; i < n; i++) {
-    if (market[i]! >= markets.length) throw new Error(`event ${i}: market index ${market[i]} out of range`);
-    const k = kind[i]!;
-    if (k >= EVENT_KINDS.length) throw new Error(`event ${i}: unknown kind ${k}`);
-    if (side[i]! > 1) throw new Error(`event ${i}: unknown side ${side[i]}`);
-    if (k === EVENT_KIND.snapshot) {
-      if (snapshotEvents === snapshots) throw new Error(`event ${i}: more snapshot events than the ${snapshots} snapshots stored`);
-      positions.snapshotEvents[snapshotEvents++] = i;
-    } else if (k === EVENT_KIND.trade || k === EVENT_KIND.stale) {
-      if (textEvents === texts.length) throw new Error(`event ${i}: more trade and stale events than the ${texts.length} texts stored`);
-      positions.textEvents[textEvents++] = i;
-    }
-  }
-  for (let i = 0; i < n; i++) if (!Number.isSafeInteger(size[i]!)) throw new Error(`event ${i}: size ${size[i]} is not an integer`);
-  if (snapshotEvents !== snapshots) throw new Error(`${snapshots} snapshots stored, ${snapshotEvents} snapshot events`);
-  if (textEvents !== texts.length) throw new Error(`${texts.length} texts stored, ${textEvents} trade and stale events`);
-  validateLevels(c, snapshots);
+  validateScales(c, scales);
+  checkTimes(c.ts, scales.tsBase);
+  checkCodes(c.market, markets.length, c.kind, c.side);
+  // An i32 size times a unit of at most 10^6 is always a safe integer: only wide sizes need the check.
+  if (c.size instanceof Float64Array) checkSizes(c.size, 'event');
+  if (c.levelSize instanceof Float64Array) checkSizes(c.levelSize, 'level');
+  const positions = findPositions(c.kind, c.snapshotYesCount.length, texts.length);
+  validateLevels(c);
   return positions;
 }
 
-function validateLevels(c: EventColumnArrays, snapshots: number): void {
+// One small function per rule, each one loop: a loop over millions of events is optimized on its own
+// (on-stack replacement), with no code after it left without type feedback to deoptimize on.
+
+function checkTimes(ts: Float64Array | Uint32Array, tsBase: number): void {
+  if (ts instanceof Uint32Array) return checkTimeOffsets(ts, tsBase);
+  let lastTs = -Infinity;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]! + tsBase;
+    if (!(t >= lastTs) || !Number.isSafeInteger(t)) throw new Error(`event ${i}: time ${t} is not an integer at or after ${lastTs}`);
+    lastTs = t;
+  }
+}
+
+/**
+ * u32 times are integers: ascending offsets and a safe last time are enough. The loop reads the
+ * offsets alone (small integers): adding the base in it would box a double per event until the
+ * loop is optimized.
+ */
+function checkTimeOffsets(ts: Uint32Array, tsBase: number): void {
+  let last = 0;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
+    if (t < last) throw new Error(`event ${i}: time ${t + tsBase} is before ${last + tsBase}`);
+    last = t;
+  }
+  if (!Number.isSafeInteger(tsBase + last)) throw new Error(`time ${tsBase + last} is not a safe integer`);
+}
+
+function checkCodes(market: Uint16Array | Uint8Array, markets: number, kind: Uint8Array, side: Uint8Array): void {
+  for (let i = 0; i < market.length; i++) {
+    if (market[i]! >= markets || kind[i]! >= EVENT_KINDS.length || side[i]! > 1) throw new Error(`event ${i}: market index ${market[i]}, kind ${kind[i]} or side ${side[i]} out of range`);
+  }
+}
+
+function checkSizes(size: Float64Array, what: string): void {
+  for (let i = 0; i < size.length; i++) if (!Number.isSafeInteger(size[i]!)) throw new Error(`${what} ${i}: size ${size[i]} is not an integer`);
+}
+
+/** Snapshots and texts are taken in order: one stored per snapshot event, one per trade or stale event. */
+function findPositions(kind: Uint8Array, snapshots: number, texts: number): EventPositions {
+  const positions = eventPositions(kind);
+  if (positions.snapshotEvents.length !== snapshots) throw new Error(`${snapshots} snapshots stored, ${positions.snapshotEvents.length} snapshot events`);
+  if (positions.textEvents.length !== texts) throw new Error(`${texts} texts stored, ${positions.textEvents.length} trade and stale events`);
+  return positions;
+}
+
+/** Wide columns carry no scale; narrow ones a safe time base and a size unit from SIZE_UNITS. */
+function validateScales(c: EventColumnArrays, { tsBase, sizeUnit, levelSizeUnit }: ColumnScales): void {
+  if (c.ts instanceof Uint32Array ? !Number.isSafeInteger(tsBase) : tsBase !== 0) throw new Error(`time base ${tsBase} does not suit ${c.ts.constructor.name} times`);
+  for (const [name, column, unit] of [
+    ['size', c.size, sizeUnit],
+    ['levelSize', c.levelSize, levelSizeUnit],
+  ] as const) {
+    if (column instanceof Int32Array ? !SIZE_UNITS.includes(unit) : unit !== 1) throw new Error(`${name} unit ${unit} does not suit ${column.constructor.name} sizes`);
+  }
+}
+
+function validateLevels(c: EventColumnArrays): void {
+  const snapshots = c.snapshotYesCount.length;
   if (c.snapshotStart[0] !== 0 && snapshots > 0) throw new Error('snapshot levels do not start at 0');
   for (let s = 0; s < snapshots; s++) {
     const start = c.snapshotStart[s]!;
@@ -411,5 +529,51 @@ function validateLevels(c: EventColumnArrays, snapshots: number): void {
     if (end < start || start + c.snapshotYesCount[s]! > end) throw new Error(`snapshot ${s}: level range ${start}..${end} is inconsistent`);
   }
   if (c.snapshotStart[snapshots] !== c.levelPrice.length) throw new Error('snapshot levels do not cover the level columns');
-  for (let j = 0; j < c.levelSize.length; j++) if (!Number.isSafeInteger(c.levelSize[j]!)) throw new Error(`level ${j}: size is not an integer`);
+}
+
+const U32_MAX = 0xffff_ffff;
+const I32_MAX = 0x7fff_ffff;
+const U16_MAX = 0xffff;
+const isNegativeZero = (v: number) => v === 0 && 1 / v < 0;
+
+/** Wide times as u32 ms after the earliest, if every one is a safe integer (no −0) within 2^32 ms of it. */
+function narrowTimes(ts: Float64Array | Uint32Array, tsBase: number): { column: Uint32Array; base: number } | undefined {
+  if (ts instanceof Uint32Array || ts.length === 0) return undefined;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]! + tsBase;
+    if (!Number.isSafeInteger(t) || isNegativeZero(t)) return undefined;
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  if (max - min > U32_MAX) return undefined;
+  const column = new Uint32Array(ts.length);
+  for (let i = 0; i < ts.length; i++) column[i] = ts[i]! + tsBase - min;
+  return { column, base: min };
+}
+
+/** Wide sizes as i32 multiples of the largest unit in SIZE_UNITS that divides them all, if they fit (and none is −0). */
+function narrowSizes(size: Float64Array | Int32Array, unit: number): { column: Int32Array; unit: number } | undefined {
+  if (size instanceof Int32Array) return undefined;
+  let k = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < size.length; i++) {
+    const s = size[i]! * unit;
+    if (!Number.isSafeInteger(s) || isNegativeZero(s)) return undefined;
+    while (s % SIZE_UNITS[k]! !== 0) k++;
+    maxAbs = Math.max(maxAbs, Math.abs(s));
+  }
+  const narrowUnit = SIZE_UNITS[k]!;
+  if (maxAbs / narrowUnit > I32_MAX) return undefined;
+  const column = new Int32Array(size.length);
+  for (let i = 0; i < size.length; i++) column[i] = (size[i]! * unit) / narrowUnit;
+  return { column, unit: narrowUnit };
+}
+
+/** Prices as u16 if all are in 0..65535 (book prices are 0..10000 units), else as they are. */
+function narrowPrices(price: Int32Array | Uint16Array): Int32Array | Uint16Array {
+  if (price instanceof Uint16Array) return price;
+  for (let i = 0; i < price.length; i++) if (price[i]! < 0 || price[i]! > U16_MAX) return price;
+  return Uint16Array.from(price);
 }

@@ -1,5 +1,5 @@
 import { Dec } from '../decimal';
-import { kalshiFee, kalshiFeeRate, KalshiOrderFeeAccumulator } from '../fees';
+import { isPolymarketTokenId, kalshiFee, kalshiFeeRate, KalshiOrderFeeAccumulator, polymarketTakerFee } from '../fees';
 import { ONE_DOLLAR, priceDecimal, priceText, sizeDecimal, sizeText } from '../fixed-point';
 import type { OrderStateWire } from '../trading/wire';
 import type { UnitEvent } from '../market-data/events';
@@ -99,6 +99,11 @@ export interface FeeSchedule {
   seriesMultiplier?: Dec;
   /** The account's balance precision (`kalshiBalancePrecision`); default $0.0001, a direct member. */
   balancePrecision?: Dec;
+  /**
+   * Polymarket's taker fee rate (a fraction: fee_rate_bps / 10 000), charged on Polymarket markets
+   * (token ids) instead of Kalshi's schedule: takers pay `polymarketTakerFee`, makers nothing. Default 0.
+   */
+  polymarketTakerRate?: Dec;
 }
 
 /** Which bid ladder an order trades against / rests on, and at what ladder price. */
@@ -173,6 +178,8 @@ export class SimMatchingEngine {
   private fee(request: SimOrderRequest, price: number, size: number, liquidity: 'taker' | 'maker'): Dec {
     const contracts = sizeDecimal(size);
     const fillPrice = priceDecimal(price);
+    // A Polymarket market (its token id) has Polymarket's fee: takers only, no balance rounding.
+    if (isPolymarketTokenId(request.market)) return liquidity === 'taker' ? polymarketTakerFee({ contracts, price: fillPrice, rate: this.fees.polymarketTakerRate ?? new Dec(0), exponent: 1 }) : new Dec(0);
     const tradeFee = kalshiFee({ contracts, price: fillPrice, rate: kalshiFeeRate(liquidity, this.fees, this.marketFees?.(request.market)) });
     let accumulator = this.feeAccumulators.get(request.clientOrderId);
     if (!accumulator) this.feeAccumulators.set(request.clientOrderId, (accumulator = new KalshiOrderFeeAccumulator(this.fees.balancePrecision)));

@@ -46,9 +46,9 @@ describe('binary event cache of recorded windows', function () {
 
   it('cuts the time window from the cached events as the parse does', async () => {
     const all = await loadRecordedWindow(GOLD, { markets: MARKETS, cacheDir });
-    const ts = all.columns.columns.ts;
-    const fromMs = ts[Math.floor(ts.length / 3)]!;
-    const toMs = ts[Math.floor((2 * ts.length) / 3)]!;
+    const n = all.columns.length;
+    const fromMs = all.columns.tsAt(Math.floor(n / 3));
+    const toMs = all.columns.tsAt(Math.floor((2 * n) / 3));
     const cut = await loadRecordedWindow(GOLD, { markets: MARKETS, cacheDir, fromMs, toMs });
     assert.equal(cut.loadedFrom, 'cache');
     assert.deepEqual(cut.events, all.events.filter((e) => e.ts >= fromMs && e.ts <= toMs));

@@ -114,12 +114,19 @@ describe('kestrel CLI', function () {
   });
 
   it('health reports each service and exits 4 when one is down', async () => {
+    type Health = { services: { name: string; ok: boolean }[]; features: { feature: string; status: string; detail: string }[] | null };
     const ok = await kestrel(['health', '--json'], env);
     assert.equal(ok.code, EXIT.ok, ok.stdout + ok.stderr);
-    assert.deepEqual((JSON.parse(ok.stdout) as { name: string; ok: boolean }[]).map((r) => [r.name, r.ok]), [['postgres', true], ['redis', true], ['temporal', true]]);
+    const health = JSON.parse(ok.stdout) as Health;
+    assert.deepEqual(health.services.map((r) => [r.name, r.ok]), [['postgres', true], ['redis', true], ['temporal', true]]);
+    // Every feature is judged even with no process running (nothing silent, nothing late).
+    const features = health.features!.map((f) => f.feature);
+    for (const f of ['price-history', 'signal-engine', 'retraining', 'reconciliation']) assert.ok(features.includes(f), `${f} in ${features.join(', ')}`);
+    // No stack runs here: the processes line says so instead of one line per ownerless partition.
+    assert.ok(features.includes('processes') || features.some((f) => f.startsWith('partition:')), features.join(', '));
     const down = await kestrel(['health', '--json'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(down.code, EXIT.unavailable);
-    assert.equal((JSON.parse(down.stdout) as { name: string; ok: boolean }[]).find((r) => r.name === 'temporal')!.ok, false);
+    assert.equal((JSON.parse(down.stdout) as Health).services.find((r) => r.name === 'temporal')!.ok, false);
   });
 
   describe('--json on the commands that print a result', function () {
@@ -284,9 +291,10 @@ describe('kestrel strategy create | list | start | stop (real Temporal worker)',
 
     // The workers here route to paper: a strategy for another venue is refused, not traded on the wrong exchange.
     assert.match((await kestrel(['strategy', 'start', name, '--venue', 'kalshi', '--feed', 'kalshi'], env)).stderr, /--venue kalshi, but the workers route orders to paper \(venues\.execution\); start `kestrel up` and this command with KESTREL__VENUES__EXECUTION=kalshi/);
-    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'polymarket', '--feed', 'live'], env)).stderr, /no Polymarket execution client/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'polymarket', '--feed', 'polymarket'], env)).stderr, /--venue polymarket, but the workers route orders to paper \(venues\.execution\); start `kestrel up` and this command with KESTREL__VENUES__EXECUTION=polymarket .*POLYMARKET_PRIVATE_KEY/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'polymarket', '--feed', 'kalshi'], env)).stderr, /--venue polymarket cannot trade the markets of --feed kalshi/);
     assert.match((await kestrel(['strategy', 'start', name, '--venue', 'kalshi', '--feed', 'replay:gold'], env)).stderr, /cannot trade on kalshi/);
-    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'tape'], env)).stderr, /--feed must be live, kalshi or replay/);
+    assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'tape'], env)).stderr, /--feed must be live, kalshi, polymarket or replay/);
     assert.match((await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'replay:tulips'], env)).stderr, /unknown replay dataset "tulips"; known: gold/);
     assert.equal((await kestrel(['strategy', 'start', 'no-such-strategy', '--venue', 'paper', '--feed', 'live'], env)).code, EXIT.usage);
     const started = await kestrel(['strategy', 'start', name, '--venue', 'paper', '--feed', 'live', '--json'], env);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { and, eq, inArray } from 'drizzle-orm';
 import { resetRiskState } from '../../db/risk-repo';
-import { fills, orders, riskEvents } from '../../db/schema';
+import { fills, orders, riskEvents, strategyRuns } from '../../db/schema';
 import { Dec } from '../../domain/decimal';
 import { runPaperSession } from '../../runs/paper-session';
 import { useStack } from '../support/stack';
@@ -16,6 +16,10 @@ describe('paper-trading session on the replayed gold feed (real Temporal, BullMQ
     const summary = await runPaperSession(stack(), { marketLimit: 2, speed: 60, log: () => {} }).finally(() => resetRiskState(stack().database.db, 'paper session test done', Date.now()));
     assert.ok(summary.signals > 0, 'the momentum rule fired on the recorded feed');
     assert.ok(Object.values(summary.engineSignals).reduce((a, b) => a + b, 0) > 0, 'the signal engine fired on the same feed');
+    // Listed as a strategy run (console, `kestrel strategy list`), subscribed to the momentum signals it is sent itself, done.
+    const [run] = await stack().database.db.select().from(strategyRuns).where(eq(strategyRuns.workflowId, summary.strategyWorkflowId));
+    assert.deepEqual([run?.status, run?.feed, run?.signalTypes], ['completed', 'replay:gold', ['momentum']]);
+    assert.ok(run?.stoppedAt);
     const traded = summary.positions.filter((p) => p.status === 'closed');
     assert.ok(traded.length > 0, JSON.stringify(summary.positions));
 

@@ -127,3 +127,42 @@ export async function venueDuplicates(db: Database, venueOrders: { orderId: stri
   for (const o of unrecorded) detail.push(`venue order ${o.orderId} (${o.clientOrderId || 'no client order id'}) is not in Postgres`);
   return { newOrders: fresh.length, sharedClientIds, unrecorded: unrecorded.length, detail };
 }
+
+/** What every venue crash run counts per cycle (each venue adds its own figures beside these). */
+export interface VenueCrashTotals {
+  kills: number;
+  lostPositions: number;
+  duplicateOrders: number;
+  venueDuplicateOrders: number;
+  venuePositionMismatches: number;
+  ordersSent: number;
+  venueOrders: number;
+  attempts: number;
+  killedAtAttempts: (number | null)[];
+  exitFilledAtAttempts: (number | null)[];
+  secondsPerCycle: number[];
+}
+
+/**
+ * Adds one killed-and-restarted cycle, judged against the venue, to the run's totals: the position
+ * is lost if the workflow lost it or the venue's position moved by other than what Kestrel holds.
+ */
+export function addVenueCycle(
+  totals: VenueCrashTotals,
+  cycle: { lost: boolean; duplicateOrders: number; venueChange: Dec; remaining: string; dup: { newOrders: number; sharedClientIds: number; unrecorded: number }; ordersSent: number; attemptsRecorded: number; killedAtAttempt?: number; startedMs: number },
+): { lost: boolean; mismatch: boolean } {
+  const mismatch = !cycle.venueChange.eq(cycle.remaining);
+  const lost = cycle.lost || mismatch;
+  totals.kills++;
+  totals.lostPositions += lost ? 1 : 0;
+  totals.duplicateOrders += cycle.duplicateOrders;
+  totals.venueDuplicateOrders += cycle.dup.sharedClientIds + cycle.dup.unrecorded;
+  totals.venuePositionMismatches += mismatch ? 1 : 0;
+  totals.ordersSent += cycle.ordersSent;
+  totals.venueOrders += cycle.dup.newOrders;
+  totals.attempts += cycle.attemptsRecorded;
+  totals.killedAtAttempts.push(cycle.killedAtAttempt ?? null);
+  totals.exitFilledAtAttempts.push(cycle.attemptsRecorded || null);
+  totals.secondsPerCycle.push(Math.round((Date.now() - cycle.startedMs) / 100) / 10);
+  return { lost, mismatch };
+}

@@ -124,7 +124,9 @@ describe('example strategy versions', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
     assert.ok(files.includes('model-edge.yaml'));
     for (const f of files) readStrategyConfig(path.join(dir, f));
-    assert.deepEqual(readStrategyConfig(path.join(dir, 'model-edge.yaml')).signalTypes, ['model_edge']);
+    const modelEdge = readStrategyConfig(path.join(dir, 'model-edge.yaml'));
+    assert.ok(!('kind' in modelEdge));
+    assert.deepEqual(modelEdge.signalTypes, ['model_edge']);
     const bad = path.join(mkdtempSync(path.join(tmpdir(), 'kestrel-strategy-')), 'bad.yaml');
     writeFileSync(bad, readFileSync(path.join(dir, 'model-edge.yaml'), 'utf8').replace('[model_edge]', '[model_edgy]'));
     assert.throws(() => readStrategyConfig(bad), /signalTypes/);

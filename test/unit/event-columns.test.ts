@@ -7,7 +7,7 @@ import { backtestConfig } from '../../backtest/gold-backtest';
 import { resolveConfig } from '../../config/load';
 import { Backtester, type SignalRule } from '../../domain/backtest/backtester';
 import { BookStore } from '../../domain/market-data/book-store';
-import { EventColumns, EventColumnsBuilder } from '../../domain/market-data/event-columns';
+import { EventColumns, EventColumnsBuilder, validateEventColumns, WIDE_SCALES } from '../../domain/market-data/event-columns';
 import type { UnitEvent } from '../../domain/market-data/events';
 import { priceText } from '../../domain/fixed-point';
 import { seededRandom } from '../../domain/random';
@@ -51,6 +51,12 @@ const columnsOf = (events: readonly UnitEvent[]) => {
   return builder.build();
 };
 
+/** The stream with each −0 size made 0 (a −0 keeps a size column wide), so `compact()` narrows every column. */
+const withoutNegativeZero = (events: readonly UnitEvent[]): UnitEvent[] => events.map((e) => (e.t === 'delta' && Object.is(e.delta, -0) ? { ...e, delta: 0 } : e));
+
+/** The element type of each column. */
+const columnTypes = (c: EventColumns) => Object.fromEntries(Object.entries(c.columns).map(([k, v]) => [k, (v as ArrayBufferView).constructor.name]));
+
 /** Everything a store holds per market that a reader can see. */
 function storeState(store: BookStore) {
   return [...store.markets].map(([m, s]) => ({
@@ -79,14 +85,15 @@ function byInstant(ts: ArrayLike<number>, f: (from: number, to: number) => void)
 }
 
 describe('event columns read as columns', () => {
-  for (const seed of [1, 2, 3]) {
-    it(`BookStore.applyColumns leaves books and histories exactly as applyAll does (seed ${seed})`, () => {
-      const events = stream(seed, 4000);
-      const columns = columnsOf(events);
+  for (const [seed, compact] of [[1, false], [2, false], [3, false], [1, true], [2, true]] as const) {
+    it(`BookStore.applyColumns leaves books and histories exactly as applyAll does (seed ${seed}${compact ? ', compacted columns' : ''})`, () => {
+      const events = compact ? withoutNegativeZero(stream(seed, 4000)) : stream(seed, 4000);
+      const columns = compact ? columnsOf(events).compact() : columnsOf(events);
+      if (compact) assert.deepEqual(columnTypes(columns), { ts: 'Uint32Array', market: 'Uint8Array', kind: 'Uint8Array', side: 'Uint8Array', price: 'Uint16Array', size: 'Int32Array', snapshotStart: 'Uint32Array', snapshotYesCount: 'Uint32Array', levelPrice: 'Uint16Array', levelSize: 'Int32Array' });
       assert.deepEqual(columns.toArray(), events);
       const objects = new BookStore({ historyCapacity: 50, sampleMs: 1000 });
       const fromColumns = new BookStore({ historyCapacity: 50, sampleMs: 1000 });
-      byInstant(columns.columns.ts, (from, to) => {
+      byInstant(Array.from({ length: columns.length }, (_, i) => columns.tsAt(i)), (from, to) => {
         objects.applyAll(events.slice(from, to), from);
         fromColumns.applyColumns(columns, from, to, from);
         assert.deepEqual(storeState(fromColumns), storeState(objects), `after events ${from}..${to}`);
@@ -112,15 +119,16 @@ describe('event columns read as columns', () => {
     const defaults = backtestConfig(resolveConfig({}).config);
     const config = { ...defaults, rules: { ...defaults.rules, sizing: { kind: 'fixed' as const }, size: '3' } };
     const run = (input: Iterable<UnitEvent>) => new Backtester(config, info, rule()).run(input);
-    const [fromObjects, fromColumns] = [await run(events), await run(columnsOf(events))];
+    const [fromObjects, fromColumns, fromCompact] = [await run(events), await run(columnsOf(events)), await run(columnsOf(events).compact())];
     assert.ok(fromObjects.orders.length > 0, 'the stream trades, so the comparison means something');
     assert.deepEqual(fromColumns, fromObjects);
+    assert.deepEqual(fromCompact, fromObjects);
   });
 
   it('a cache file round-trips every event and text (Latin-1 and UTF-16 texts)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kestrel-columns-'));
     try {
-      for (const events of [stream(4, 2000), stream(5, 300).filter((e) => e.t !== 'stale'), stream(6, 300).filter((e) => e.t !== 'stale' && e.t !== 'trade')]) {
+      for (const events of [stream(4, 2000), withoutNegativeZero(stream(4, 2000)), stream(5, 300).filter((e) => e.t !== 'stale'), stream(6, 300).filter((e) => e.t !== 'stale' && e.t !== 'trade')]) {
         const columns = columnsOf(events);
         writeEventCache(dir, 'key', columns, 3);
         const read = readEventCache(dir, 'key');
@@ -128,11 +136,57 @@ describe('event columns read as columns', () => {
         if (read.status !== 'hit') return;
         assert.ok(read.events instanceof EventColumns);
         assert.deepEqual(read.events.toArray(), events);
+        // Stored compacted: the columns come back in the narrow types compact() chose, with its scales.
+        assert.deepEqual(columnTypes(read.events), columnTypes(columns.compact()));
+        assert.deepEqual(read.events.scales, columns.compact().scales);
         assert.equal(read.malformed, 3);
       }
       assert.equal(readEventCache(dir, 'other key').status, 'missing');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('compact() keeps a column wide when its values do not fit the narrow type', () => {
+    const base: UnitEvent[] = [
+      { t: 'delta', m: 'KXA-1', ts: 1_000, side: 'yes', price: 4000, delta: 20_000 },
+      { t: 'level', m: 'KXA-1', ts: 2_000, side: 'no', price: 5000, size: 30_000 },
+      { t: 'snapshot', m: 'KXA-1', ts: 3_000, yes: [{ price: 100, size: 10_000 }], no: [{ price: 200, size: 50_000 }] },
+    ];
+    const narrow = columnsOf(base).compact();
+    assert.deepEqual(columnTypes(narrow), { ts: 'Uint32Array', market: 'Uint8Array', kind: 'Uint8Array', side: 'Uint8Array', price: 'Uint16Array', size: 'Int32Array', snapshotStart: 'Uint32Array', snapshotYesCount: 'Uint32Array', levelPrice: 'Uint16Array', levelSize: 'Int32Array' });
+    assert.deepEqual(narrow.scales, { tsBase: 1_000, sizeUnit: 10_000, levelSizeUnit: 10_000 });
+    assert.deepEqual(narrow.toArray(), base);
+    assert.equal(narrow.compact(), narrow, 'compacting compact columns changes nothing');
+    const cases: [string, UnitEvent, keyof EventColumns['columns']][] = [
+      ['a time 2^32 ms after the first', { t: 'delta', m: 'KXA-1', ts: 1_000 + 2 ** 32, side: 'yes', price: 4000, delta: 1 }, 'ts'],
+      ['a −0 size', { t: 'delta', m: 'KXA-1', ts: 4_000, side: 'yes', price: 4000, delta: -0 }, 'size'],
+      ['a size beyond i32 units', { t: 'level', m: 'KXA-1', ts: 4_000, side: 'yes', price: 4000, size: 2 ** 40 + 1 }, 'size'],
+      ['a size that is not an integer', { t: 'level', m: 'KXA-1', ts: 4_000, side: 'yes', price: 4000, size: 0.5 }, 'size'],
+      ['a price beyond u16', { t: 'delta', m: 'KXA-1', ts: 4_000, side: 'yes', price: 70_000, delta: 1 }, 'price'],
+      ['a negative price', { t: 'delta', m: 'KXA-1', ts: 4_000, side: 'yes', price: -5, delta: 1 }, 'price'],
+    ];
+    for (const [what, extra, column] of cases) {
+      const events = [...base, extra];
+      const compacted = columnsOf(events).compact();
+      assert.equal(columnTypes(compacted)[column], columnTypes(columnsOf(events))[column], `${what} keeps ${column} wide`);
+      assert.notEqual(columnTypes(compacted).market, 'Uint16Array', `${what} still narrows the other columns`);
+      assert.deepEqual(compacted.toArray(), events, what);
+    }
+    const manyMarkets = Array.from({ length: 300 }, (_, i): UnitEvent => ({ t: 'delta', m: `KXM-${i}`, ts: i, side: 'yes', price: 100, delta: 1 }));
+    assert.equal(columnTypes(columnsOf(manyMarkets).compact()).market, 'Uint16Array', 'over 256 markets keep u16 indexes');
+  });
+
+  it('refuses narrow columns read with a scale they cannot have', () => {
+    const c = columnsOf(withoutNegativeZero(stream(8, 500))).compact();
+    assert.doesNotThrow(() => validateEventColumns(c.markets, c.columns, c.texts, c.scales));
+    assert.throws(() => validateEventColumns(c.markets, c.columns, c.texts, { ...c.scales, sizeUnit: 3 }), /size unit 3/);
+    assert.throws(() => validateEventColumns(c.markets, c.columns, c.texts, { ...c.scales, tsBase: 0.5 }), /time base/);
+    assert.throws(() => validateEventColumns(c.markets, c.columns, c.texts, { ...c.scales, tsBase: Number.MAX_SAFE_INTEGER - 1 }), /not a safe integer/);
+    const wide = columnsOf(stream(8, 500));
+    assert.throws(() => validateEventColumns(wide.markets, wide.columns, wide.texts, { ...WIDE_SCALES, levelSizeUnit: 10_000 }), /levelSize unit 10000 does not suit Float64Array/);
+    assert.throws(() => validateEventColumns(wide.markets, wide.columns, wide.texts, { ...WIDE_SCALES, tsBase: 1 }), /time base 1 does not suit Float64Array/);
+    const backwards = { ...c.columns, ts: c.columns.ts.slice().reverse() };
+    assert.throws(() => validateEventColumns(c.markets, backwards, c.texts, c.scales), /is before/);
   });
 });

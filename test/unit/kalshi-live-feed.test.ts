@@ -77,7 +77,11 @@ describe('kestrel up --feed / --clock', () => {
     assert.deepEqual(parseUpFeed('replay', 'market'), { kind: 'replay', clock: 'market' });
     assert.deepEqual(parseUpFeed('kalshi-emulator', undefined), { kind: 'kalshi-emulator', clock: 'market' });
     assert.deepEqual(parseUpFeed('kalshi', undefined), { kind: 'kalshi', clock: 'wall' });
-    assert.throws(() => parseUpFeed('polymarket', undefined), /--feed must be replay, kalshi or kalshi-emulator, got "polymarket"/);
+    assert.throws(() => parseUpFeed('bitmex', undefined), /--feed must be replay, kalshi, kalshi-emulator, polymarket or polymarket-emulator, got "bitmex"/);
+    assert.deepEqual(parseUpFeed('polymarket-emulator', undefined), { kind: 'polymarket-emulator', clock: 'wall' });
+    assert.deepEqual(parseUpFeed('polymarket', undefined), { kind: 'polymarket', clock: 'wall' });
+    assert.throws(() => parseUpFeed('polymarket-emulator', 'market'), /takes no --clock/);
+    assert.throws(() => parseUpFeed('polymarket', 'market'), /live exchange/);
     assert.throws(() => parseUpFeed('kalshi', 'market'), /live exchange/);
     assert.throws(() => parseUpFeed('kalshi-emulator', 'wall'), /market clock/);
     assert.throws(() => parseUpFeed('replay', 'sundial'), /--clock must be wall or market/);

@@ -27,6 +27,8 @@ export interface PolymarketClobApi {
   getOrder(orderID: string): Promise<unknown>;
   cancelOrder(payload: { orderID: string }): Promise<unknown>;
   postHeartbeat(heartbeatId?: string | null): Promise<unknown>;
+  /** The account's trades (GET /data/trades): the fills of an order whose user-channel messages were missed (a restart, a reconnect). */
+  getTrades?(params: { id?: string }, onlyFirstPage?: boolean): Promise<unknown>;
 }
 
 /** Where the venue order id of each client order id is kept: written before the order is sent, so a crash mid-send still finds it. */
@@ -47,7 +49,7 @@ export class InMemoryOrderIdStore implements PolymarketOrderIdStore {
 }
 
 const postResponseSchema = z.object({ success: z.boolean(), errorMsg: z.string().nullish(), orderID: z.string().nullish(), status: z.string().nullish() }).passthrough();
-const openOrderSchema = z.object({ id: z.string(), status: z.string(), original_size: z.string(), size_matched: z.string(), price: z.string() }).passthrough();
+const openOrderSchema = z.object({ id: z.string(), status: z.string(), original_size: z.string(), size_matched: z.string(), price: z.string(), associate_trades: z.array(z.string()).nullish() }).passthrough();
 
 /** A FOK or FAK that found nothing to match is killed: the venue answers it as an error, Kestrel as a cancelled order. */
 const KILLED = /FOK_ORDER_NOT_FILLED_ERROR|couldn't be fully filled|no orders found to match/i;
@@ -83,6 +85,7 @@ export class PolymarketExecutionClient implements ExecutionClient {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatId: string | null = null;
   private stoppedBecause: string | undefined;
+  private closed = false;
   readonly counters = { posts: 0, lookups: 0, heartbeats: 0, heartbeatFailures: 0, malformedUserMessages: 0 };
 
   constructor(
@@ -94,6 +97,8 @@ export class PolymarketExecutionClient implements ExecutionClient {
       orderIds?: PolymarketOrderIdStore;
       heartbeatMs?: number;
       log?: (line: string) => void;
+      /** What else closes with the client (the factory's user channel and order-id store). */
+      onClose?: () => Promise<void>;
     },
   ) {}
 
@@ -108,7 +113,10 @@ export class PolymarketExecutionClient implements ExecutionClient {
 
   /** Starts the heartbeat chain; the first beat is sent at once. */
   async startHeartbeats(): Promise<void> {
+    if (this.closed) return;
     await this.beat();
+    // Closed while the first beat was on its way: no chain to keep.
+    if (this.closed) return;
     this.heartbeatTimer ??= setInterval(() => void this.beat(), this.opts.heartbeatMs ?? 5_000);
   }
 
@@ -161,7 +169,10 @@ export class PolymarketExecutionClient implements ExecutionClient {
     if (orderID && orderID.toLowerCase() !== signed.orderId.toLowerCase()) throw new InvalidOrder(`POST /order: the venue names the order ${orderID}, signed as ${signed.orderId}`);
     // live, delayed and unmatched rest (or wait to); matched filled at once, and the user channel brings the trades.
     const venueStatus: PolymarketOrderStatus = status?.toLowerCase() === 'matched' ? 'MATCHED' : status?.toLowerCase() === 'delayed' ? 'DELAYED' : 'LIVE';
-    return this.track(order.clientOrderId, signed.orderId, order.size, venueStatus, venueStatus === 'MATCHED' ? order.size : '0');
+    const placed = this.track(order.clientOrderId, signed.orderId, order.size, venueStatus, venueStatus === 'MATCHED' ? order.size : '0');
+    // Matched at once: its fills (prices, fees) are the trades; read them now rather than leave the answer without them.
+    if (venueStatus === 'MATCHED' && placed.fills.length === 0 && this.opts.api.getTrades) return (await this.lookup(order.clientOrderId, signed.orderId, order.size)) ?? placed;
+    return placed;
   }
 
   async get(clientOrderId: string): Promise<OrderStateWire | undefined> {
@@ -233,10 +244,11 @@ export class PolymarketExecutionClient implements ExecutionClient {
     return { ok: true, updated: [...touched].map((o) => o.clientOrderId) };
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
-    return Promise.resolve();
+    await this.opts.onClose?.();
   }
 
   /** The venue's order under its id, tracked from now on; undefined when the venue has none. */
@@ -255,7 +267,30 @@ export class PolymarketExecutionClient implements ExecutionClient {
     if (!parsed.success) throw new ExchangeNotAvailable(`GET /data/order/${orderId}: unreadable answer ${JSON.stringify(answer).slice(0, 300)}`);
     const status = parsed.data.status.toUpperCase();
     const venueStatus = (['LIVE', 'MATCHED', 'DELAYED', 'UNMATCHED', 'CANCELED', 'INVALID'] as const).find((s) => status === s || status.startsWith(`${s}_`)) ?? 'LIVE';
-    return this.track(clientOrderId, orderId, size, venueStatus, parsed.data.size_matched);
+    const state = this.track(clientOrderId, orderId, size, venueStatus, parsed.data.size_matched);
+    if (new Dec(parsed.data.size_matched || '0').gt(state.filled) || (new Dec(state.filled).gt(0) && state.fills.length === 0)) await this.readTrades(orderId, parsed.data.associate_trades ?? []);
+    return this.stateOf(this.orders.get(clientOrderId)!);
+  }
+
+  /**
+   * The order's trades from REST that the ledger has not seen (the user channel's messages were
+   * missed: sent before a restart, or while disconnected), applied as trade messages. A failure is
+   * logged: the order keeps the venue's matched size, and its fills come with the next look.
+   */
+  private async readTrades(orderId: string, tradeIds: readonly string[]): Promise<void> {
+    const api = this.opts.api;
+    if (!api.getTrades) return;
+    for (const id of tradeIds.filter((t) => !this.ledger.knowsTrade(t, orderId))) {
+      try {
+        const trades = await api.getTrades({ id }, true);
+        for (const trade of Array.isArray(trades) ? (trades as Record<string, unknown>[]) : []) {
+          const applied = this.ledger.applyMessage({ event_type: 'trade', ...trade });
+          if (!applied.ok) this.opts.log?.(`polymarket trade ${id} of order ${orderId} unreadable: ${applied.error}`);
+        }
+      } catch (err) {
+        this.opts.log?.(`polymarket trades of order ${orderId}: GET /data/trades?id=${id} failed: ${this.venueError(err, 'GET /data/trades').message}`);
+      }
+    }
   }
 
   private track(clientOrderId: string, orderId: string, size: string, venueStatus: PolymarketOrderStatus, sizeMatched: string, rejectReason?: string): OrderStateWire {
@@ -288,7 +323,8 @@ export class PolymarketExecutionClient implements ExecutionClient {
       status,
       size: size.toFixed(6),
       filled: filled.toFixed(6),
-      averagePrice: fills.length && filled.gt(0) ? notional.div(filled).toFixed(4) : undefined,
+      // Six places, as the paper exchange reports it (a fill across levels averages off the tick).
+      averagePrice: fills.length && filled.gt(0) ? notional.div(filled).toFixed(6) : undefined,
       fees: fees.toFixed(5),
       fills,
       rejectReason: order.rejectReason,

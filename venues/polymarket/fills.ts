@@ -1,7 +1,7 @@
 import { Dec } from '../../domain/decimal';
 import { polymarketTakerFee } from '../../domain/fees';
 import type { FillWire } from '../../domain/trading/wire';
-import { tradeStatusMayFollow, type PolymarketTradeStatus, type PolymarketUserTrade } from './user-messages';
+import { parsePolymarketUserMessage, tradeStatusMayFollow, type PolymarketTradeStatus, type PolymarketUserTrade } from './user-messages';
 
 /** One of our fills in one venue trade: its status follows the trade's (a FAILED trade takes the fill back). */
 export interface PolymarketFill {
@@ -50,6 +50,19 @@ export class PolymarketFillLedger {
     this.fills.set(key, fill);
     // A trade first seen as FAILED never filled anything.
     return { kind: trade.status === 'FAILED' ? 'reverted' : 'added', fill };
+  }
+
+  /** A trade message (user channel, or a REST trade with `event_type: 'trade'`) applied; a malformed one is reported. */
+  applyMessage(msg: unknown): { ok: true; changes: FillChange[] } | { ok: false; error: string } {
+    const parsed = parsePolymarketUserMessage(msg);
+    if (!parsed.ok) return parsed;
+    if (parsed.value.kind !== 'trade') return { ok: false, error: `not a trade: ${parsed.value.kind}` };
+    return { ok: true, changes: this.apply(parsed.value.trade) };
+  }
+
+  /** Whether the trade's fill of this order is known already. */
+  knowsTrade(tradeId: string, orderId: string): boolean {
+    return this.fills.has(`${tradeId}|${orderId}`);
   }
 
   /** Whether any trade ever named the order (its fills decide its filled size, even when all failed). */

@@ -84,6 +84,12 @@ export class MarketDataPublisher {
   private waitingToBeAdded = 0;
   private closed = false;
   published = { events: 0, batches: 0 };
+  /** When close() finished (feature health tells a finished stream from a silent one). */
+  closedAtMs: number | undefined;
+
+  get source(): string {
+    return this.opts.source;
+  }
   readonly stats: PublisherStats = { pendingEvents: 0, addRetries: 0, republishedBatches: 0, backPressureWaits: 0, lastError: undefined };
 
   constructor(private readonly opts: PublisherOptions) {
@@ -273,6 +279,7 @@ export class MarketDataPublisher {
     const done = opts.timeoutMs === undefined ? await flushed : await Promise.race([flushed, new Promise<boolean>((r) => setTimeout(() => r(false), opts.timeoutMs).unref())]);
     if (!done) this.log(`publisher ${this.opts.source} closing with Redis unreachable for ${opts.timeoutMs} ms: ${this.stats.pendingEvents} events not confirmed applied, ${this.buffers.flat().length + this.waitingToBeAdded} not added`);
     this.closed = true;
+    this.closedAtMs = Date.now();
     clearInterval(this.ackTimer);
     await Promise.all(this.queues.map((q) => q.close()));
     if (this.connection.status !== 'end') await this.connection.quit().catch(() => this.connection.disconnect());

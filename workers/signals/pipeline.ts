@@ -75,6 +75,8 @@ export async function startSignalPipeline(opts: {
   workerConnection: Redis;
   closeTimeOf?: (market: string) => Promise<number | undefined>;
   onSignals?: (signals: readonly (DetectedSignal & { actionable: boolean })[]) => void;
+  /** Ticks each engine batch processed (feature health judges the engines' rate on it). */
+  onTicksProcessed?: (ticks: number) => void;
   /** Other signal sources on the same ticks, given the router to offer through. */
   tickConsumers?: (router: SignalRouter) => ((ticks: readonly MarketTick[]) => Promise<void>)[];
   /** A market's own taker fee rate from the venue's metadata (see SignalRouterOptions.takerFeeRate). */
@@ -92,22 +94,27 @@ export async function startSignalPipeline(opts: {
   const consumers = opts.tickConsumers?.(router) ?? [];
   const closeTimeOf = opts.closeTimeOf ?? closeTimeFromSnapshots(db);
   const model = activeSignalModel(db, 10_000, config.retraining.modelName);
-  const createWorker = (queueName: string, engine: CheckpointedSignalEngine) => createSignalWorker({
-    connection: opts.workerConnection,
-    prefix,
-    queueName,
-    db,
-    engine,
-    configHash,
-    horizonsMs: s.horizonsMs,
-    rules: actionableRules(s),
-    model,
-    router,
-    closeTimeOf,
-    onSignals: opts.onSignals,
-    onTicks: consumers.length ? async (ticks) => void (await Promise.all(consumers.map((c) => c(ticks)))) : undefined,
-    log,
-  });
+  const createWorker = (queueName: string, engine: CheckpointedSignalEngine) => {
+    const worker = createSignalWorker({
+      connection: opts.workerConnection,
+      prefix,
+      queueName,
+      db,
+      engine,
+      configHash,
+      horizonsMs: s.horizonsMs,
+      rules: actionableRules(s),
+      model,
+      router,
+      closeTimeOf,
+      onSignals: opts.onSignals,
+      onTicks: consumers.length ? async (ticks) => void (await Promise.all(consumers.map((c) => c(ticks)))) : undefined,
+      log,
+    });
+    const onTicksProcessed = opts.onTicksProcessed;
+    if (onTicksProcessed) worker.on('completed', (_job, result) => onTicksProcessed(result.ticks));
+    return worker;
+  };
   const shards = new SignalShards({ count: s.shards, queueBase: s.queueName, prefix, connection: opts.connection, detection: detectionSettings(s), checkpointMs: s.checkpointMs, createEngine: () => createSignalEngine(s), createWorker, log });
   const ownership = opts.ownership ?? leasedShards({ redis: opts.connection, prefix, queueBase: s.queueName, shards: s.shards, leaseTtlMs: config.marketData.leaseTtlMs, log });
   await ownership.start(shards);

@@ -161,6 +161,11 @@ export class PolymarketEmulatorExchange {
     return this.cursor >= this.recording.length;
   }
 
+  /** The last recorded message's time: nothing is played after it. */
+  endMs(): number {
+    return this.recording.at(-1)!.tsMs;
+  }
+
   nextRecordedMs(): number | undefined {
     return this.recording[this.cursor]?.tsMs;
   }
