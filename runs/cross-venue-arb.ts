@@ -11,7 +11,7 @@ import { Dec } from '../domain/decimal';
 import { KestrelError } from '../domain/errors';
 import { WORKFLOWS_PATH } from '../runtime/temporal-worker';
 import type { KalshiRestClient } from '../venues/kalshi/rest-client';
-import { InMemoryOrderIdStore, PolymarketExecutionClient } from '../venues/polymarket/execution';
+import { InMemoryOrderIdStore, PolymarketExecutionClient, type PolymarketOrderIdStore } from '../venues/polymarket/execution';
 import { polymarketSignerFromKey } from '../venues/polymarket/signer';
 import { PolymarketUserChannel } from '../venues/polymarket/user-ws-client';
 import { arbitrageBasketWorkflow, type BasketSnapshot } from '../workflows/arbitrage';
@@ -81,7 +81,17 @@ export interface PolymarketTrading {
  * from the wallet (L1), Kestrel's execution client with each pair's tokens, the user channel for
  * fills, and heartbeats. The market rules (tick, neg-risk, fee) are read from the venue per order.
  */
-export async function connectPolymarketTrading(opts: { restUrl: string; userWsUrl: string; privateKey: `0x${string}`; pairs: readonly ArbitragePair[]; chainId?: 137 | 80002; heartbeatMs?: number; log?: (line: string) => void }): Promise<PolymarketTrading> {
+export async function connectPolymarketTrading(opts: {
+  restUrl: string;
+  userWsUrl: string;
+  privateKey: `0x${string}`;
+  pairs: readonly ArbitragePair[];
+  chainId?: 137 | 80002;
+  heartbeatMs?: number;
+  /** Where the venue's order id of each client order id is kept, per wallet address (default: memory, lost with the process). */
+  orderIds?: (address: string) => PolymarketOrderIdStore;
+  log?: (line: string) => void;
+}): Promise<PolymarketTrading> {
   const chainId = opts.chainId ?? 137;
   const { signer, address } = polymarketSignerFromKey(opts.privateKey);
   const client = (creds?: ApiKeyCreds) => new ClobClient(opts.restUrl, chainId, signer, creds, SignatureType.EOA, undefined, undefined, false, undefined, undefined, false, undefined, true);
@@ -97,7 +107,7 @@ export async function connectPolymarketTrading(opts: { restUrl: string; userWsUr
       const [tickSize, negRisk, feeRateBps] = await Promise.all([api.getTickSize(market), api.getNegRisk(market), api.getFeeRateBps(market)]);
       return { tokens: { yes: pair.polymarket.tokenId, no: pair.polymarket.complementTokenId }, tickSize: tickSize as TickSize, negRisk, feeRateBps: String(feeRateBps) };
     },
-    orderIds: new InMemoryOrderIdStore(),
+    orderIds: opts.orderIds?.(address) ?? new InMemoryOrderIdStore(),
     heartbeatMs: opts.heartbeatMs,
     log: opts.log,
   });

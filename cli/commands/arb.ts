@@ -6,6 +6,8 @@ import { TradingRepository } from '../../db/trading-repo';
 import { CROSS_VENUE_STRATEGY, connectPolymarketTrading, kalshiPairBook, loadArbitrageMapping, polymarketPairBook, runCrossVenueArb, startArbitrageWorker } from '../../runs/cross-venue-arb';
 import { createKalshiVenue } from '../../venues/kalshi/factory';
 import { kalshiCredentialsFromEnv } from '../../venues/kalshi/signing';
+import { polymarketOrderIdsKey, RedisPolymarketOrderIdStore } from '../../venues/polymarket/factory';
+import { createRedis } from '../../workers/redis';
 import { asCommand, CommandInputError, err, EXIT, intOption, json, jsonLine, loadFullConfig, out, requiredString, withDatabase, type CliCommand, type OptionValues } from './cli-support';
 
 /** Where the Polymarket emulator runs (`kestrel venue emulate polymarket`). */
@@ -102,7 +104,16 @@ async function runArb(pair: ArbitragePair, values: OptionValues): Promise<number
   return withDatabase(config.database.url, async (h) => {
     const repo = new TradingRepository(h.db);
     const kalshi = createKalshiVenue(config, { clock: { nowMs: () => Date.now() }, credentials, orderRef: (id) => repo.orderRef(id), log, orderPush: false });
-    const polymarket = await connectPolymarketTrading({ restUrl: config.venues.polymarket.restUrl, userWsUrl: userChannelUrl(config.venues.polymarket.wsUrl), privateKey: polymarketKey as `0x${string}`, pairs: [pair], log });
+    // Order ids in Redis, as the stack keeps them: a restarted run finds (never resends) an order sent before a crash.
+    const orderIdRedis = createRedis(config.redis.url, 'producer');
+    const polymarket = await connectPolymarketTrading({
+      restUrl: config.venues.polymarket.restUrl,
+      userWsUrl: userChannelUrl(config.venues.polymarket.wsUrl),
+      privateKey: polymarketKey as `0x${string}`,
+      pairs: [pair],
+      orderIds: (address) => new RedisPolymarketOrderIdStore(orderIdRedis, polymarketOrderIdsKey(config.redis.keyPrefix, address)),
+      log,
+    });
     const taskQueue = `${config.temporal.taskQueue}-arb`;
     const worker = await startArbitrageWorker({
       address: config.temporal.address,
@@ -139,6 +150,7 @@ async function runArb(pair: ArbitragePair, values: OptionValues): Promise<number
       await worker.stop();
       await polymarket.close();
       await kalshi.execution.close();
+      await orderIdRedis.quit().catch(() => orderIdRedis.disconnect());
     }
   });
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { UnitEvent } from '../market-data/events';
 import type { BacktestResult, MarketInfo } from './backtester';
 
@@ -90,3 +91,17 @@ function signalTime(signalId: string): number {
   const at = Number(signalId.slice(signalId.lastIndexOf('@') + 1));
   return Number.isFinite(at) ? at : Infinity;
 }
+
+/**
+ * A walk-forward run as stored next to the backtest reports (`walk-forward.json`): each fold's days,
+ * what training chose, and its in- and out-of-sample result; the console shows the newest.
+ */
+export const walkForwardSummarySchema = z.object({
+  strategy: z.string().min(1),
+  writtenAt: z.string().min(1),
+  folds: z.array(z.object({ train: z.array(z.string()), test: z.array(z.string()), chosen: z.string(), inSample: z.number(), outOfSample: z.number() })),
+  inSampleTotal: z.number(),
+  outOfSampleTotal: z.number(),
+  efficiency: z.number().nullable(),
+});
+export type WalkForwardSummary = z.infer<typeof walkForwardSummarySchema>;

@@ -8,6 +8,7 @@ import { readRiskState } from '../../db/risk-repo';
 import { recentClosedTradesByType } from '../../db/attribution';
 import { Dec } from '../../domain/decimal';
 import { OPEN_STATUSES } from '../../domain/trading/strategy-rules';
+import { walkForwardSummarySchema, type WalkForwardSummary } from '../../domain/backtest/walk-forward';
 import { markOf, type MarkSource } from '../dashboard';
 
 /** How many open positions one page lists (more are counted, not shown). */
@@ -244,6 +245,22 @@ export function latestBacktestReport(dir: string): BacktestReportFiles | undefin
   const summary = [lines[2] ?? '', '', ...(results < 0 ? [] : lines.slice(results + 1, tableEnd < 0 ? undefined : tableEnd))].join('\n');
   const file = (name: string) => (existsSync(path.join(folder, name)) ? path.join(folder, name) : undefined);
   return { name: newest.name, dir: folder, writtenAt: new Date(newest.mtimeMs).toISOString(), summary, equity: file('equity.svg'), drawdown: file('drawdown.svg') };
+}
+
+/** The newest walk-forward run (`kestrel walk-forward` writes walk-forward.json into a folder of `dir`); an unreadable file says why. */
+export function latestWalkForward(dir: string): { name: string; summary?: WalkForwardSummary; error?: string } | undefined {
+  if (!existsSync(dir)) return undefined;
+  const newest = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(path.join(dir, e.name, 'walk-forward.json')))
+    .map((e) => ({ name: e.name, mtimeMs: statSync(path.join(dir, e.name, 'walk-forward.json')).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
+  if (!newest) return undefined;
+  try {
+    const parsed = walkForwardSummarySchema.safeParse(JSON.parse(readFileSync(path.join(dir, newest.name, 'walk-forward.json'), 'utf8')));
+    return parsed.success ? { name: newest.name, summary: parsed.data } : { name: newest.name, error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  } catch (e) {
+    return { name: newest.name, error: (e as Error).message };
+  }
 }
 
 /** The newest reconciliation run that found differences (reconciliation_events holds differences only; clean runs leave no row). */

@@ -1,6 +1,6 @@
 import { URGENCIES } from '../../domain/trading/exits';
 import { timeSeriesSvg } from './charts';
-import type { BacktestReportFiles, ConsoleActionRow, ConsoleOverview, PositionDetail, PositionRow, SignalPerformance, TimeSeries } from './data';
+import type { latestWalkForward, BacktestReportFiles, ConsoleActionRow, ConsoleOverview, PositionDetail, PositionRow, SignalPerformance, TimeSeries } from './data';
 
 /** HTML-escapes any value ('-' for null / undefined). */
 export const esc = (v: unknown): string => (v === null || v === undefined ? '-' : String(v)).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -206,7 +206,16 @@ function markdownSummary(md: string): string {
   return out.join('');
 }
 
-export function chartsBody(f: Record<string, string>, backtest: BacktestReportFiles | undefined, retraining: { at: string; model: string; status: string; outOfSample: number | null; reason: string }[]): string {
+function walkForwardSection(wf: ReturnType<typeof latestWalkForward>): string {
+  if (!wf) return '<p class="muted" id="walk-forward-none">No walk-forward run yet: run <code>npx kestrel walk-forward</code> (it writes backtest-output/walk-forward-&lt;time&gt;/walk-forward.json).</p>';
+  if (!wf.summary) return `<p class="muted" id="walk-forward-error">${esc(wf.name)}/walk-forward.json is unreadable: ${esc(wf.error ?? '')}</p>`;
+  const s = wf.summary;
+  const folds = s.folds.map((f) => [esc(f.train.join(', ')), esc(f.test.join(', ')), esc(f.chosen), esc(f.inSample.toFixed(2)), esc(f.outOfSample.toFixed(2))]);
+  return `<p>${esc(s.strategy)}, ${esc(wf.name)} (written ${time(s.writtenAt)}): in-sample ${esc(s.inSampleTotal.toFixed(2))}, out-of-sample ${esc(s.outOfSampleTotal.toFixed(2))}, efficiency ${esc(s.efficiency === null ? '-' : s.efficiency.toFixed(2))}</p>
+<table id="walk-forward"><thead><tr><th>train</th><th>test</th><th>chosen</th><th>in-sample</th><th>out-of-sample</th></tr></thead><tbody>${rows(folds, 'no fold', 5)}</tbody></table>`;
+}
+
+export function chartsBody(f: Record<string, string>, backtest: BacktestReportFiles | undefined, retraining: { at: string; model: string; status: string; outOfSample: number | null; reason: string }[], walkForward?: ReturnType<typeof latestWalkForward>): string {
   const report = backtest
     ? `<p>${esc(backtest.name)} (written ${time(backtest.writtenAt)}) — <span class="muted">${esc(backtest.dir)}</span></p><div id="backtest-summary">${markdownSummary(backtest.summary)}</div><div class="grid">${backtest.equity ? '<img class="report" id="backtest-equity" alt="equity" src="/backtest/equity.svg">' : ''}${backtest.drawdown ? '<img class="report" id="backtest-drawdown" alt="drawdown" src="/backtest/drawdown.svg">' : ''}</div>`
     : '<p class="muted" id="backtest-none">No backtest report yet: run <code>npx kestrel backtest</code> (it writes backtest-output/&lt;time&gt;/report.md, equity.svg, drawdown.svg).</p>';
@@ -214,6 +223,7 @@ export function chartsBody(f: Record<string, string>, backtest: BacktestReportFi
 <h2>Signal performance over time, per type (positions each signal type opened)</h2><div class="grid"><div><h3>Cumulative P&amp;L</h3><div id="signal-pnl-chart">${f['signal-pnl-chart']}</div></div><div><h3>Win rate so far</h3><div id="signal-winrate-chart">${f['signal-winrate-chart']}</div></div></div>
 <table id="signal-table"><thead><tr><th>signal type</th><th>trades</th><th>win rate</th><th>P&amp;L</th></tr></thead><tbody id="signal-body">${f['signal-body']}</tbody></table>
 <h2>Latest backtest report</h2>${report}
+<h2>Latest walk-forward folds</h2>${walkForwardSection(walkForward)}
 <h2>Retraining (walk-forward judged model versions)</h2><table id="retraining"><thead><tr><th>at</th><th>model</th><th>decision</th><th>out-of-sample</th><th>why</th></tr></thead><tbody>${rows(retraining.map((r) => [time(r.at), esc(r.model), esc(r.status), esc(r.outOfSample === null ? null : r.outOfSample.toFixed(2)), esc(r.reason)]), 'no retraining runs yet', 5)}</tbody></table>`;
 }
 

@@ -9,7 +9,7 @@ import { dashboardData, type MarkSource } from '../dashboard';
 import type { Metrics } from '../metrics';
 import { runConsoleAction, type ConsoleActionPorts } from './actions';
 import { ConsoleSessions, crossOrigin, sameSecret, type ConsoleIdentity, type ConsoleToken } from './auth';
-import { consoleOverview, lastReconciliation, latestBacktestReport, pnlByStrategy, positionDetail, recentConsoleActions, signalPerformance } from './data';
+import { consoleOverview, lastReconciliation, latestBacktestReport, latestWalkForward, pnlByStrategy, positionDetail, recentConsoleActions, signalPerformance } from './data';
 import * as pages from './pages';
 
 export interface ConsoleOptions {
@@ -209,7 +209,7 @@ export async function createConsole(opts: ConsoleOptions): Promise<ConsoleServer
       case '/charts': {
         const [f, retraining] = await Promise.all([fragmentsOf({ kind: 'charts' }), opts.db.select().from(retrainingRuns).orderBy(desc(retrainingRuns.id)).limit(10)]);
         const runs = retraining.map((r) => ({ at: r.createdAt.toISOString(), model: r.modelName, status: r.status, outOfSample: r.outOfSample, reason: r.reason }));
-        return html(res, 200, (n) => pages.layout(ctx('P&L and signals', n, '/api/stream?view=charts'), pages.chartsBody(f!, latestBacktestReport(backtestDir), runs)));
+        return html(res, 200, (n) => pages.layout(ctx('P&L and signals', n, '/api/stream?view=charts'), pages.chartsBody(f!, latestBacktestReport(backtestDir), runs, latestWalkForward(backtestDir))));
       }
       case '/ops': {
         const f = await fragmentsOf({ kind: 'ops' });

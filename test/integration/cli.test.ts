@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { EXIT } from '../../cli/main';
 import { kestrel } from '../support/cli';
 import path from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { walkForwardSummarySchema } from '../../domain/backtest/walk-forward';
 import { eq, inArray } from 'drizzle-orm';
 import { openDatabase } from '../../db/client';
 import { priceHistory, signalOutcomes, signals, strategyRuns } from '../../db/schema';
@@ -111,6 +114,16 @@ describe('kestrel CLI', function () {
     const unknown = await kestrel(['exit', 'position/no-such', '--urgency', 'LOW'], env);
     assert.equal(unknown.code, EXIT.failure);
     assert.match(unknown.stderr, /rejected: .*not found/i);
+  });
+
+  it('walk-forward stores its folds as walk-forward.json (what the console shows)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kestrel-wf-cli-'));
+    const r = await kestrel(['walk-forward', '--markets', '6', '--train-days', '1', '--out', dir], env);
+    assert.equal(r.code, EXIT.ok, r.stderr);
+    const stored = walkForwardSummarySchema.parse(JSON.parse(readFileSync(path.join(dir, 'walk-forward.json'), 'utf8')));
+    assert.equal(stored.strategy, 'momentum');
+    assert.deepEqual(stored.folds.map((f) => [f.train, f.test]), [[['2026-08-05'], ['2026-08-06']]]);
+    assert.match(r.stdout, new RegExp(`in-sample ${stored.folds[0]!.inSample.toFixed(2)} vs out-of-sample ${stored.folds[0]!.outOfSample.toFixed(2)}`));
   });
 
   it('health reports each service and exits 4 when one is down', async () => {

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { latestWalkForward } from '../../observability/console/data';
+import { chartsBody } from '../../observability/console/pages';
 import type { IncomingMessage } from 'node:http';
 import type { Database } from '../../db/client';
 import { runConsoleAction, type ConsoleActionPorts } from '../../observability/console/actions';
@@ -106,5 +111,28 @@ describe('console charts', () => {
     assert.ok((svg.match(/class="x-tick"/g) ?? []).length >= 2);
     assert.match(svg, /momentum &lt;v1&gt;: -0\.25/);
     assert.match(timeSeriesSvg('pnl', [], { empty: 'no closed positions yet' }), /no closed positions yet/);
+  });
+});
+
+describe('console: latest walk-forward folds', () => {
+  it('shows the newest walk-forward.json as a folds table, and says why one is unreadable', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kestrel-wf-'));
+    assert.match(chartsBody({}, undefined, [], latestWalkForward(dir)), /No walk-forward run yet/);
+    const write = (name: string, body: unknown, mtimeS: number) => {
+      mkdirSync(path.join(dir, name));
+      const file = path.join(dir, name, 'walk-forward.json');
+      writeFileSync(file, JSON.stringify(body));
+      utimesSync(file, mtimeS, mtimeS);
+    };
+    const fold = (train: string, test: string, inSample: number, outOfSample: number) => ({ train: [train], test: [test], chosen: 'minMove $0.06, lookback 60 s', inSample, outOfSample });
+    write('walk-forward-old', { strategy: 'momentum', writtenAt: '2026-12-01T00:00:00Z', folds: [fold('2026-08-01', '2026-08-02', 1, -1)], inSampleTotal: 1, outOfSampleTotal: -1, efficiency: -1 }, 1_000);
+    write('walk-forward-new', { strategy: 'momentum', writtenAt: '2026-12-02T00:00:00Z', folds: [fold('2026-08-05', '2026-08-06', 2.5, 0.75), fold('2026-08-06', '2026-08-07', 1.25, -0.5)], inSampleTotal: 3.75, outOfSampleTotal: 0.25, efficiency: 0.0667 }, 2_000);
+    const html = chartsBody({}, undefined, [], latestWalkForward(dir));
+    assert.match(html, /walk-forward-new/);
+    assert.match(html, /in-sample 3\.75, out-of-sample 0\.25, efficiency 0\.07/);
+    assert.match(html, /<td>2026-08-05<\/td><td>2026-08-06<\/td><td>minMove \$0\.06, lookback 60 s<\/td><td>2\.50<\/td><td>0\.75<\/td>/);
+    assert.doesNotMatch(html, /2026-08-01/);
+    write('walk-forward-broken', { strategy: 'momentum', folds: 'none' }, 3_000);
+    assert.match(chartsBody({}, undefined, [], latestWalkForward(dir)), /walk-forward-broken\/walk-forward\.json is unreadable: writtenAt: .*folds: /s);
   });
 });

@@ -47,6 +47,9 @@ export class RedisPolymarketOrderIdStore implements PolymarketOrderIdStore {
   }
 }
 
+/** The Redis hash of one wallet's order ids. */
+export const polymarketOrderIdsKey = (prefix: string, address: string) => `${prefix}:polymarket:order-ids:${address.toLowerCase()}`;
+
 /**
  * Polymarket's adapters built from config (the Kalshi factory's counterpart): the environment picks
  * production, Amoy or the local emulator; the wallet key comes from the environment only
@@ -134,7 +137,7 @@ export function createPolymarketVenue(
   if (!orderIds) {
     orderIdRedis = new Redis(config.redis.url, { maxRetriesPerRequest: 3, connectionName: 'kestrel-polymarket-order-ids', lazyConnect: true });
     orderIdRedis.on('error', () => {});
-    orderIds = new RedisPolymarketOrderIdStore(orderIdRedis, `${config.redis.keyPrefix}:polymarket:order-ids:${address.toLowerCase()}`);
+    orderIds = new RedisPolymarketOrderIdStore(orderIdRedis, polymarketOrderIdsKey(config.redis.keyPrefix, address));
   }
   const execution = new PolymarketExecutionClient({
     api,
